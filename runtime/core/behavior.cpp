@@ -1,0 +1,124 @@
+// The two-phase acquisition protocol (see behavior.h for the overview).
+// Ported from verona-rt src/rt/boc/behaviourcore.h and bocpy _core.c.
+#include "boc/behavior.h"
+
+#include <algorithm>
+
+#include "boc/runtime.h"
+#include "spin.h"
+
+namespace boc {
+namespace {
+// Relaxed: a statistic for leak checks, read after quiescence.
+std::atomic<std::size_t> g_live_behaviors{0};
+}  // namespace
+
+bool Request::start_enqueue(Behavior* owner) noexcept {
+  // AcqRel: the release half publishes this request's initialisation to the
+  // successor that will read `scheduled_`/write `next_`; the acquire half
+  // pairs with the predecessor's release (exchange or CAS in release()) so we
+  // see the cown's state as the previous holder left it.
+  Request* prev = cown_->last_.exchange(this, std::memory_order_acq_rel);
+  if (prev == nullptr) return true;
+  // Do not link behind a behavior that has not finished its phase 1: it may
+  // still be enqueuing on lower-ordered cowns, and linking early could let a
+  // successor overtake it there. The wait is bounded by that phase 1.
+  detail::SpinWait spin;
+  // Acquire: pairs with the release store in finish_enqueue().
+  while (!prev->scheduled_.load(std::memory_order_acquire)) spin.once();
+  // Release: pairs with the acquire loads of next_ in release().
+  prev->next_.store(owner, std::memory_order_release);
+  (void)owner;
+  return false;
+}
+
+void Request::finish_enqueue() noexcept {
+  // Release: pairs with the acquire spin in a successor's start_enqueue().
+  scheduled_.store(true, std::memory_order_release);
+}
+
+void Request::release() noexcept {
+  // Acquire: pairs with the release store in a successor's start_enqueue().
+  Behavior* next = next_.load(std::memory_order_acquire);
+  if (next == nullptr) {
+    Request* expected = this;
+    // AcqRel on success: release publishes the body's writes to the next
+    // behavior that exchanges onto the empty queue. Acquire on failure: we
+    // will read the successor's link below.
+    if (cown_->last_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+      return;
+    }
+    // A successor swapped itself in but has not linked yet; it will shortly.
+    detail::SpinWait spin;
+    // Acquire: pairs with the release store in the successor's start_enqueue().
+    while ((next = next_.load(std::memory_order_acquire)) == nullptr) spin.once();
+  }
+  next->resolve();
+}
+
+Behavior::Behavior(std::span<CownBase* const> cowns) {
+  std::vector<CownBase*> sorted;
+  sorted.reserve(cowns.size());
+  for (CownBase* c : cowns) {
+    if (c != nullptr) sorted.push_back(c);
+  }
+  // One global order (cown id) makes cycles impossible; duplicates fold into one request.
+  std::sort(sorted.begin(), sorted.end(),
+            [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+
+  count_requests_ = sorted.size();
+  requests_ = std::make_unique<Request[]>(count_requests_);
+  for (std::size_t i = 0; i < count_requests_; ++i) {
+    requests_[i].cown_ = sorted[i];
+    sorted[i]->retain();
+    pinned_ = pinned_ || sorted[i]->pinned();
+  }
+  // Relaxed: statistic.
+  g_live_behaviors.fetch_add(1, std::memory_order_relaxed);
+}
+
+Behavior::~Behavior() {
+  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
+  // Relaxed: statistic.
+  g_live_behaviors.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::size_t Behavior::live_count() noexcept {
+  // Relaxed: statistic.
+  return g_live_behaviors.load(std::memory_order_relaxed);
+}
+
+void Behavior::schedule(Runtime* rt) noexcept {
+  runtime_ = rt;
+  // Count + 1: the extra hold keeps the behavior from dispatching (and being
+  // freed) while this thread is still in phase 2.
+  // Relaxed: nobody else can see the behavior before phase 1 publishes it.
+  countdown_.store(count_requests_ + 1, std::memory_order_relaxed);
+  std::size_t acquired_now = 0;
+  for (std::size_t i = 0; i < count_requests_; ++i) {
+    if (requests_[i].start_enqueue(this)) ++acquired_now;
+  }
+  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].finish_enqueue();
+  // Fold the immediately acquired cowns and the +1 into one decrement.
+  // AcqRel: the last decrementer must see every releasing predecessor's writes
+  // (acquire) and publish ours (release) to whoever dispatches.
+  if (countdown_.fetch_sub(acquired_now + 1, std::memory_order_acq_rel) == acquired_now + 1) {
+    rt->dispatch(this);
+  }
+}
+
+void Behavior::resolve() noexcept {
+  // AcqRel: see schedule(); the releasing predecessor's body writes reach the
+  // thread that dispatches and runs this behavior.
+  if (countdown_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    runtime_->dispatch(this);
+  }
+}
+
+void Behavior::release_all() noexcept {
+  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].release();
+}
+
+}  // namespace boc

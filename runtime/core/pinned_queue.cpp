@@ -1,0 +1,56 @@
+#include "pinned_queue.h"
+
+namespace boc {
+
+void PinnedQueue::push(Behavior* b) noexcept {
+  b->queue_next_ = nullptr;
+  std::lock_guard lock(mu_);
+  if (tail_ != nullptr) {
+    tail_->queue_next_ = b;
+  } else {
+    head_ = b;
+  }
+  tail_ = b;
+  // Relaxed under mu_: all writers hold the lock.
+  const std::size_t before = depth_.load(std::memory_order_relaxed);
+  if (before == 0) {
+    // An episode starts on the 0 -> 1 transition. Relaxed stores: readers
+    // outside the lock only need eventually-consistent values (the watchdog
+    // re-samples); the depth release below orders them for acquire readers.
+    nonempty_since_ns_.store(clock_.now_ns(), std::memory_order_relaxed);
+    episode_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Release: pairs with the acquire in depth(); publishes the episode stamp.
+  depth_.store(before + 1, std::memory_order_release);
+}
+
+Behavior* PinnedQueue::pop() noexcept {
+  std::lock_guard lock(mu_);
+  Behavior* b = head_;
+  if (b == nullptr) return nullptr;
+  head_ = b->queue_next_;
+  if (head_ == nullptr) tail_ = nullptr;
+  // Relaxed under mu_: all writers hold the lock.
+  const std::size_t after = depth_.load(std::memory_order_relaxed) - 1;
+  if (after == 0) {
+    // The episode ends when a pop drains the queue; the watchdog re-arms.
+    // Relaxed: see push().
+    nonempty_since_ns_.store(0, std::memory_order_relaxed);
+  }
+  // Release: pairs with the acquire in depth().
+  depth_.store(after, std::memory_order_release);
+  return b;
+}
+
+PinnedQueueState PinnedQueue::state() const noexcept {
+  // Under the lock so depth, stamp and episode are one consistent snapshot.
+  std::lock_guard lock(mu_);
+  PinnedQueueState s;
+  // Relaxed under mu_: all writers hold the lock.
+  s.depth = depth_.load(std::memory_order_relaxed);
+  s.nonempty_since_ns = nonempty_since_ns_.load(std::memory_order_relaxed);
+  s.episode = episode_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace boc

@@ -1,0 +1,321 @@
+#include "boc/runtime.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "pinned_queue.h"
+#include "worker_pool.h"
+
+namespace boc {
+namespace {
+
+std::atomic<std::uint64_t> g_next_thread_key{1};
+// Most recently created live runtime (for boc::when).
+std::atomic<Runtime*> g_current{nullptr};
+// True while this thread runs a pinned body inside pump().
+thread_local bool tl_in_pump_body = false;
+
+constexpr std::string_view kDrainedReason = "behavior drained at shutdown without executing";
+
+// Clears the single-pumper gate on every exit path of pump(), exceptions included.
+class PumperGuard {
+ public:
+  PumperGuard(std::atomic<std::uint64_t>& gate, bool owns) : gate_(gate), owns_(owns) {}
+  ~PumperGuard() {
+    // Release: pairs with the acquire CAS of the next pumper; our pinned
+    // bodies' writes happen-before its bodies.
+    if (owns_) gate_.store(0, std::memory_order_release);
+  }
+  PumperGuard(const PumperGuard&) = delete;
+  PumperGuard& operator=(const PumperGuard&) = delete;
+
+ private:
+  std::atomic<std::uint64_t>& gate_;
+  bool owns_;
+};
+
+// Marks this thread as inside a pinned body for the body's whole lifecycle.
+class InBodyGuard {
+ public:
+  InBodyGuard() { tl_in_pump_body = true; }
+  ~InBodyGuard() { tl_in_pump_body = false; }
+  InBodyGuard(const InBodyGuard&) = delete;
+  InBodyGuard& operator=(const InBodyGuard&) = delete;
+};
+
+}  // namespace
+
+std::uint64_t this_thread_key() noexcept {
+  // Relaxed: uniqueness only.
+  thread_local const std::uint64_t key = g_next_thread_key.fetch_add(1, std::memory_order_relaxed);
+  return key;
+}
+
+std::size_t default_worker_count() noexcept {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 1 ? hw - 1 : 1;
+}
+
+Runtime::Runtime(RuntimeOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : SteadyClock::instance()),
+      owner_thread_(this_thread_key()) {
+  // Relaxed: plain configuration value.
+  wait_poll_ms_.store(std::max<std::int64_t>(1, options_.wait_pump_poll.count()), std::memory_order_relaxed);
+  pinned_ = std::make_unique<PinnedQueue>(*clock_);
+  watchdog_ = std::make_unique<Watchdog>(clock_, [this] { return pinned_->state(); });
+  pool_ = std::make_unique<WorkerPool>(
+      options_.worker_count == 0 ? 1 : options_.worker_count, [this](Behavior* b) { run_on_worker(b); },
+      options_.on_worker_start, options_.on_worker_stop, options_.worker_spin);
+  // Release: a thread that finds this runtime through current() sees it constructed.
+  g_current.store(this, std::memory_order_release);
+}
+
+Runtime::~Runtime() {
+  shutdown();
+  Runtime* self = this;
+  // Release/relaxed: only un-registers; no data is published through it.
+  g_current.compare_exchange_strong(self, nullptr, std::memory_order_release, std::memory_order_relaxed);
+}
+
+Runtime* Runtime::current() noexcept {
+  // Acquire: pairs with the release in the constructor.
+  return g_current.load(std::memory_order_acquire);
+}
+
+std::size_t Runtime::worker_count() const noexcept { return pool_->size(); }
+std::size_t Runtime::pinned_depth() const noexcept { return pinned_->depth(); }
+PinnedQueueState Runtime::pinned_state() const noexcept { return pinned_->state(); }
+
+std::int64_t Runtime::pinned_age_ms() const noexcept {
+  const PinnedQueueState s = pinned_->state();
+  if (s.depth == 0 || s.nonempty_since_ns == 0) return 0;
+  return (clock_->now_ns() - s.nonempty_since_ns) / 1'000'000;
+}
+
+RuntimeStats Runtime::stats() const noexcept {
+  RuntimeStats s;
+  // Relaxed: statistics; in_flight uses its own accessor's acquire.
+  s.scheduled = scheduled_.load(std::memory_order_relaxed);
+  s.completed = completed_.load(std::memory_order_relaxed);
+  s.pinned_executed = pinned_executed_.load(std::memory_order_relaxed);
+  s.cancelled = cancelled_.load(std::memory_order_relaxed);
+  s.in_flight = in_flight();
+  s.pinned_depth = pinned_->depth();
+  return s;
+}
+
+void Runtime::set_wait_pump_poll(std::chrono::milliseconds poll) {
+  if (poll.count() <= 0) throw std::invalid_argument("wait pump poll must be a positive number of milliseconds");
+  // Relaxed: a configuration value re-read on each quiesce iteration.
+  wait_poll_ms_.store(poll.count(), std::memory_order_relaxed);
+}
+
+std::chrono::milliseconds Runtime::wait_pump_poll() const noexcept {
+  // Relaxed: see set_wait_pump_poll().
+  return std::chrono::milliseconds(wait_poll_ms_.load(std::memory_order_relaxed));
+}
+
+bool Runtime::in_pump_body() noexcept { return tl_in_pump_body; }
+bool Runtime::on_worker_thread() const noexcept { return pool_->on_worker_thread(); }
+
+bool Runtime::may_pump_on_this_thread() const noexcept {
+  return options_.pump_from_any_thread || this_thread_key() == owner_thread_;
+}
+
+void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
+  // Acquire: pairs with the release in shutdown(); refuse new work once it began.
+  if (stopping_.load(std::memory_order_acquire)) {
+    throw PumpError(PumpError::Kind::kStopped, "cannot schedule a behavior: the runtime is shutting down");
+  }
+  // Relaxed: the terminator hold is taken before the behavior becomes
+  // reachable (phase 1 publishes it with acq_rel exchanges).
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  // Relaxed: statistic.
+  scheduled_.fetch_add(1, std::memory_order_relaxed);
+  behavior.release()->schedule(this);
+}
+
+void Runtime::dispatch(Behavior* b) noexcept {
+  if (b->pinned()) {
+    pinned_->push(b);
+    notify_waiters();  // a thread parked in quiesce() wakes up to pump
+  } else {
+    pool_->push(b);
+  }
+}
+
+void Runtime::notify_waiters() noexcept {
+  // Taking the lock orders the notify after a waiter's predicate check.
+  std::lock_guard lock(term_mu_);
+  term_cv_.notify_all();
+}
+
+void Runtime::complete(Behavior* b) noexcept {
+  b->release_all();
+  delete b;
+  // Relaxed: statistic.
+  completed_.fetch_add(1, std::memory_order_relaxed);
+  // Release: pairs with the acquire in in_flight(); a quiescer that reads 0
+  // sees every body's writes.
+  if (in_flight_.fetch_sub(1, std::memory_order_release) == 1) notify_waiters();
+}
+
+void Runtime::run_on_worker(Behavior* b) noexcept {
+  try {
+    (void)b->run();  // errors are already captured on the result cown
+  } catch (...) {
+    // A body that lets an exception escape must not take the worker down.
+  }
+  complete(b);
+}
+
+PumpReport Runtime::pump_report(const PumpOptions& options) {
+  if (options.deadline && options.deadline->count() <= 0) {
+    throw PumpError(PumpError::Kind::kInvalidArgument, "deadline must be a positive number of milliseconds");
+  }
+  if (options.max_behaviors && *options.max_behaviors == 0) {
+    throw PumpError(PumpError::Kind::kInvalidArgument, "max_behaviors must be positive");
+  }
+  if (!may_pump_on_this_thread()) {
+    throw PumpError(PumpError::Kind::kWrongThread, "pump() must be called from the main thread");
+  }
+  const std::uint64_t me = this_thread_key();
+  std::uint64_t expected = 0;
+  bool owns_gate = false;
+  // Acquire: pairs with the release in PumperGuard; the previous pumper's
+  // bodies happen-before ours.
+  if (pumper_.compare_exchange_strong(expected, me, std::memory_order_acquire, std::memory_order_relaxed)) {
+    owns_gate = true;
+  } else if (expected != me) {
+    throw PumpError(PumpError::Kind::kConcurrentPumper, "pump() is in use by another thread");
+  }
+  PumperGuard gate(pumper_, owns_gate);
+  if (tl_in_pump_body) {
+    throw PumpError(PumpError::Kind::kReentrant,
+                    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)");
+  }
+
+  PumpReport report;
+  const std::int64_t deadline_ns =
+      options.deadline ? clock_->now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(*options.deadline).count()
+                       : 0;
+  watchdog_->sample();
+  for (;;) {
+    if (options.max_behaviors && report.result.executed >= *options.max_behaviors) {
+      report.stop = PumpStop::kMaxCount;
+      break;
+    }
+    Behavior* b = pinned_->pop();
+    if (b == nullptr) {
+      report.stop = PumpStop::kDrained;
+      break;
+    }
+    BodyResult body;
+    {
+      InBodyGuard in_body;
+      try {
+        body = b->run();
+      } catch (...) {
+        body = BodyResult{BodyOutcome::kError, std::current_exception()};
+      }
+      complete(b);
+    }
+    ++report.result.executed;
+    // Relaxed: statistic.
+    pinned_executed_.fetch_add(1, std::memory_order_relaxed);
+    if (body.outcome == BodyOutcome::kFatal) {
+      report.stop = PumpStop::kFatal;
+      report.error = body.error;
+      break;
+    }
+    if (body.outcome == BodyOutcome::kError) {
+      ++report.result.raised;
+      if (options.raise_on_error) {
+        report.stop = PumpStop::kError;
+        report.error = body.error;
+        break;
+      }
+    }
+    if (options.deadline && clock_->now_ns() >= deadline_ns) {
+      report.result.deadline_reached = true;
+      report.stop = PumpStop::kDeadline;
+      break;
+    }
+  }
+  return report;
+}
+
+PumpResult Runtime::pump(const PumpOptions& options) {
+  PumpReport report = pump_report(options);
+  if ((report.stop == PumpStop::kError || report.stop == PumpStop::kFatal) && report.error) {
+    std::rethrow_exception(report.error);
+  }
+  return report.result;
+}
+
+WakeReason Runtime::wait_for_work(std::chrono::nanoseconds max_wait) {
+  std::unique_lock lock(term_mu_);
+  const bool woke = term_cv_.wait_for(lock, max_wait, [this] { return in_flight() == 0 || pinned_->depth() > 0; });
+  if (in_flight() == 0) return WakeReason::kTerminated;
+  if (woke || pinned_->depth() > 0) return WakeReason::kPumpReady;
+  return WakeReason::kTimedOut;
+}
+
+bool Runtime::quiesce(std::optional<std::chrono::milliseconds> timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool can_pump = may_pump_on_this_thread() && !tl_in_pump_body && !pool_->on_worker_thread();
+  while (in_flight() > 0) {
+    std::chrono::nanoseconds slice = can_pump ? std::chrono::nanoseconds(wait_pump_poll())
+                                              : std::chrono::nanoseconds(std::chrono::milliseconds(50));
+    if (timeout) {
+      const auto left = start + *timeout - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) return false;
+      slice = std::min<std::chrono::nanoseconds>(slice, left);
+    }
+    const WakeReason reason = wait_for_work(slice);
+    if (reason == WakeReason::kTerminated) return true;
+    if (can_pump && pinned_->depth() > 0) {
+      PumpOptions batch;
+      batch.max_behaviors = options_.wait_pump_batch;
+      PumpReport report = pump_report(batch);
+      if (report.stop == PumpStop::kFatal && report.error) std::rethrow_exception(report.error);
+    }
+  }
+  return true;
+}
+
+void Runtime::drain_pinned_at_shutdown() {
+  while (Behavior* b = pinned_->pop()) {
+    try {
+      b->cancel(kDrainedReason);
+    } catch (...) {
+      // Cancelling must not stop the drain; the result stays as the body left it.
+    }
+    // Relaxed: statistic.
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    complete(b);  // may dispatch successors, pinned or not
+  }
+}
+
+void Runtime::shutdown() {
+  std::lock_guard lock(shutdown_mu_);
+  if (stopped_) return;
+  // Release: pairs with the acquire in schedule(); bodies still running may
+  // not schedule more work from here on... except through successors already
+  // linked, which the loop below lets finish.
+  stopping_.store(true, std::memory_order_release);
+  // Let worker work finish; pinned work still queued is failed, not run. A
+  // cancelled pinned behavior releases its cowns, which can make more worker
+  // or pinned behaviors runnable, hence the loop.
+  while (in_flight() > 0) {
+    drain_pinned_at_shutdown();
+    if (in_flight() == 0) break;
+    (void)wait_for_work(std::chrono::milliseconds(10));
+  }
+  watchdog_->stop();
+  pool_->stop();
+  stopped_ = true;
+}
+
+}  // namespace boc

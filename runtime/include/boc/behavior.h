@@ -1,0 +1,121 @@
+// Behaviors and the two-phase acquisition protocol.
+//
+// A behavior names a request set of cowns and runs once it holds all of them.
+// Ported from verona-rt (src/rt/boc/behaviourcore.h) and bocpy (_core.c,
+// BehaviorCapsule_schedule): requests are sorted by one global key (the cown
+// id) with duplicates folded; phase 1 exchanges each request onto its cown's
+// queue tail in that order and links behind the predecessor; phase 2 marks
+// every request scheduled; the countdown starts at cowns + 1 and the extra one
+// is dropped after phase 2, so whoever reaches zero dispatches. No behavior can
+// overtake another on a shared cown, and the global order makes cycles (hence
+// deadlock) impossible.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "boc/cown.h"
+
+namespace boc {
+
+class Runtime;
+
+/// How a behavior body ended.
+enum class BodyOutcome {
+  kOk,     ///< returned normally
+  kError,  ///< raised an ordinary error (Python: Exception); captured on its result cown
+  kFatal,  ///< raised a fatal error (Python: BaseException only); propagates out of pump()
+};
+
+struct BodyResult {
+  BodyOutcome outcome = BodyOutcome::kOk;
+  /// The error, for kError/kFatal; pump() hands it to its caller.
+  std::exception_ptr error;
+};
+
+/// One cown in a behavior's request set: a node of that cown's request queue.
+class Request {
+ public:
+  Request() = default;
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
+  CownBase* cown() const noexcept { return cown_; }
+
+ private:
+  friend class Behavior;
+
+  /// Phase 1: append to the cown's queue. True if the cown was free.
+  bool start_enqueue(Behavior* owner) noexcept;
+  /// Phase 2: predecessors may now link behind this request.
+  void finish_enqueue() noexcept;
+  /// Hands the cown to the next waiting behavior, or frees it.
+  void release() noexcept;
+
+  CownBase* cown_ = nullptr;
+  // The behavior queued behind this request on the same cown.
+  std::atomic<Behavior*> next_{nullptr};
+  // Set in phase 2; successors spin on it before linking (see start_enqueue).
+  std::atomic<bool> scheduled_{false};
+};
+
+/// A unit of work over a request set. Subclasses supply the body. The runtime
+/// owns a scheduled behavior and deletes it after its requests are released.
+class Behavior {
+ public:
+  Behavior(const Behavior&) = delete;
+  Behavior& operator=(const Behavior&) = delete;
+  virtual ~Behavior();
+
+  /// Runs the body; every requested cown is held. Called exactly once, on a
+  /// worker thread, or on the pumping main thread when pinned().
+  virtual BodyResult run() = 0;
+
+  /// Called instead of run() when the runtime shuts down with this behavior
+  /// still queued for the main thread: the body never runs, and the result
+  /// must say why (reason is "behavior drained at shutdown without executing").
+  virtual void cancel(std::string_view reason) = 0;
+
+  /// True iff any requested cown is pinned: the behavior runs on the main thread.
+  bool pinned() const noexcept { return pinned_; }
+
+  /// The distinct cowns of the request set, in acquisition (id) order.
+  std::size_t request_count() const noexcept { return count_requests_; }
+  CownBase* request_cown(std::size_t i) const noexcept { return requests_[i].cown(); }
+
+  /// Number of live Behavior objects in the process (leak checks in tests).
+  static std::size_t live_count() noexcept;
+
+ protected:
+  /// `cowns` may contain duplicates and nullptrs (ignored); each distinct cown
+  /// is retained until the behavior is destroyed.
+  explicit Behavior(std::span<CownBase* const> cowns);
+
+ private:
+  friend class Request;
+  friend class Runtime;
+  friend class WorkerPool;
+  friend class PinnedQueue;
+
+  /// The two-phase enqueue; dispatches through `rt` when ready.
+  void schedule(Runtime* rt) noexcept;
+  /// Drops one from the countdown; the thread that reaches zero dispatches.
+  void resolve() noexcept;
+  /// Releases every request (hand-off to successors).
+  void release_all() noexcept;
+
+  Runtime* runtime_ = nullptr;
+  std::unique_ptr<Request[]> requests_;
+  std::size_t count_requests_ = 0;
+  std::atomic<std::size_t> countdown_{0};
+  bool pinned_ = false;
+  // Intrusive link used by the worker and pinned queues.
+  Behavior* queue_next_ = nullptr;
+};
+
+}  // namespace boc

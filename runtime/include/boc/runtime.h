@@ -1,0 +1,161 @@
+// The runtime: worker pool, pinned queue + pump, watchdog and terminator.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "boc/behavior.h"
+#include "boc/clock.h"
+#include "boc/pump.h"
+#include "boc/watchdog.h"
+
+namespace boc {
+
+class WorkerPool;
+class PinnedQueue;
+
+/// Default worker count: hardware threads - 1 (a core for the main thread), at least 1.
+std::size_t default_worker_count() noexcept;
+
+struct RuntimeOptions {
+  std::size_t worker_count = default_worker_count();
+  /// Run on each worker thread before it takes work / after it stops taking
+  /// work (the Python layer creates and ends the worker's sub-interpreter here).
+  std::function<void(std::size_t worker_index)> on_worker_start;
+  std::function<void(std::size_t worker_index)> on_worker_stop;
+  std::shared_ptr<Clock> clock;  ///< null = steady clock
+  /// If false, only the thread that created the Runtime may pump. If true,
+  /// any thread may, one at a time (single-pumper CAS).
+  bool pump_from_any_thread = false;
+  /// quiesce() parks at most this long between pump checks.
+  std::chrono::milliseconds wait_pump_poll{50};
+  /// quiesce() pumps at most this many pinned behaviors per wake.
+  std::size_t wait_pump_batch = 64;
+  /// Workers spin this long for new work before parking.
+  std::chrono::microseconds worker_spin{20};
+};
+
+/// Why wait_for_work() returned.
+enum class WakeReason { kTerminated, kPumpReady, kTimedOut };
+
+struct RuntimeStats {
+  std::uint64_t scheduled = 0;      ///< behaviors ever scheduled
+  std::uint64_t completed = 0;      ///< behaviors whose lifecycle finished
+  std::uint64_t pinned_executed = 0;
+  std::uint64_t cancelled = 0;      ///< pinned behaviors drained at shutdown
+  std::size_t in_flight = 0;
+  std::size_t pinned_depth = 0;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options = {});
+  /// Shuts down (see shutdown()).
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  /// The runtime `boc::when` schedules on: the most recently created live one.
+  static Runtime* current() noexcept;
+
+  /// Takes ownership and runs the two-phase enqueue. Throws PumpError(kStopped)
+  /// once shutdown has begun.
+  void schedule(std::unique_ptr<Behavior> behavior);
+
+  /// Drains the pinned queue under the seed's rules; gates throw PumpError.
+  /// Body errors never throw here; they are reported in the PumpReport.
+  PumpReport pump_report(const PumpOptions& options = {});
+  /// As pump_report, but rethrows the error for PumpStop::kError/kFatal.
+  PumpResult pump(const PumpOptions& options = {});
+
+  /// Blocks until every scheduled behavior completed (true) or the timeout
+  /// passed (false). While pinned cowns exist and this thread may pump, it
+  /// drains pinned work itself: parks at most wait_pump_poll, pumps up to
+  /// wait_pump_batch per wake. A fatal body error propagates.
+  bool quiesce(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  /// Parks up to `max_wait` (real time) until nothing is in flight
+  /// (kTerminated), pinned work is queued (kPumpReady) or time is up.
+  WakeReason wait_for_work(std::chrono::nanoseconds max_wait);
+
+  /// Stops the runtime: lets worker work finish, fails pinned behaviors still
+  /// queued with "behavior drained at shutdown without executing" (their
+  /// bodies never run), then stops and joins the workers (on_worker_stop runs
+  /// on each worker thread) and the watchdog monitor. Idempotent.
+  void shutdown();
+
+  Watchdog& watchdog() noexcept { return *watchdog_; }
+  Clock& clock() noexcept { return *clock_; }
+  std::size_t worker_count() const noexcept;
+
+  std::size_t in_flight() const noexcept {
+    // Acquire: pairs with the release decrement in complete(); a caller that
+    // reads 0 sees every completed behavior's writes.
+    return in_flight_.load(std::memory_order_acquire);
+  }
+  std::size_t pinned_depth() const noexcept;
+  /// Milliseconds the pinned queue has been non-empty (0 when empty).
+  std::int64_t pinned_age_ms() const noexcept;
+  PinnedQueueState pinned_state() const noexcept;
+  RuntimeStats stats() const noexcept;
+
+  void set_wait_pump_poll(std::chrono::milliseconds poll);
+  std::chrono::milliseconds wait_pump_poll() const noexcept;
+
+  /// True while the calling thread is inside a pinned body run by pump().
+  static bool in_pump_body() noexcept;
+  /// True if the calling thread is one of this runtime's workers.
+  bool on_worker_thread() const noexcept;
+  /// True if the calling thread may pump (the creating thread, or any thread
+  /// when pump_from_any_thread).
+  bool may_pump_on_this_thread() const noexcept;
+
+ private:
+  friend class Behavior;
+  friend class WorkerPool;
+
+  /// Called by the thread whose resolve() reached zero.
+  void dispatch(Behavior* b) noexcept;
+  /// Runs a behavior on a worker.
+  void run_on_worker(Behavior* b) noexcept;
+  /// Releases requests, drops the terminator hold, deletes the behavior.
+  void complete(Behavior* b) noexcept;
+  void notify_waiters() noexcept;
+  void drain_pinned_at_shutdown();
+
+  RuntimeOptions options_;
+  std::shared_ptr<Clock> clock_;
+  std::unique_ptr<PinnedQueue> pinned_;
+  std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::uint64_t owner_thread_;
+
+  // Terminator: behaviors scheduled but not completed.
+  std::atomic<std::size_t> in_flight_{0};
+  std::mutex term_mu_;
+  std::condition_variable term_cv_;
+
+  // Single-pumper gate: id of the thread inside pump(), 0 when none.
+  std::atomic<std::uint64_t> pumper_{0};
+  std::atomic<std::int64_t> wait_poll_ms_{50};
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+  std::mutex shutdown_mu_;
+
+  std::atomic<std::uint64_t> scheduled_{0};
+  std::atomic<std::uint64_t> completed_{0};
+  std::atomic<std::uint64_t> pinned_executed_{0};
+  std::atomic<std::uint64_t> cancelled_{0};
+};
+
+/// A small per-thread id (never 0), cheaper to store atomically than std::thread::id.
+std::uint64_t this_thread_key() noexcept;
+
+}  // namespace boc

@@ -1,0 +1,38 @@
+# ---- Select an embeddable CPython >= 3.12 (own-GIL sub-interpreters, PEP 684) ----
+# Newest first, 3.13 preferred; real binaries only, never pyenv shims (they resolve
+# to pyenv's global 3.11). See platform-notes.md C.1.
+set(BOC_PYTHON_MIN_VERSION 3.12)
+if(NOT Python3_EXECUTABLE AND NOT Python3_ROOT_DIR AND NOT DEFINED ENV{Python3_ROOT_DIR})
+  if(DEFINED ENV{PYENV_ROOT})
+    set(_boc_pyenv "$ENV{PYENV_ROOT}")
+  else()
+    set(_boc_pyenv "$ENV{HOME}/.pyenv")
+  endif()
+  set(_boc_candidates "")
+  foreach(_v 3.15 3.14 3.13 3.12)
+    file(GLOB _g "${_boc_pyenv}/versions/${_v}.*/bin/python${_v}")
+    list(FILTER _g EXCLUDE REGEX "/versions/[^/]*t/")   # skip free-threaded builds
+    list(SORT _g COMPARE NATURAL ORDER DESCENDING)
+    foreach(_p IN LISTS _g ITEMS "/usr/local/bin/python${_v}" "/usr/bin/python${_v}")
+      if(EXISTS "${_p}")
+        list(APPEND _boc_candidates "${_p}")
+      endif()
+    endforeach()
+  endforeach()
+  if(_boc_candidates)
+    list(GET _boc_candidates 0 _boc_py)
+    set(Python3_EXECUTABLE "${_boc_py}" CACHE FILEPATH "CPython used for embedding (>= ${BOC_PYTHON_MIN_VERSION})")
+  endif()
+endif()
+# Interpreter must be requested too: CMake 3.25 knows names only up to 3.12 and a
+# Development-only search ignores Python3_EXECUTABLE.
+find_package(Python3 ${BOC_PYTHON_MIN_VERSION} COMPONENTS Interpreter Development.Embed)
+if(NOT Python3_FOUND OR NOT Python3_Development.Embed_FOUND)
+  message(FATAL_ERROR
+    "bocpy needs CPython >= ${BOC_PYTHON_MIN_VERSION} with headers and libpython "
+    "(found: '${Python3_EXECUTABLE}' version '${Python3_VERSION}'). Debian 12's python3 is 3.11, "
+    "which has no per-interpreter GIL. Install one (e.g. pyenv with PYTHON_CONFIGURE_OPTS=--enable-shared) "
+    "and/or pass -DPython3_EXECUTABLE=/path/to/python3.13 or -DPython3_ROOT_DIR=/prefix.")
+endif()
+message(STATUS "bocpy: embedding CPython ${Python3_VERSION}: ${Python3_EXECUTABLE} lib=${Python3_LIBRARIES}")
+set(BOC_PYTHON_EXECUTABLE "${Python3_EXECUTABLE}" CACHE INTERNAL "")
