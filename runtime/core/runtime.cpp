@@ -285,8 +285,10 @@ bool Runtime::quiesce(std::optional<std::chrono::milliseconds> timeout) {
   return true;
 }
 
-void Runtime::drain_pinned_at_shutdown() {
+std::size_t Runtime::drain_pinned_without_running() {
+  std::size_t drained = 0;
   while (Behavior* b = pinned_->pop()) {
+    ++drained;
     try {
       b->cancel(kDrainedReason);
     } catch (...) {
@@ -296,6 +298,7 @@ void Runtime::drain_pinned_at_shutdown() {
     cancelled_.fetch_add(1, std::memory_order_relaxed);
     complete(b);  // may dispatch successors, pinned or not
   }
+  return drained;
 }
 
 void Runtime::shutdown() {
@@ -309,7 +312,7 @@ void Runtime::shutdown() {
   // cancelled pinned behavior releases its cowns, which can make more worker
   // or pinned behaviors runnable, hence the loop.
   while (in_flight() > 0) {
-    drain_pinned_at_shutdown();
+    drain_pinned_without_running();
     if (in_flight() == 0) break;
     (void)wait_for_work(std::chrono::milliseconds(10));
   }

@@ -109,6 +109,12 @@ class Runtime {
   void set_wait_pump_poll(std::chrono::milliseconds poll);
   std::chrono::milliseconds wait_pump_poll() const noexcept;
 
+  /// Fails every queued pinned behavior without running it (its result gets
+  /// "behavior drained at shutdown without executing"), including ones that
+  /// become runnable while draining. Returns how many. Shutdown uses it; a
+  /// host may call it as a diagnostic (bocpy's main_pump_drain_all()).
+  std::size_t drain_pinned_without_running();
+
   /// True while the calling thread is inside a pinned body run by pump().
   static bool in_pump_body() noexcept;
   /// True if the calling thread is one of this runtime's workers.
@@ -128,7 +134,6 @@ class Runtime {
   /// Releases requests, drops the terminator hold, deletes the behavior.
   void complete(Behavior* b) noexcept;
   void notify_waiters() noexcept;
-  void drain_pinned_at_shutdown();
 
   RuntimeOptions options_;
   std::shared_ptr<Clock> clock_;

@@ -1,0 +1,43 @@
+"""bocpy: Behavior-Oriented Concurrency for Python, on a C++ runtime.
+
+Cowns (concurrently-owned values) and behaviors scheduled with ``@when``; each
+behavior runs once it holds all its cowns, on a worker sub-interpreter with its
+own GIL, or on the main thread (drained by ``pump()``) when it names a
+``PinnedCown``.
+"""
+
+from bocpy._core import CownCapsule, Cown, PinnedCown, when, whencall
+from bocpy._math import Matrix
+from bocpy.behaviors import (
+    Behaviors,
+    PumpResult,
+    WaitResult,
+    WORKER_COUNT,
+    pump,
+    quiesce,
+    set_pump_watchdog,
+    set_wait_pump_poll,
+    start,
+    wait,
+)
+
+__version__ = "0.13.0+boc"
+
+__all__ = [
+    "Behaviors",
+    "Cown",
+    "Matrix",
+    "PinnedCown",
+    "PumpResult",
+    "WORKER_COUNT",
+    "__version__",
+    "pump",
+    "quiesce",
+    "set_pump_watchdog",
+    "set_wait_pump_poll",
+    "start",
+    "wait",
+    "WaitResult",
+    "when",
+    "whencall",
+]

@@ -1,0 +1,252 @@
+#include "bocpy_runtime.h"
+
+#include "interp_state.h"
+#include "module_core.h"
+#include "py_behavior.h"
+#include "py_compat.h"
+#include "py_cown.h"
+#include "worker_bindings.h"
+
+namespace boc::py {
+
+std::atomic<BocpyRuntime*> BocpyRuntime::g_live{nullptr};
+
+namespace {
+
+// A reference to a main-interpreter callable that may be dropped anywhere.
+struct MainRef {
+  PyObject* obj = nullptr;
+  ~MainRef() { decref_in_interp(0, obj); }
+};
+
+struct Settings {
+  std::mutex mu;
+  std::optional<std::chrono::milliseconds> warn;
+  std::shared_ptr<MainRef> callback;
+  std::function<void(const StarvationReport&)> observer;
+  std::shared_ptr<Clock> clock;
+  std::function<void(BocpyRuntime&)> start_listener;
+  // Relaxed: a configuration value re-read by each wait loop iteration.
+  std::atomic<std::int64_t> poll_ms{50};
+};
+
+Settings& settings() {
+  static Settings* s = new Settings();  // never destroyed: used at exit
+  return *s;
+}
+
+// Reports a starvation episode to Python: on_starve(0, message), or a
+// warning on logger "bocpy.pump". Runs on the pumping thread or the monitor.
+void python_sink(const std::shared_ptr<MainRef>& callback, const StarvationReport& report) {
+  if (!Py_IsInitialized()) return;
+  const bool have_gil = holds_main_gil();
+  PyGILState_STATE gstate{};
+  if (!have_gil) gstate = PyGILState_Ensure();
+  PyObject* exc_before = PyErr_GetRaisedException();
+  PyObject* msg = PyUnicode_FromStringAndSize(report.message.data(), static_cast<Py_ssize_t>(report.message.size()));
+  PyObject* res = nullptr;
+  PyObject* target = nullptr;
+  if (msg != nullptr) {
+    if (callback && callback->obj != nullptr) {
+      target = callback->obj;
+      res = PyObject_CallFunction(target, "iO", 0, msg);
+    } else {
+      PyObject* logging = PyImport_ImportModule("logging");
+      PyObject* logger = logging != nullptr ? PyObject_CallMethod(logging, "getLogger", "s", "bocpy.pump") : nullptr;
+      target = logger;
+      res = logger != nullptr ? PyObject_CallMethod(logger, "warning", "O", msg) : nullptr;
+      if (res == nullptr) PyErr_WriteUnraisable(logger);
+      Py_XDECREF(logger);
+      Py_XDECREF(logging);
+      target = nullptr;
+    }
+  }
+  // The watchdog only observes: a failing sink is reported, never raised.
+  if (res == nullptr && PyErr_Occurred()) PyErr_WriteUnraisable(target);
+  Py_XDECREF(res);
+  Py_XDECREF(msg);
+  PyErr_SetRaisedException(exc_before);
+  if (!have_gil) PyGILState_Release(gstate);
+}
+
+}  // namespace
+
+std::size_t BocpyRuntime::in_flight() noexcept {
+  BocpyRuntime* rt = get();
+  return rt != nullptr ? rt->runtime_->in_flight() : 0;
+}
+
+BocpyRuntime::BocpyRuntime(const StartConfig& config) : config_(config), workers_(config.workers == 0 ? 1 : config.workers) {}
+
+BocpyRuntime::~BocpyRuntime() = default;
+
+bool BocpyRuntime::start(const StartConfig& config) {
+  if (get() != nullptr) return true;
+  auto self = std::unique_ptr<BocpyRuntime>(new BocpyRuntime(config));
+  RuntimeOptions opts;
+  opts.worker_count = self->workers_;
+  opts.clock = config.clock ? config.clock : default_clock();
+  // Any thread of the main interpreter may pump, one at a time (CAS).
+  opts.pump_from_any_thread = true;
+  opts.wait_pump_poll = wait_pump_poll();
+  BocpyRuntime* raw = self.get();
+  opts.on_worker_start = [raw](std::size_t i) { raw->worker_started(i); };
+  opts.on_worker_stop = [raw](std::size_t i) { raw->worker_stopping(i); };
+
+  // Workers take the main GIL briefly to create their interpreters: release it.
+  Py_BEGIN_ALLOW_THREADS
+  self->runtime_ = std::make_unique<boc::Runtime>(opts);
+  std::unique_lock lock(self->ready_mu_);
+  self->ready_cv_.wait(lock, [&] { return self->ready_ == self->workers_; });
+  Py_END_ALLOW_THREADS
+
+  if (!self->start_errors_.empty()) {
+    std::string msg = "Error starting worker pool: " + self->start_errors_.front();
+    Py_BEGIN_ALLOW_THREADS
+    self->runtime_->shutdown();
+    self->runtime_.reset();
+    Py_END_ALLOW_THREADS
+    PyErr_SetString(PyExc_RuntimeError, msg.c_str());
+    return false;
+  }
+  self->apply_watchdog();
+  // Release: pairs with the acquire in get().
+  g_live.store(self.release(), std::memory_order_release);
+  std::function<void(BocpyRuntime&)> listener;
+  {
+    std::lock_guard l(settings().mu);
+    listener = settings().start_listener;
+  }
+  if (listener) listener(*get());
+  return true;
+}
+
+void BocpyRuntime::stop() {
+  BocpyRuntime* rt = get();
+  if (rt == nullptr) return;
+  // Un-publish first: new @when calls auto-start a fresh runtime instead.
+  // Release: pairs with the acquire in get().
+  g_live.store(nullptr, std::memory_order_release);
+  Py_BEGIN_ALLOW_THREADS
+  rt->runtime_->shutdown();
+  delete rt;
+  Py_END_ALLOW_THREADS
+  drain_deferred_decrefs();
+}
+
+void BocpyRuntime::worker_started(std::size_t index) {
+  std::string error;
+  PyThreadState* tmp = PyThreadState_New(PyInterpreterState_Main());
+  PyEval_RestoreThread(tmp);
+  PyInterpreterConfig cfg{};
+  cfg.use_main_obmalloc = 0;  // required by OWN_GIL (CPython does not enforce it)
+  cfg.allow_fork = 0;
+  cfg.allow_exec = 0;
+  cfg.allow_threads = 1;
+  cfg.allow_daemon_threads = 0;
+  cfg.check_multi_interp_extensions = 1;
+  cfg.gil = PyInterpreterConfig_OWN_GIL;
+  PyThreadState* sub = nullptr;
+  const PyStatus status = Py_NewInterpreterFromConfig(&sub, &cfg);
+  if (PyStatus_Exception(status) || sub == nullptr) {
+    error = "worker " + std::to_string(index) + ": cannot create a sub-interpreter" +
+            (status.err_msg != nullptr ? std::string(": ") + status.err_msg : std::string());
+    PyThreadState_Clear(tmp);
+    PyThreadState_DeleteCurrent();
+  } else {
+    PyEval_SaveThread();  // drop the new interpreter's GIL
+    PyEval_RestoreThread(tmp);
+    PyThreadState_Clear(tmp);
+    PyThreadState_DeleteCurrent();  // releases the main GIL
+    PyEval_RestoreThread(sub);
+    if (!install_bocpy_package() || !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path)) {
+      PyObject* exc = PyErr_GetRaisedException();
+      PyObject* text = exc != nullptr ? PyObject_Str(exc) : nullptr;
+      const char* s = text != nullptr ? PyUnicode_AsUTF8(text) : nullptr;
+      error = "worker " + std::to_string(index) + ": bootstrap failed: " + (s != nullptr ? s : "unknown error");
+      PyErr_Clear();
+      Py_XDECREF(text);
+      Py_XDECREF(exc);
+    }
+    set_worker_thread_state(sub);
+    PyEval_SaveThread();
+  }
+  std::lock_guard lock(ready_mu_);
+  if (!error.empty()) start_errors_.push_back(error);
+  ++ready_;
+  ready_cv_.notify_all();
+}
+
+void BocpyRuntime::worker_stopping(std::size_t) {
+  PyThreadState* sub = worker_thread_state();
+  if (sub == nullptr) return;
+  PyEval_RestoreThread(sub);
+  if (InterpState* st = current_state()) clear_state_caches(st);
+  drain_deferred_decrefs();
+  set_worker_thread_state(nullptr);
+  Py_EndInterpreter(sub);  // on its own thread, last tstate of the interpreter
+}
+
+void BocpyRuntime::apply_watchdog() {
+  Settings& s = settings();
+  std::lock_guard lock(s.mu);
+  if (!s.warn) {
+    runtime_->watchdog().configure(std::nullopt);
+    return;
+  }
+  auto callback = s.callback;
+  auto observer = s.observer;
+  runtime_->watchdog().configure(*s.warn, [callback, observer](const StarvationReport& report) {
+    if (observer) observer(report);
+    python_sink(callback, report);
+  });
+}
+
+void BocpyRuntime::set_watchdog(std::optional<std::chrono::milliseconds> warn, PyObject* callback) {
+  {
+    Settings& s = settings();
+    std::lock_guard lock(s.mu);
+    s.warn = warn;
+    auto ref = std::make_shared<MainRef>();
+    ref->obj = Py_XNewRef(callback);
+    s.callback = callback != nullptr ? ref : nullptr;
+  }
+  if (BocpyRuntime* rt = get()) rt->apply_watchdog();
+}
+
+void BocpyRuntime::set_wait_pump_poll(std::chrono::milliseconds poll) {
+  // Relaxed: see Settings::poll_ms.
+  settings().poll_ms.store(poll.count(), std::memory_order_relaxed);
+  if (BocpyRuntime* rt = get()) rt->runtime_->set_wait_pump_poll(poll);
+}
+
+std::chrono::milliseconds BocpyRuntime::wait_pump_poll() noexcept {
+  // Relaxed: see Settings::poll_ms.
+  return std::chrono::milliseconds(settings().poll_ms.load(std::memory_order_relaxed));
+}
+
+void BocpyRuntime::set_report_observer(std::function<void(const StarvationReport&)> observer) {
+  {
+    Settings& s = settings();
+    std::lock_guard lock(s.mu);
+    s.observer = std::move(observer);
+  }
+  if (BocpyRuntime* rt = get()) rt->apply_watchdog();
+}
+
+void BocpyRuntime::set_default_clock(std::shared_ptr<Clock> clock) {
+  std::lock_guard lock(settings().mu);
+  settings().clock = std::move(clock);
+}
+
+std::shared_ptr<Clock> BocpyRuntime::default_clock() {
+  std::lock_guard lock(settings().mu);
+  return settings().clock;
+}
+
+void BocpyRuntime::set_start_listener(std::function<void(BocpyRuntime&)> listener) {
+  std::lock_guard lock(settings().mu);
+  settings().start_listener = std::move(listener);
+}
+
+}  // namespace boc::py

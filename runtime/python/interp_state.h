@@ -1,0 +1,46 @@
+// Per-interpreter state of the `bocpy._core` module: its heap types and the
+// cache of behavior functions rebuilt in this interpreter. Every interpreter
+// that imports bocpy (main and each worker) has its own.
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace boc::py {
+
+struct InterpState {
+  std::int64_t interp_id = 0;
+  PyObject* module = nullptr;  // borrowed: the module owns this state
+  PyTypeObject* capsule_type = nullptr;
+  PyTypeObject* cown_type = nullptr;
+  PyTypeObject* pinned_type = nullptr;
+  PyTypeObject* when_type = nullptr;
+
+  // Behavior code shipped to this interpreter: code id -> function with the
+  // right globals (no defaults). Functions with free variables are rebuilt
+  // per call from `codes` (their closure is a per-schedule snapshot).
+  std::vector<PyObject*> functions;
+  std::vector<PyObject*> codes;
+  std::vector<PyObject*> globals;
+  // Code objects registered from this interpreter -> their code id. Holds a
+  // strong reference to each code object so the pointer stays unique.
+  std::unordered_map<PyObject*, std::uint64_t> ids_by_code;
+
+  // True while a worker executes the script bindings: scheduling is refused
+  // so module-level @when statements do not multiply work per worker.
+  bool loading_bindings = false;
+};
+
+/// The current interpreter's state, or nullptr if it has not imported bocpy._core.
+InterpState* current_state() noexcept;
+/// Registers/unregisters a state (module exec / module free).
+void register_state(InterpState* state);
+void unregister_state(InterpState* state);
+/// Drops every cached object of the state (GIL held), e.g. before the
+/// interpreter ends.
+void clear_state_caches(InterpState* state);
+
+}  // namespace boc::py

@@ -1,0 +1,25 @@
+// The `bocpy._core` module and the embedded `bocpy` package: what a host
+// (the runner, the demo, the Python test harness) needs to embed bocpy.
+#pragma once
+
+#include <Python.h>
+
+extern "C" PyObject* boc_py_init_core(void);
+
+namespace boc::py {
+
+/// PyImport_AppendInittab for bocpy._core and bocpy._math. Call before
+/// Py_InitializeFromConfig.
+void register_builtin_modules();
+
+/// After initialisation, GIL held: makes `import bocpy` work in the current
+/// interpreter (the package's sources are embedded in the binary). False with
+/// a Python error set on failure.
+bool install_bocpy_package();
+
+/// Main thread, GIL held: if a bocpy runtime is running, finish all work (as
+/// bocpy.wait() does) and end the worker interpreters. Idempotent; never
+/// raises (errors are printed).
+void shutdown_runtime_for_exit();
+
+}  // namespace boc::py

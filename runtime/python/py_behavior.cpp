@@ -1,0 +1,223 @@
+#include "py_behavior.h"
+
+#include "behavior_code.h"
+#include "interp_state.h"
+#include "module_cown.h"
+#include "py_compat.h"
+
+namespace boc::py {
+namespace {
+
+thread_local PyThreadState* tl_worker_tstate = nullptr;
+thread_local int tl_body_depth = 0;
+
+// Holds the GIL of the interpreter this thread runs behaviors in.
+class BehaviorGil {
+ public:
+  BehaviorGil() {
+    if (tl_worker_tstate != nullptr) {
+      PyEval_RestoreThread(tl_worker_tstate);
+      mode_ = Mode::kWorker;
+    } else if (current_tstate_unchecked() == nullptr) {
+      // A C++ host pumping without the GIL (the demo's frame loop, quiesce).
+      gstate_ = PyGILState_Ensure();
+      mode_ = Mode::kEnsured;
+    }
+  }
+  ~BehaviorGil() {
+    if (mode_ == Mode::kWorker) {
+      PyEval_SaveThread();
+    } else if (mode_ == Mode::kEnsured) {
+      PyGILState_Release(gstate_);
+    }
+  }
+  BehaviorGil(const BehaviorGil&) = delete;
+  BehaviorGil& operator=(const BehaviorGil&) = delete;
+
+ private:
+  enum class Mode { kHeld, kWorker, kEnsured };
+  Mode mode_ = Mode::kHeld;
+  PyGILState_STATE gstate_{};
+};
+
+struct BodyDepth {
+  BodyDepth() { ++tl_body_depth; }
+  ~BodyDepth() { --tl_body_depth; }
+};
+
+std::vector<CownBase*> flatten(const PyBehavior::Spec& spec) {
+  std::vector<CownBase*> out;
+  for (const CownArg& a : spec.args)
+    for (const auto& c : a.cowns) out.push_back(c.get());
+  out.push_back(spec.result.get());
+  return out;
+}
+
+// Formats exc with its traceback (GIL held); empty on failure.
+std::string format_traceback(PyObject* exc) {
+  PyObject* tb_mod = PyImport_ImportModule("traceback");
+  if (tb_mod == nullptr) {
+    PyErr_Clear();
+    return {};
+  }
+  PyObject* lines = PyObject_CallMethod(tb_mod, "format_exception", "O", exc);
+  Py_DECREF(tb_mod);
+  if (lines == nullptr) {
+    PyErr_Clear();
+    return {};
+  }
+  PyObject* empty = PyUnicode_FromString("");
+  PyObject* joined = empty != nullptr ? PyUnicode_Join(empty, lines) : nullptr;
+  Py_XDECREF(empty);
+  Py_DECREF(lines);
+  std::string out;
+  if (joined != nullptr) {
+    const char* s = PyUnicode_AsUTF8(joined);
+    if (s != nullptr) out = s;
+    Py_DECREF(joined);
+  }
+  PyErr_Clear();
+  return out;
+}
+
+}  // namespace
+
+struct PythonError::Holder {
+  PyObject* exc;
+  ~Holder() { decref_in_interp(0, exc); }
+};
+
+PythonError::PythonError(PyObject* exc) : holder_(std::make_shared<Holder>(Holder{exc})) {}
+PyObject* PythonError::get() const noexcept { return holder_->exc; }
+
+bool in_behavior_body() noexcept { return tl_body_depth > 0; }
+void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
+PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
+
+std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
+  std::vector<CownBase*> cowns = flatten(spec);
+  return std::unique_ptr<PyBehavior>(new PyBehavior(std::move(cowns), std::move(spec)));
+}
+
+PyBehavior::PyBehavior(std::vector<CownBase*> cowns, Spec spec)
+    : Behavior(std::span<CownBase* const>(cowns)), spec_(std::move(spec)) {}
+
+PyBehavior::~PyBehavior() {
+  if (spec_.raw_captures != nullptr) decref_in_interp(0, spec_.raw_captures);
+}
+
+void PyBehavior::cancel(std::string_view reason) { spec_.result->store_error_message(std::string(reason)); }
+
+BodyResult PyBehavior::run() {
+  BehaviorGil gil;
+  BodyDepth depth;
+  return run_with_gil();
+}
+
+BodyResult PyBehavior::run_with_gil() {
+  drain_deferred_decrefs();
+  InterpState* state = current_state();
+  PyCown* result = spec_.result.get();
+  if (state == nullptr) {
+    result->store_error_message("bocpy is not initialised in the executing interpreter");
+    return {};
+  }
+
+  // Acquire every distinct argument cown into this interpreter.
+  std::vector<PyCown*> acquired;
+  bool ok = true;
+  for (const CownArg& a : spec_.args) {
+    for (const auto& c : a.cowns) {
+      if (c->owned_here() && !c->pinned()) continue;  // a duplicate already acquired
+      if (!c->acquire()) {
+        ok = false;
+        break;
+      }
+      acquired.push_back(c.get());
+    }
+    if (!ok) break;
+  }
+
+  BodyResult outcome;
+  PyObject* args = nullptr;
+  PyObject* fn = nullptr;
+  PyObject* ret = nullptr;
+  if (ok) {
+    PyObject* captures = nullptr;
+    if (spec_.raw_captures != nullptr) {
+      captures = Py_NewRef(spec_.raw_captures);
+    } else if (!spec_.captures.empty()) {
+      captures = parcel_decode(spec_.captures);
+    } else {
+      captures = PyTuple_New(0);
+    }
+    PyObject* closure = nullptr;
+    if (captures != nullptr && !spec_.closure.empty()) closure = parcel_decode(spec_.closure);
+    if (captures != nullptr && (spec_.closure.empty() || closure != nullptr)) {
+      fn = behavior_function(state, spec_.code_id, closure);
+    }
+    Py_XDECREF(closure);
+    if (fn != nullptr) {
+      const Py_ssize_t n_caps = PyTuple_GET_SIZE(captures);
+      args = PyTuple_New(static_cast<Py_ssize_t>(spec_.args.size()) + n_caps);
+      Py_ssize_t i = 0;
+      for (const CownArg& a : spec_.args) {
+        PyObject* item = nullptr;
+        if (a.group) {
+          item = PyList_New(static_cast<Py_ssize_t>(a.cowns.size()));
+          for (std::size_t k = 0; item != nullptr && k < a.cowns.size(); ++k) {
+            PyObject* cap = new_capsule(state, a.cowns[k]);
+            if (cap == nullptr) {
+              Py_CLEAR(item);
+              break;
+            }
+            PyList_SET_ITEM(item, static_cast<Py_ssize_t>(k), cap);
+          }
+        } else {
+          item = new_capsule(state, a.cowns.front());
+        }
+        if (item == nullptr) {
+          Py_CLEAR(args);
+          break;
+        }
+        PyTuple_SET_ITEM(args, i++, item);
+      }
+      for (Py_ssize_t k = 0; args != nullptr && k < n_caps; ++k) {
+        PyTuple_SET_ITEM(args, i++, Py_NewRef(PyTuple_GET_ITEM(captures, k)));
+      }
+      if (args != nullptr) ret = PyObject_Call(fn, args, nullptr);
+    }
+    Py_XDECREF(captures);
+  }
+
+  if (ret != nullptr) {
+    result->store_result(ret, false);
+    Py_DECREF(ret);
+  } else {
+    PyObject* exc = PyErr_GetRaisedException();
+    if (exc == nullptr) exc = PyObject_CallFunction(PyExc_RuntimeError, "s", "behavior failed without an exception");
+    if (exc != nullptr) {
+      if (ok) {
+        result->set_traceback_text(format_traceback(exc));
+        outcome.outcome = PyErr_GivenExceptionMatches(exc, PyExc_Exception) ? BodyOutcome::kError
+                                                                             : BodyOutcome::kFatal;
+      }
+      // An acquire failure lands on the result but is not a body error.
+      result->store_result(exc, true);
+      if (outcome.outcome != BodyOutcome::kOk && current_interp_id() == 0) {
+        outcome.error = std::make_exception_ptr(PythonError(Py_NewRef(exc)));
+      }
+      Py_DECREF(exc);
+    }
+  }
+  Py_XDECREF(args);
+  Py_XDECREF(fn);
+
+  // Release: encode values back. Failures cannot reach anyone: report them.
+  for (PyCown* c : acquired) {
+    if (!c->release()) PyErr_WriteUnraisable(nullptr);
+  }
+  return outcome;
+}
+
+}  // namespace boc::py

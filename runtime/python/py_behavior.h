@@ -1,0 +1,69 @@
+// A behavior whose body is Python code: runs in the executing worker's
+// sub-interpreter (or on main when pinned), with its cowns acquired into that
+// interpreter, and leaves the return value or exception on its result cown.
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include "boc/behavior.h"
+#include "parcel.h"
+#include "py_cown.h"
+
+namespace boc::py {
+
+/// One positional cown parameter: a single cown or a group (a list).
+struct CownArg {
+  bool group = false;
+  std::vector<Ref<PyCown>> cowns;
+};
+
+/// A strong reference to a main-interpreter exception, carried through
+/// std::exception_ptr from pump() to the Python caller that re-raises it.
+class PythonError {
+ public:
+  explicit PythonError(PyObject* exc);  // steals
+  PyObject* get() const noexcept;       // borrowed
+ private:
+  struct Holder;
+  std::shared_ptr<Holder> holder_;
+};
+
+class PyBehavior final : public Behavior {
+ public:
+  struct Spec {
+    std::uint64_t code_id = 0;
+    std::vector<CownArg> args;
+    Ref<PyCown> result;
+    Parcel captures;           ///< tuple of capture values (defaults)
+    Parcel closure;            ///< tuple of closure cell values (empty: none)
+    PyObject* raw_captures = nullptr;  ///< main-only fallback for pinned bodies (owned)
+    bool varargs = false;
+  };
+
+  static std::unique_ptr<PyBehavior> create(Spec spec);
+  ~PyBehavior() override;
+
+  BodyResult run() override;
+  void cancel(std::string_view reason) override;
+
+ private:
+  PyBehavior(std::vector<CownBase*> cowns, Spec spec);
+  BodyResult run_with_gil();
+
+  Spec spec_;
+};
+
+/// True while this thread executes a Python behavior body.
+bool in_behavior_body() noexcept;
+
+/// Worker threads: the thread state of this worker's sub-interpreter, used to
+/// take its GIL for each behavior.
+void set_worker_thread_state(PyThreadState* ts) noexcept;
+PyThreadState* worker_thread_state() noexcept;
+
+}  // namespace boc::py

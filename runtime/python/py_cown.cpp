@@ -1,0 +1,226 @@
+#include "py_cown.h"
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "py_compat.h"
+
+namespace boc::py {
+namespace {
+
+// References whose interpreter was not current when they were dropped.
+struct DeferredDecrefs {
+  std::mutex mu;
+  std::unordered_map<std::int64_t, std::vector<PyObject*>> by_interp;
+  // Relaxed fast-path hint: drainers skip the lock while it reads 0; a
+  // missed increment is picked up by the next drain.
+  std::atomic<std::size_t> count{0};
+};
+
+DeferredDecrefs& deferred() {
+  static DeferredDecrefs* d = new DeferredDecrefs();  // never destroyed: used at exit
+  return *d;
+}
+
+}  // namespace
+
+std::int64_t current_interp_id() noexcept { return PyInterpreterState_GetID(PyInterpreterState_Get()); }
+
+void decref_in_interp(std::int64_t interp_id, PyObject* obj) noexcept {
+  if (obj == nullptr) return;
+  PyThreadState* ts = current_tstate_unchecked();
+  if (ts != nullptr && PyInterpreterState_GetID(ts->interp) == interp_id) {
+    Py_DECREF(obj);
+    return;
+  }
+  DeferredDecrefs& d = deferred();
+  std::lock_guard lock(d.mu);
+  d.by_interp[interp_id].push_back(obj);
+  // Relaxed: a hint only (see DeferredDecrefs).
+  d.count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void drain_deferred_decrefs() noexcept {
+  DeferredDecrefs& d = deferred();
+  // Relaxed: a hint only (see DeferredDecrefs).
+  if (d.count.load(std::memory_order_relaxed) == 0) return;
+  std::vector<PyObject*> mine;
+  {
+    std::lock_guard lock(d.mu);
+    auto it = d.by_interp.find(current_interp_id());
+    if (it == d.by_interp.end()) return;
+    mine.swap(it->second);
+    d.by_interp.erase(it);
+    // Relaxed: a hint only.
+    d.count.fetch_sub(mine.size(), std::memory_order_relaxed);
+  }
+  for (PyObject* o : mine) Py_DECREF(o);
+}
+
+Ref<PyCown> PyCown::make(PyObject* value) {
+  Ref<PyCown> c(new PyCown(false), Ref<PyCown>::Adopt{});
+  if (!parcel_encode(value != nullptr ? value : Py_None, c->parcel_)) return {};
+  return c;
+}
+
+Ref<PyCown> PyCown::make_pinned(PyObject* value) {
+  Ref<PyCown> c(new PyCown(true), Ref<PyCown>::Adopt{});
+  c->live_ = Py_NewRef(value != nullptr ? value : Py_None);
+  // Relaxed: the cown is not shared yet.
+  c->owner_.store(0, std::memory_order_relaxed);  // the main interpreter, forever
+  return c;
+}
+
+PyCown::~PyCown() {
+  if (live_ != nullptr) {
+    // Relaxed: the destructor runs after the last reference dropped (acq_rel).
+    decref_in_interp(owner_.load(std::memory_order_relaxed), live_);
+  }
+}
+
+bool PyCown::acquire() {
+  const std::int64_t me = current_interp_id();
+  if (pinned()) {
+    if (me != 0) {
+      PyErr_Format(PyExc_RuntimeError,
+                   "cannot acquire pinned cown %p from non-main interpreter (interp=%lld); pinned cowns are owned "
+                   "by the main interpreter and acquired only by the main pump",
+                   static_cast<void*>(this), static_cast<long long>(me));
+      return false;
+    }
+    return true;
+  }
+  std::int64_t expected = kNoOwner;
+  // Acquire on success: pairs with the release store in release(); we see the
+  // parcel the previous owner wrote.
+  if (!owner_.compare_exchange_strong(expected, me, std::memory_order_acquire, std::memory_order_acquire)) {
+    if (expected == me) return true;
+    PyErr_Format(PyExc_RuntimeError, "%lld cannot acquire cown (already acquired by %lld)",
+                 static_cast<long long>(me), static_cast<long long>(expected));
+    return false;
+  }
+  if (poisoned_) {
+    // Release: give ownership back unchanged.
+    owner_.store(kNoOwner, std::memory_order_release);
+    PyErr_SetString(PyExc_RuntimeError,
+                    "cown is permanently unavailable: a previous acquire failed to deserialise its value");
+    return false;
+  }
+  PyObject* value = nullptr;
+  if (has_pending_error_) {
+    value = PyObject_CallFunction(PyExc_RuntimeError, "s", pending_error_.c_str());
+    if (value != nullptr) {
+      has_pending_error_ = false;
+      pending_error_.clear();
+    }
+  } else {
+    value = parcel_decode(parcel_);
+    if (value == nullptr) poisoned_ = true;
+  }
+  if (value == nullptr) {
+    // Release: give ownership back.
+    owner_.store(kNoOwner, std::memory_order_release);
+    return false;
+  }
+  parcel_.clear();
+  live_ = value;
+  return true;
+}
+
+bool PyCown::release() {
+  if (pinned()) {
+    if (current_interp_id() != 0) {
+      PyErr_Format(PyExc_RuntimeError,
+                   "cannot release pinned cown %p from non-main interpreter (interp=%lld); pinned cowns are owned "
+                   "by the main interpreter",
+                   static_cast<void*>(this), static_cast<long long>(current_interp_id()));
+      return false;
+    }
+    return true;
+  }
+  const std::int64_t me = current_interp_id();
+  const std::int64_t owner_now = owner();
+  if (owner_now == kNoOwner) return true;
+  if (owner_now != me) {
+    PyErr_Format(PyExc_RuntimeError, "%lld cannot release cown (acquired by %lld)", static_cast<long long>(me),
+                 static_cast<long long>(owner_now));
+    return false;
+  }
+  if (!parcel_encode(live_ != nullptr ? live_ : Py_None, parcel_)) return false;
+  Py_CLEAR(live_);
+  // Release: publishes the parcel to the next acquirer (see acquire()).
+  owner_.store(kNoOwner, std::memory_order_release);
+  return true;
+}
+
+PyObject* PyCown::value_borrowed() {
+  if (!owned_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "The current interpreter does not own this cown");
+    return nullptr;
+  }
+  return live_ != nullptr ? live_ : Py_None;
+}
+
+bool PyCown::set_value(PyObject* value) {
+  if (!owned_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "The current interpreter does not own this cown");
+    return false;
+  }
+  Py_XSETREF(live_, Py_NewRef(value));
+  exception_ = false;
+  return true;
+}
+
+bool PyCown::set_exception_flag(bool flag) {
+  if (!owned_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "The current interpreter does not own this cown");
+    return false;
+  }
+  exception_ = flag;
+  return true;
+}
+
+void PyCown::store_result(PyObject* value, bool is_exception) {
+  if (pinned()) {  // never a result cown, but keep the invariant
+    Py_XSETREF(live_, Py_NewRef(value));
+    exception_ = is_exception;
+    return;
+  }
+  has_pending_error_ = false;
+  exception_ = is_exception;
+  if (parcel_encode(value, parcel_)) return;
+  // The value cannot cross interpreters: keep its description instead.
+  PyObject* exc = PyErr_GetRaisedException();
+  PyObject* type_name = PyType_GetQualName(Py_TYPE(value));
+  PyObject* text = PyObject_Str(value);
+  PyObject* reason = exc != nullptr ? PyObject_Str(exc) : nullptr;
+  PyErr_Clear();
+  PyObject* msg = PyUnicode_FromFormat("%s result could not cross interpreters (%U): %U",
+                                       is_exception ? "exception" : "behavior",
+                                       reason != nullptr ? reason : Py_None,
+                                       text != nullptr ? text : (type_name != nullptr ? type_name : Py_None));
+  PyObject* err = msg != nullptr ? PyObject_CallOneArg(PyExc_RuntimeError, msg) : nullptr;
+  if (err == nullptr || !parcel_encode(err, parcel_)) {
+    PyErr_Clear();
+    parcel_.clear();
+    pending_error_ = "behavior result could not cross interpreters";
+    has_pending_error_ = true;
+  }
+  exception_ = true;
+  Py_XDECREF(err);
+  Py_XDECREF(msg);
+  Py_XDECREF(reason);
+  Py_XDECREF(text);
+  Py_XDECREF(type_name);
+  Py_XDECREF(exc);
+}
+
+void PyCown::store_error_message(const std::string& message) {
+  parcel_.clear();
+  pending_error_ = message;
+  has_pending_error_ = true;
+  exception_ = true;
+}
+
+}  // namespace boc::py

@@ -1,0 +1,19 @@
+// A worker's `__main__`: the application script reduced to its imports,
+// definitions and simple assignments (bocpy's "bindings"), so behaviors
+// defined in the script find their globals and pickled `__main__` classes
+// resolve, without running the script's main block in every worker.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace boc::py {
+
+/// Worker interpreter, GIL held, bocpy imported: executes `source` as this
+/// interpreter's `__main__` (scheduling refused meanwhile). Errors in the
+/// source are reported, not fatal. False with a Python error only if the
+/// module itself cannot be set up.
+bool load_worker_bindings(const std::string& source, const std::string& main_file,
+                          const std::vector<std::string>& sys_path);
+
+}  // namespace boc::py
