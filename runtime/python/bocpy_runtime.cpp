@@ -1,6 +1,7 @@
 #include "bocpy_runtime.h"
 
 #include "interp_state.h"
+#include "noticeboard.h"
 #include "module_core.h"
 #include "py_behavior.h"
 #include "py_compat.h"
@@ -182,6 +183,7 @@ void BocpyRuntime::worker_stopping(std::size_t) {
   if (sub == nullptr) return;
   PyEval_RestoreThread(sub);
   if (InterpState* st = current_state()) clear_state_caches(st);
+  clear_noticeboard_cache();
   drain_deferred_decrefs();
   set_worker_thread_state(nullptr);
   Py_EndInterpreter(sub);  // on its own thread, last tstate of the interpreter

@@ -10,6 +10,8 @@
 #include "bocpy_runtime.h"
 #include "interp_state.h"
 #include "matrix_module.h"
+#include "messaging.h"
+#include "noticeboard.h"
 #include "module_cown.h"
 #include "py_behavior.h"
 #include "py_compat.h"
@@ -605,6 +607,7 @@ int core_exec(PyObject* module) {
       PyModule_AddIntConstant(module, "WAIT_TIMED_OUT", kWaitTimedOut) < 0) {
     return -1;
   }
+  if (add_noticeboard_functions(module) < 0 || add_messaging_functions(module) < 0) return -1;
   register_state(st);
   install_handle_hooks();
   return 0;
@@ -667,6 +670,12 @@ void shutdown_runtime_for_exit() {
     if (BocpyRuntime::in_flight() == 0) break;
   }
   BocpyRuntime::stop();
+  Py_BEGIN_ALLOW_THREADS
+  Noticeboard::instance().stop();
+  Py_END_ALLOW_THREADS
+  Noticeboard::instance().clear();
+  clear_noticeboard_cache();
+  drain_deferred_decrefs();
   PyErr_SetRaisedException(saved);
 }
 

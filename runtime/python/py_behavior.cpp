@@ -3,6 +3,7 @@
 #include "behavior_code.h"
 #include "interp_state.h"
 #include "module_cown.h"
+#include "noticeboard.h"
 #include "py_compat.h"
 
 namespace boc::py {
@@ -116,6 +117,7 @@ BodyResult PyBehavior::run() {
 
 BodyResult PyBehavior::run_with_gil() {
   drain_deferred_decrefs();
+  rearm_noticeboard_cache();  // each behavior sees one frozen noticeboard view
   InterpState* state = current_state();
   PyCown* result = spec_.result.get();
   if (state == nullptr) {

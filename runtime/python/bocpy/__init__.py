@@ -6,7 +6,25 @@ own GIL, or on the main thread (drained by ``pump()``) when it names a
 ``PinnedCown``.
 """
 
-from bocpy._core import CownCapsule, Cown, PinnedCown, when, whencall
+from bocpy._core import (
+    TIMEOUT,
+    Cown,
+    CownCapsule,
+    PinnedCown,
+    drain,
+    notice_delete,
+    notice_read,
+    notice_seed,
+    notice_update,
+    notice_write,
+    noticeboard,
+    receive,
+    send,
+    set_tags,
+    when,
+    whencall,
+)
+from bocpy._sentinels import REMOVED
 from bocpy._math import Matrix
 from bocpy.behaviors import (
     Behaviors,
@@ -29,11 +47,23 @@ __all__ = [
     "Matrix",
     "PinnedCown",
     "PumpResult",
+    "REMOVED",
+    "TIMEOUT",
     "WORKER_COUNT",
     "__version__",
+    "drain",
+    "notice_delete",
+    "notice_read",
+    "notice_seed",
+    "notice_update",
+    "notice_write",
+    "noticeboard",
     "pump",
     "quiesce",
+    "receive",
+    "send",
     "set_pump_watchdog",
+    "set_tags",
     "set_wait_pump_poll",
     "start",
     "wait",

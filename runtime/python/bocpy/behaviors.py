@@ -142,7 +142,8 @@ def quiesce(timeout: Optional[float] = None, *, stats: bool = False, noticeboard
         return _result(stats, noticeboard, [], {})
     if not _core.quiesce(_timeout_seconds(timeout)):
         raise TimeoutError(f"quiesce(): runtime did not reach quiescence within timeout={timeout}")
-    return _result(stats, noticeboard, _stats() if stats else [], {})
+    board = _core._noticeboard_snapshot() if noticeboard else {}
+    return _result(stats, noticeboard, _stats() if stats else [], board)
 
 
 def _rescue_cowns(frame) -> None:
@@ -171,9 +172,11 @@ def wait(timeout: Optional[float] = None, *, stats: bool = False, noticeboard: b
     if not _core.quiesce(_timeout_seconds(timeout)):
         _log.warning("wait(): runtime did not reach quiescence within timeout=%s; tearing down anyway", timeout)
     final_stats = _stats() if stats else []
+    board = _core._noticeboard_snapshot() if noticeboard else {}
     _core.stop()
+    _core._noticeboard_teardown()
     _rescue_cowns(sys._getframe(1))
-    return _result(stats, noticeboard, final_stats, {})
+    return _result(stats, noticeboard, final_stats, board)
 
 
 def _validate_pump_bound(name: str, value, ms: bool = False):

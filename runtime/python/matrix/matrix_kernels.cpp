@@ -1,0 +1,935 @@
+#include "matrix_kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <utility>
+
+namespace boc::matrix {
+namespace {
+
+/// Strides that make a broadcast operand look like a matrix of the output
+/// shape: element (r, c) of the output reads data[r * row + c * col].
+struct Strided {
+  const double* data;
+  std::size_t row;
+  std::size_t col;
+};
+
+Strided strided(ConstView v, Shape out) {
+  return {v.data, (v.rows == 1 && out.rows != 1) ? 0 : v.cols,
+          (v.cols == 1 && out.cols != 1) ? std::size_t{0} : std::size_t{1}};
+}
+
+void require_shape(Shape actual, Shape expected) {
+  if (actual != expected) {
+    throw ShapeError(actual, expected);
+  }
+}
+
+/// out = f(a, b) with broadcasting. The common layouts get their own loops so
+/// that the compiler can vectorise them (no reassociation happens: each
+/// output element is one independent call of f).
+template <class F>
+void apply2(ConstView a, ConstView b, MutView out, F f) {
+  const Shape shape = out.shape();
+  const std::size_t n = shape.size();
+  double* o = out.data;
+  if (a.shape() == shape && b.shape() == shape) {
+    const double* pa = a.data;
+    const double* pb = b.data;
+    for (std::size_t i = 0; i < n; ++i) {
+      o[i] = f(pa[i], pb[i]);
+    }
+    return;
+  }
+  if (a.shape() == shape && b.size() == 1) {
+    const double* pa = a.data;
+    const double s = b.data[0];
+    for (std::size_t i = 0; i < n; ++i) {
+      o[i] = f(pa[i], s);
+    }
+    return;
+  }
+  if (b.shape() == shape && a.size() == 1) {
+    const double* pb = b.data;
+    const double s = a.data[0];
+    for (std::size_t i = 0; i < n; ++i) {
+      o[i] = f(s, pb[i]);
+    }
+    return;
+  }
+  const Strided sa = strided(a, shape);
+  const Strided sb = strided(b, shape);
+  for (std::size_t r = 0; r < shape.rows; ++r) {
+    const double* ra = sa.data + r * sa.row;
+    const double* rb = sb.data + r * sb.row;
+    double* ro = o + r * shape.cols;
+    if (sa.col == 1 && sb.col == 1) {
+      for (std::size_t c = 0; c < shape.cols; ++c) {
+        ro[c] = f(ra[c], rb[c]);
+      }
+    } else if (sa.col == 1) {
+      const double vb = rb[0];
+      for (std::size_t c = 0; c < shape.cols; ++c) {
+        ro[c] = f(ra[c], vb);
+      }
+    } else if (sb.col == 1) {
+      const double va = ra[0];
+      for (std::size_t c = 0; c < shape.cols; ++c) {
+        ro[c] = f(va, rb[c]);
+      }
+    } else {
+      const double v = f(ra[0], rb[0]);
+      for (std::size_t c = 0; c < shape.cols; ++c) {
+        ro[c] = v;
+      }
+    }
+  }
+}
+
+/// out = f(a, b, c) with broadcasting (less hot than apply2: one general loop
+/// plus the all-same-shape fast path).
+template <class F>
+void apply3(ConstView a, ConstView b, ConstView c, MutView out, F f) {
+  const Shape shape = out.shape();
+  double* o = out.data;
+  if (a.shape() == shape && b.shape() == shape && c.shape() == shape) {
+    const std::size_t n = shape.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      o[i] = f(a.data[i], b.data[i], c.data[i]);
+    }
+    return;
+  }
+  const Strided sa = strided(a, shape);
+  const Strided sb = strided(b, shape);
+  const Strided sc = strided(c, shape);
+  for (std::size_t r = 0; r < shape.rows; ++r) {
+    const double* ra = sa.data + r * sa.row;
+    const double* rb = sb.data + r * sb.row;
+    const double* rc = sc.data + r * sc.row;
+    double* ro = o + r * shape.cols;
+    for (std::size_t k = 0; k < shape.cols; ++k) {
+      ro[k] = f(ra[k * sa.col], rb[k * sb.col], rc[k * sc.col]);
+    }
+  }
+}
+
+template <class F>
+void apply1(ConstView in, MutView out, F f) {
+  const std::size_t n = in.size();
+  const double* src = in.data;
+  double* dst = out.data;
+  for (std::size_t i = 0; i < n; ++i) {
+    dst[i] = f(src[i]);
+  }
+}
+
+double nan_min(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return b < a ? b : a;
+}
+
+double nan_max(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return b > a ? b : a;
+}
+
+/// Running state of a min/max/argmin/argmax reduction: the first NaN wins,
+/// otherwise the first strictly smaller (larger) element.
+struct Extremum {
+  double value = 0.0;
+  std::size_t index = 0;
+  bool started = false;
+
+  void push(double x, std::size_t i, bool want_max) {
+    if (!started) {
+      value = x;
+      index = i;
+      started = true;
+      return;
+    }
+    if (std::isnan(value)) {
+      return;
+    }
+    if (std::isnan(x) || (want_max ? x > value : x < value)) {
+      value = x;
+      index = i;
+    }
+  }
+};
+
+bool is_extremum(Reduction op) {
+  return op == Reduction::kMin || op == Reduction::kMax || op == Reduction::kArgMin ||
+         op == Reduction::kArgMax;
+}
+
+bool wants_max(Reduction op) { return op == Reduction::kMax || op == Reduction::kArgMax; }
+
+bool wants_index(Reduction op) { return op == Reduction::kArgMin || op == Reduction::kArgMax; }
+
+/// Finishes a sum-like accumulator: mean divides, magnitude takes the root.
+double finish(Reduction op, double acc, std::size_t count) {
+  switch (op) {
+    case Reduction::kMean:
+      return acc / static_cast<double>(count);
+    case Reduction::kMagnitude:
+      return std::sqrt(acc);
+    default:
+      return acc;
+  }
+}
+
+bool squares(Reduction op) { return op == Reduction::kSumSquares || op == Reduction::kMagnitude; }
+
+void check_indexset(const IndexSet& set, std::size_t extent) {
+  if (set.count == 0) {
+    throw IndexError("empty selection");
+  }
+  for (std::size_t k = 0; k < set.count; ++k) {
+    if (set[k] >= extent) {
+      throw IndexError("index " + std::to_string(set[k]) + " out of range for extent " +
+                       std::to_string(extent));
+    }
+  }
+}
+
+/// Which elements of a vector layout are the vector components.
+struct VectorLayout {
+  std::size_t count;      // number of vectors
+  std::size_t dim;        // components per vector
+  std::size_t vec_step;   // distance between consecutive vectors
+  std::size_t comp_step;  // distance between components of one vector
+};
+
+VectorLayout vector_layout(Shape shape, Axis axis) {
+  if (axis == Axis::k1) {
+    return {shape.rows, shape.cols, shape.cols, 1};
+  }
+  if (axis == Axis::k0) {
+    return {shape.cols, shape.rows, 1, shape.cols};
+  }
+  throw std::invalid_argument("vector operations need axis 0 or 1");
+}
+
+}  // namespace
+
+// ---- Shapes and storage ------------------------------------------------------
+
+std::string shape_string(Shape shape) {
+  // Appended piecewise: "literal" + std::string&& trips a GCC 12 -Wrestrict
+  // false positive.
+  std::string text = "(";
+  text += std::to_string(shape.rows);
+  text += ", ";
+  text += std::to_string(shape.cols);
+  text += ")";
+  return text;
+}
+
+std::string shape_mismatch_message(Shape lhs, Shape rhs) {
+  return "shape mismatch: " + shape_string(lhs) + " vs " + shape_string(rhs);
+}
+
+ShapeError::ShapeError(Shape lhs, Shape rhs)
+    : std::invalid_argument(shape_mismatch_message(lhs, rhs)) {}
+
+void check_dimensions(std::size_t rows, std::size_t cols) {
+  if (rows == 0 || cols == 0) {
+    throw std::invalid_argument("Rows and columns must both be > 0");
+  }
+  constexpr std::size_t kMaxElements =
+      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
+  if (rows > kMaxElements / cols) {
+    throw std::length_error("matrix too large: " + shape_string({rows, cols}));
+  }
+}
+
+Dense::Dense(std::size_t r, std::size_t c) : rows(r), cols(c) {
+  check_dimensions(r, c);
+  data.resize(r * c);
+}
+
+Dense::Dense(std::size_t r, std::size_t c, double fill) : rows(r), cols(c) {
+  check_dimensions(r, c);
+  data.assign(r * c, fill);
+}
+
+Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values) : rows(r), cols(c) {
+  check_dimensions(r, c);
+  if (values.size() != r * c) {
+    throw ShapeError("expected " + std::to_string(r * c) + " values for " + shape_string({r, c}) +
+                     ", got " + std::to_string(values.size()));
+  }
+  data = std::move(values);
+}
+
+// ---- Broadcasting element-wise operations ------------------------------------
+
+Shape broadcast_shape(Shape lhs, Shape rhs) {
+  auto axis = [&](std::size_t a, std::size_t b) {
+    if (a == b || b == 1) {
+      return a;
+    }
+    if (a == 1) {
+      return b;
+    }
+    throw ShapeError(lhs, rhs);
+  };
+  const std::size_t rows = axis(lhs.rows, rhs.rows);
+  const std::size_t cols = axis(lhs.cols, rhs.cols);
+  return {rows, cols};
+}
+
+Shape broadcast_shape(Shape a, Shape b, Shape c) {
+  const Shape ab = broadcast_shape(a, b);
+  try {
+    return broadcast_shape(ab, c);
+  } catch (const ShapeError&) {
+    // Name two original operands rather than the intermediate shape: a vs c
+    // if those disagree (this call throws), else b vs c.
+    broadcast_shape(a, c);
+    throw ShapeError(b, c);
+  }
+}
+
+void binary(BinaryOp op, ConstView lhs, ConstView rhs, MutView out) {
+  require_shape(out.shape(), broadcast_shape(lhs.shape(), rhs.shape()));
+  switch (op) {
+    case BinaryOp::kAdd:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a + b; });
+    case BinaryOp::kSubtract:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a - b; });
+    case BinaryOp::kMultiply:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a * b; });
+    case BinaryOp::kDivide:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a / b; });
+    case BinaryOp::kLess:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a < b ? 1.0 : 0.0; });
+    case BinaryOp::kLessEqual:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+    case BinaryOp::kGreater:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a > b ? 1.0 : 0.0; });
+    case BinaryOp::kGreaterEqual:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
+    case BinaryOp::kEqual:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a == b ? 1.0 : 0.0; });
+    case BinaryOp::kNotEqual:
+      return apply2(lhs, rhs, out, [](double a, double b) { return a != b ? 1.0 : 0.0; });
+    case BinaryOp::kMinimum:
+      return apply2(lhs, rhs, out, nan_min);
+    case BinaryOp::kMaximum:
+      return apply2(lhs, rhs, out, nan_max);
+  }
+  throw std::invalid_argument("unknown binary operation");
+}
+
+Dense binary(BinaryOp op, ConstView lhs, ConstView rhs) {
+  const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
+  Dense out(shape.rows, shape.cols);
+  binary(op, lhs, rhs, out);
+  return out;
+}
+
+void where(ConstView mask, ConstView a, ConstView b, MutView out) {
+  require_shape(out.shape(), broadcast_shape(mask.shape(), a.shape(), b.shape()));
+  apply3(mask, a, b, out, [](double m, double x, double y) { return m != 0.0 ? x : y; });
+}
+
+Dense where(ConstView mask, ConstView a, ConstView b) {
+  const Shape shape = broadcast_shape(mask.shape(), a.shape(), b.shape());
+  Dense out(shape.rows, shape.cols);
+  where(mask, a, b, out);
+  return out;
+}
+
+void fused_multiply_add(ConstView a, ConstView b, ConstView c, MutView out) {
+  require_shape(out.shape(), broadcast_shape(a.shape(), b.shape(), c.shape()));
+  apply3(a, b, c, out, [](double x, double y, double z) { return std::fma(x, y, z); });
+}
+
+void clip(ConstView x, ConstView lo, ConstView hi, MutView out) {
+  require_shape(out.shape(), broadcast_shape(x.shape(), lo.shape(), hi.shape()));
+  apply3(x, lo, hi, out, [](double v, double l, double h) { return v < l ? l : (v > h ? h : v); });
+}
+
+void unary(UnaryOp op, ConstView in, MutView out) {
+  require_shape(out.shape(), in.shape());
+  switch (op) {
+    case UnaryOp::kNegate:
+      return apply1(in, out, [](double v) { return -v; });
+    case UnaryOp::kAbs:
+      return apply1(in, out, [](double v) { return std::fabs(v); });
+    case UnaryOp::kSqrt:
+      return apply1(in, out, [](double v) { return std::sqrt(v); });
+    case UnaryOp::kCeil:
+      return apply1(in, out, [](double v) { return std::ceil(v); });
+    case UnaryOp::kFloor:
+      return apply1(in, out, [](double v) { return std::floor(v); });
+    case UnaryOp::kRound:
+      return apply1(in, out, [](double v) { return std::round(v); });
+  }
+  throw std::invalid_argument("unknown unary operation");
+}
+
+Dense unary(UnaryOp op, ConstView in) {
+  Dense out(in.rows, in.cols);
+  unary(op, in, out);
+  return out;
+}
+
+// ---- Reductions --------------------------------------------------------------
+
+Shape reduced_shape(Shape shape, Axis axis) {
+  switch (axis) {
+    case Axis::kAll:
+      return {1, 1};
+    case Axis::k0:
+      return {1, shape.cols};
+    case Axis::k1:
+      return {shape.rows, 1};
+  }
+  return {1, 1};
+}
+
+Dense reduce(Reduction op, ConstView in, Axis axis) {
+  const Shape out_shape = reduced_shape(in.shape(), axis);
+  Dense out(out_shape.rows, out_shape.cols);
+  const std::size_t rows = in.rows;
+  const std::size_t cols = in.cols;
+  const double* src = in.data;
+
+  if (is_extremum(op)) {
+    const bool want_max = wants_max(op);
+    const bool want_index = wants_index(op);
+    if (axis == Axis::kAll) {
+      Extremum e;
+      const std::size_t n = in.size();
+      for (std::size_t i = 0; i < n; ++i) {
+        e.push(src[i], i, want_max);
+      }
+      out.data[0] = want_index ? static_cast<double>(e.index) : e.value;
+    } else if (axis == Axis::k1) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        Extremum e;
+        for (std::size_t c = 0; c < cols; ++c) {
+          e.push(src[r * cols + c], c, want_max);
+        }
+        out.data[r] = want_index ? static_cast<double>(e.index) : e.value;
+      }
+    } else {
+      std::vector<Extremum> acc(cols);
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc[c].push(src[r * cols + c], r, want_max);
+        }
+      }
+      for (std::size_t c = 0; c < cols; ++c) {
+        out.data[c] = want_index ? static_cast<double>(acc[c].index) : acc[c].value;
+      }
+    }
+    return out;
+  }
+
+  const bool sq = squares(op);
+  if (axis == Axis::kAll) {
+    double acc = 0.0;
+    const std::size_t n = in.size();
+    if (sq) {
+      for (std::size_t i = 0; i < n; ++i) {
+        acc += src[i] * src[i];
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        acc += src[i];
+      }
+    }
+    out.data[0] = finish(op, acc, n);
+  } else if (axis == Axis::k1) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double* row = src + r * cols;
+      double acc = 0.0;
+      if (sq) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc += row[c] * row[c];
+        }
+      } else {
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc += row[c];
+        }
+      }
+      out.data[r] = finish(op, acc, cols);
+    }
+  } else {
+    double* acc = out.data.data();  // zero-initialised by Dense
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double* row = src + r * cols;
+      if (sq) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc[c] += row[c] * row[c];
+        }
+      } else {
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc[c] += row[c];
+        }
+      }
+    }
+    for (std::size_t c = 0; c < cols; ++c) {
+      acc[c] = finish(op, acc[c], rows);
+    }
+  }
+  return out;
+}
+
+void normalize(ConstView in, Axis axis, MutView out) {
+  require_shape(out.shape(), in.shape());
+  const Dense mags = reduce(Reduction::kMagnitude, in, axis);
+  const std::size_t rows = in.rows;
+  const std::size_t cols = in.cols;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double mag = axis == Axis::kAll ? mags.data[0]
+                         : axis == Axis::k0 ? mags.data[c]
+                                            : mags.data[r];
+      const double v = in.data[r * cols + c];
+      out.data[r * cols + c] = mag != 0.0 ? v / mag : v;
+    }
+  }
+}
+
+Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
+  const Dense products = binary(BinaryOp::kMultiply, lhs, rhs);
+  return reduce(Reduction::kSum, products, axis);
+}
+
+// ---- Linear algebra and geometry ---------------------------------------------
+
+Dense matmul(ConstView lhs, ConstView rhs) {
+  if (lhs.cols != rhs.rows) {
+    throw ShapeError(shape_mismatch_message(lhs.shape(), rhs.shape()) +
+                     " (matmul needs lhs columns == rhs rows)");
+  }
+  const std::size_t m = lhs.rows;
+  const std::size_t inner = lhs.cols;
+  const std::size_t n = rhs.cols;
+  Dense out(m, n);
+  for (std::size_t i = 0; i < m; ++i) {
+    double* orow = out.data.data() + i * n;
+    const double* arow = lhs.data + i * inner;
+    for (std::size_t k = 0; k < inner; ++k) {
+      const double a = arow[k];
+      const double* brow = rhs.data + k * n;
+      for (std::size_t j = 0; j < n; ++j) {
+        orow[j] += a * brow[j];
+      }
+    }
+  }
+  return out;
+}
+
+Dense transpose(ConstView in) {
+  Dense out(in.cols, in.rows);
+  for (std::size_t r = 0; r < in.rows; ++r) {
+    for (std::size_t c = 0; c < in.cols; ++c) {
+      out.data[c * in.rows + r] = in.data[r * in.cols + c];
+    }
+  }
+  return out;
+}
+
+Dense reshape(ConstView in, Shape shape) {
+  check_dimensions(shape.rows, shape.cols);
+  if (shape.size() != in.size()) {
+    throw ShapeError(in.shape(), shape);
+  }
+  return Dense(shape.rows, shape.cols, std::vector<double>(in.data, in.data + in.size()));
+}
+
+std::vector<Dense> pairwise_diff(ConstView a, ConstView b) {
+  if (a.cols != b.cols) {
+    throw ShapeError(a.shape(), b.shape());
+  }
+  const std::size_t k = a.cols;
+  std::vector<Dense> out;
+  out.reserve(k);
+  for (std::size_t c = 0; c < k; ++c) {
+    Dense d(a.rows, b.rows);
+    double* o = d.data.data();
+    for (std::size_t i = 0; i < a.rows; ++i) {
+      const double ai = a.data[i * k + c];
+      for (std::size_t j = 0; j < b.rows; ++j) {
+        o[i * b.rows + j] = ai - b.data[j * k + c];
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Dense pairwise_dist2(ConstView a, ConstView b) {
+  if (a.cols != b.cols) {
+    throw ShapeError(a.shape(), b.shape());
+  }
+  const std::size_t k = a.cols;
+  const std::size_t n = a.rows;
+  const std::size_t m = b.rows;
+  Dense out(n, m);
+  double* o = out.data.data();
+  if (k == 2) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double ax = a.data[2 * i];
+      const double ay = a.data[2 * i + 1];
+      for (std::size_t j = 0; j < m; ++j) {
+        const double dx = ax - b.data[2 * j];
+        const double dy = ay - b.data[2 * j + 1];
+        o[i * m + j] = dx * dx + dy * dy;
+      }
+    }
+    return out;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* ai = a.data + i * k;
+    for (std::size_t j = 0; j < m; ++j) {
+      const double* bj = b.data + j * k;
+      double acc = 0.0;
+      for (std::size_t c = 0; c < k; ++c) {
+        const double d = ai[c] - bj[c];
+        acc += d * d;
+      }
+      o[i * m + j] = acc;
+    }
+  }
+  return out;
+}
+
+Dense angle(ConstView in, Axis axis) {
+  const VectorLayout l = vector_layout(in.shape(), axis);
+  if (l.dim != 2) {
+    throw ShapeError("angle needs 2-D vectors along axis " +
+                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
+                     shape_string(in.shape()));
+  }
+  const Shape shape = reduced_shape(in.shape(), axis);
+  Dense out(shape.rows, shape.cols);
+  for (std::size_t v = 0; v < l.count; ++v) {
+    const double x = in.data[v * l.vec_step];
+    const double y = in.data[v * l.vec_step + l.comp_step];
+    out.data[v] = std::atan2(y, x);
+  }
+  return out;
+}
+
+Dense perpendicular(ConstView in, Axis axis) {
+  const VectorLayout l = vector_layout(in.shape(), axis);
+  if (l.dim != 2) {
+    throw ShapeError("perpendicular needs 2-D vectors along axis " +
+                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
+                     shape_string(in.shape()));
+  }
+  Dense out(in.rows, in.cols);
+  for (std::size_t v = 0; v < l.count; ++v) {
+    const std::size_t ix = v * l.vec_step;
+    const std::size_t iy = ix + l.comp_step;
+    out.data[ix] = -in.data[iy];
+    out.data[iy] = in.data[ix];
+  }
+  return out;
+}
+
+Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
+  const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
+  const VectorLayout l = vector_layout(shape, axis);
+  if (l.dim != 2 && l.dim != 3) {
+    throw ShapeError("cross needs 2-D or 3-D vectors along axis " +
+                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
+                     shape_string(shape));
+  }
+  const Strided sa = strided(lhs, shape);
+  const Strided sb = strided(rhs, shape);
+  // Component j of vector v sits at output position (r, c); read it through
+  // the operands' broadcast strides.
+  auto at = [&](const Strided& s, std::size_t v, std::size_t j) {
+    const std::size_t flat = v * l.vec_step + j * l.comp_step;
+    const std::size_t r = flat / shape.cols;
+    const std::size_t c = flat % shape.cols;
+    return s.data[r * s.row + c * s.col];
+  };
+  if (l.dim == 2) {
+    const Shape out_shape = reduced_shape(shape, axis);
+    Dense out(out_shape.rows, out_shape.cols);
+    for (std::size_t v = 0; v < l.count; ++v) {
+      out.data[v] = at(sa, v, 0) * at(sb, v, 1) - at(sa, v, 1) * at(sb, v, 0);
+    }
+    return out;
+  }
+  Dense out(shape.rows, shape.cols);
+  for (std::size_t v = 0; v < l.count; ++v) {
+    const double ax = at(sa, v, 0), ay = at(sa, v, 1), az = at(sa, v, 2);
+    const double bx = at(sb, v, 0), by = at(sb, v, 1), bz = at(sb, v, 2);
+    const std::size_t base = v * l.vec_step;
+    out.data[base] = ay * bz - az * by;
+    out.data[base + l.comp_step] = az * bx - ax * bz;
+    out.data[base + 2 * l.comp_step] = ax * by - ay * bx;
+  }
+  return out;
+}
+
+// ---- Comparisons -------------------------------------------------------------
+
+bool equal(ConstView lhs, ConstView rhs) {
+  if (lhs.shape() != rhs.shape()) {
+    return false;
+  }
+  const std::size_t n = lhs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(lhs.data[i] == rhs.data[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int compare(ConstView lhs, ConstView rhs) {
+  const std::size_t n = lhs.size() < rhs.size() ? lhs.size() : rhs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = lhs.data[i];
+    const double b = rhs.data[i];
+    if (a < b) {
+      return -1;
+    }
+    if (a > b) {
+      return 1;
+    }
+  }
+  if (lhs.size() != rhs.size()) {
+    return lhs.size() < rhs.size() ? -1 : 1;
+  }
+  if (lhs.rows != rhs.rows) {
+    return lhs.rows < rhs.rows ? -1 : 1;
+  }
+  return 0;
+}
+
+bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol, bool equal_nan) {
+  if (lhs.shape() != rhs.shape()) {
+    return false;
+  }
+  const std::size_t n = lhs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = lhs.data[i];
+    const double b = rhs.data[i];
+    if (std::isnan(a) || std::isnan(b)) {
+      if (equal_nan && std::isnan(a) && std::isnan(b)) {
+        continue;
+      }
+      return false;
+    }
+    if (a == b) {
+      continue;  // also covers equal infinities
+    }
+    if (!(std::fabs(a - b) <= atol + rtol * std::fabs(b))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- Selection, gather, scatter ----------------------------------------------
+
+Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
+  check_indexset(rows, src.rows);
+  check_indexset(cols, src.cols);
+  Dense out(rows.count, cols.count);
+  double* o = out.data.data();
+  const bool contiguous_cols = cols.list == nullptr && cols.step == 1;
+  for (std::size_t i = 0; i < rows.count; ++i) {
+    const double* row = src.data + rows[i] * src.cols;
+    if (contiguous_cols) {
+      std::memcpy(o, row + cols.start, cols.count * sizeof(double));
+      o += cols.count;
+    } else {
+      for (std::size_t j = 0; j < cols.count; ++j) {
+        *o++ = row[cols[j]];
+      }
+    }
+  }
+  return out;
+}
+
+void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols, ConstView value,
+             bool accumulate) {
+  check_indexset(rows, dst.rows);
+  check_indexset(cols, dst.cols);
+  const Shape sel{rows.count, cols.count};
+  if (broadcast_shape(sel, value.shape()) != sel) {
+    throw ShapeError(sel, value.shape());
+  }
+  const Strided sv = strided(value, sel);
+  for (std::size_t i = 0; i < rows.count; ++i) {
+    double* row = dst.data + rows[i] * dst.cols;
+    const double* vrow = sv.data + i * sv.row;
+    for (std::size_t j = 0; j < cols.count; ++j) {
+      const double v = vrow[j * sv.col];
+      if (accumulate) {
+        row[cols[j]] += v;
+      } else {
+        row[cols[j]] = v;
+      }
+    }
+  }
+}
+
+Dense mask_select(ConstView src, ConstView mask) {
+  std::vector<std::size_t> picked;
+  if (mask.rows == src.rows && mask.cols == 1) {
+    for (std::size_t r = 0; r < src.rows; ++r) {
+      if (mask.data[r] != 0.0) {
+        picked.push_back(r);
+      }
+    }
+    if (picked.empty()) {
+      throw IndexError("mask selects no row");
+    }
+    return gather(src, IndexSet::of(picked), IndexSet::all(src.cols));
+  }
+  if (mask.rows == 1 && mask.cols == src.cols) {
+    for (std::size_t c = 0; c < src.cols; ++c) {
+      if (mask.data[c] != 0.0) {
+        picked.push_back(c);
+      }
+    }
+    if (picked.empty()) {
+      throw IndexError("mask selects no column");
+    }
+    return gather(src, IndexSet::all(src.rows), IndexSet::of(picked));
+  }
+  if (mask.shape() == src.shape()) {
+    std::vector<double> values;
+    for (std::size_t i = 0; i < src.size(); ++i) {
+      if (mask.data[i] != 0.0) {
+        values.push_back(src.data[i]);
+      }
+    }
+    if (values.empty()) {
+      throw IndexError("mask selects no element");
+    }
+    const std::size_t k = values.size();
+    return Dense(1, k, std::move(values));
+  }
+  throw ShapeError(src.shape(), mask.shape());
+}
+
+void mask_assign(MutView dst, ConstView mask, ConstView value) {
+  const Shape shape = dst.shape();
+  if (broadcast_shape(shape, mask.shape()) != shape) {
+    throw ShapeError(shape, mask.shape());
+  }
+  if (broadcast_shape(shape, value.shape()) != shape) {
+    throw ShapeError(shape, value.shape());
+  }
+  apply3(mask, value, dst, dst, [](double m, double v, double old) { return m != 0.0 ? v : old; });
+}
+
+Dense concat(const std::vector<ConstView>& parts, Axis axis) {
+  if (parts.empty()) {
+    throw std::invalid_argument("concat needs at least one part");
+  }
+  if (axis == Axis::kAll) {
+    throw std::invalid_argument("concat needs axis 0 or 1");
+  }
+  const ConstView& first = parts.front();
+  std::size_t total = 0;
+  for (const ConstView& p : parts) {
+    const bool fits = axis == Axis::k0 ? p.cols == first.cols : p.rows == first.rows;
+    if (!fits) {
+      throw ShapeError(first.shape(), p.shape());
+    }
+    total += axis == Axis::k0 ? p.rows : p.cols;
+  }
+  if (axis == Axis::k0) {
+    Dense out(total, first.cols);
+    double* o = out.data.data();
+    for (const ConstView& p : parts) {
+      std::memcpy(o, p.data, p.size() * sizeof(double));
+      o += p.size();
+    }
+    return out;
+  }
+  Dense out(first.rows, total);
+  std::size_t offset = 0;
+  for (const ConstView& p : parts) {
+    for (std::size_t r = 0; r < p.rows; ++r) {
+      std::memcpy(out.data.data() + r * total + offset, p.data + r * p.cols,
+                  p.cols * sizeof(double));
+    }
+    offset += p.cols;
+  }
+  return out;
+}
+
+// ---- Random numbers ----------------------------------------------------------
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Random::Random(std::uint64_t value) { seed(value); }
+
+void Random::seed(std::uint64_t value) {
+  std::uint64_t x = value;
+  for (std::uint64_t& s : state_) {
+    s = splitmix64(x);
+  }
+}
+
+std::uint64_t Random::next_u64() {
+  const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+  const std::uint64_t t = state_[1] << 17;
+  state_[2] ^= state_[0];
+  state_[3] ^= state_[1];
+  state_[1] ^= state_[2];
+  state_[0] ^= state_[3];
+  state_[2] ^= t;
+  state_[3] = rotl(state_[3], 45);
+  return result;
+}
+
+double Random::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+double Random::next_normal() {
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  const double u1 = 1.0 - next_double();  // (0, 1]: log is finite
+  const double u2 = next_double();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
+}
+
+void fill_uniform(Random& rng, double lo, double hi, MutView out) {
+  const double span = hi - lo;
+  const std::size_t n = out.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    out.data[i] = lo + span * rng.next_double();
+  }
+}
+
+void fill_normal(Random& rng, double mean, double stddev, MutView out) {
+  const std::size_t n = out.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    out.data[i] = mean + stddev * rng.next_normal();
+  }
+}
+
+}  // namespace boc::matrix

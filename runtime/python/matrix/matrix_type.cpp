@@ -1,0 +1,568 @@
+#include "matrix_type.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "matrix_convert.h"
+#include "matrix_index.h"
+#include "matrix_methods.h"
+#include "matrix_module.h"
+
+namespace boc::py {
+namespace {
+
+namespace mx = boc::matrix;
+
+const mx::Dense& dense(PyObject* obj) { return as_matrix(obj)->value; }
+
+// ---- Lifetime -------------------------------------------------------------------
+
+void matrix_dealloc(PyObject* obj) {
+  PyTypeObject* type = Py_TYPE(obj);
+  as_matrix(obj)->value.~Dense();
+  type->tp_free(obj);
+  Py_DECREF(type);  // instances of heap types own a reference to their type
+}
+
+/// Matrix(rows, columns, values=None) (spec 5.3).
+PyObject* matrix_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
+  return guarded([&]() -> PyObject* {
+    static const char* const kKeywords[] = {"rows", "columns", "values",
+                                            nullptr};
+    PyObject* rows_obj = nullptr;
+    PyObject* cols_obj = nullptr;
+    PyObject* values = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Matrix",
+                                     const_cast<char**>(kKeywords), &rows_obj,
+                                     &cols_obj, &values)) {
+      return nullptr;
+    }
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    if (!parse_dimension(rows_obj, rows) || !parse_dimension(cols_obj, cols)) {
+      return nullptr;
+    }
+    mx::check_dimensions(rows, cols);
+    if (values == Py_None) {
+      return matrix_wrap(type, mx::Dense(rows, cols));
+    }
+    if (is_real_number(values)) {
+      double fill = 0.0;
+      if (!to_double(values, fill, "values")) {
+        return nullptr;
+      }
+      return matrix_wrap(type, mx::Dense(rows, cols, fill));
+    }
+    std::vector<double> data;
+    if (is_matrix(values)) {
+      data = dense(values).data;
+    } else if (!sequence_to_doubles(values, data, "values")) {
+      return nullptr;
+    }
+    if (data.size() != rows * cols) {
+      PyErr_Format(PyExc_TypeError,
+                   "Matrix(%zu, %zu, values) needs %zu values, got %zu", rows,
+                   cols, rows * cols, data.size());
+      return nullptr;
+    }
+    return matrix_wrap(type, mx::Dense(rows, cols, std::move(data)));
+  });
+}
+
+// ---- Text -----------------------------------------------------------------------
+
+/// repr: Matrix(rows, columns, [v0, v1, ...]) with round-trip float repr, so
+/// eval(repr(m)) == m for finite values.
+PyObject* matrix_repr(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    const mx::Dense& m = dense(self);
+    std::string text = "Matrix(" + std::to_string(m.rows) + ", " +
+                       std::to_string(m.cols) + ", [";
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      char* value = PyOS_double_to_string(m.data[i], 'r', 0, Py_DTSF_ADD_DOT_0,
+                                          nullptr);
+      if (value == nullptr) {
+        return nullptr;
+      }
+      if (i != 0) {
+        text += ", ";
+      }
+      text += value;
+      PyMem_Free(value);
+    }
+    text += "])";
+    return PyUnicode_FromStringAndSize(text.data(),
+                                       static_cast<Py_ssize_t>(text.size()));
+  });
+}
+
+/// str: a right-aligned grid with %g values, [[1 2]\n [3 4]].
+PyObject* matrix_str(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    const mx::Dense& m = dense(self);
+    std::vector<std::string> cells(m.size());
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), "%g", m.data[i]);
+      cells[i] = buffer;
+      width = cells[i].size() > width ? cells[i].size() : width;
+    }
+    std::string text;
+    for (std::size_t r = 0; r < m.rows; ++r) {
+      text += r == 0 ? "[[" : " [";
+      for (std::size_t c = 0; c < m.cols; ++c) {
+        const std::string& cell = cells[r * m.cols + c];
+        if (c != 0) {
+          text += ' ';
+        }
+        text.append(width - cell.size(), ' ');
+        text += cell;
+      }
+      text += r + 1 == m.rows ? "]]" : "]\n";
+    }
+    return PyUnicode_FromStringAndSize(text.data(),
+                                       static_cast<Py_ssize_t>(text.size()));
+  });
+}
+
+// ---- Comparison -----------------------------------------------------------------
+
+/// == / != compare whole matrices (same shape and every element equal, NaN
+/// never equal); < <= > >= are lexicographic over the row-major elements,
+/// skipping NaN pairs, then by size and shape. Element-wise masks come from
+/// less()/equal()/... instead.
+PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
+  if (!is_matrix(a) || !is_matrix(b)) {
+    Py_RETURN_NOTIMPLEMENTED;
+  }
+  const mx::Dense& x = dense(a);
+  const mx::Dense& y = dense(b);
+  bool result = false;
+  switch (op) {
+    case Py_EQ:
+      result = mx::equal(x, y);
+      break;
+    case Py_NE:
+      result = !mx::equal(x, y);
+      break;
+    case Py_LT:
+      result = mx::compare(x, y) < 0;
+      break;
+    case Py_LE:
+      result = mx::compare(x, y) <= 0;
+      break;
+    case Py_GT:
+      result = mx::compare(x, y) > 0;
+      break;
+    case Py_GE:
+      result = mx::compare(x, y) >= 0;
+      break;
+    default:
+      Py_RETURN_NOTIMPLEMENTED;
+  }
+  return PyBool_FromLong(result ? 1 : 0);
+}
+
+// ---- Number protocol ------------------------------------------------------------
+
+/// a (op) b for the operator slots (spec 5.7): numbers and lists are coerced,
+/// shapes broadcast, anything else is NotImplemented.
+PyObject* number_binary(PyObject* a, PyObject* b, mx::BinaryOp op) {
+  return guarded([&]() -> PyObject* {
+    Operand lhs;
+    Operand rhs;
+    const Coerced ca = coerce_operand(a, lhs);
+    if (ca == Coerced::kError) {
+      return nullptr;
+    }
+    const Coerced cb = coerce_operand(b, rhs);
+    if (cb == Coerced::kError) {
+      return nullptr;
+    }
+    if (ca == Coerced::kNotImplemented || cb == Coerced::kNotImplemented ||
+        (lhs.matrix == nullptr && rhs.matrix == nullptr)) {
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    mx::Shape shape;
+    if (!broadcast_operands(lhs.view.shape(), rhs.view.shape(), shape)) {
+      return nullptr;
+    }
+    PyTypeObject* type = Py_TYPE(lhs.matrix != nullptr ? a : b);
+    return matrix_wrap(type, mx::binary(op, lhs.view, rhs.view));
+  });
+}
+
+/// a (op)= b: written into a when the result keeps a's shape, else
+/// ValueError (bocpy's rebinding quirk for `vector += matrix` is not copied).
+PyObject* number_inplace(PyObject* a, PyObject* b, mx::BinaryOp op) {
+  if (!is_matrix(a)) {
+    return number_binary(a, b, op);
+  }
+  return guarded([&]() -> PyObject* {
+    Operand rhs;
+    const Coerced cb = coerce_operand(b, rhs);
+    if (cb == Coerced::kError) {
+      return nullptr;
+    }
+    if (cb == Coerced::kNotImplemented) {
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    mx::Dense& target = as_matrix(a)->value;
+    mx::Shape shape;
+    if (!broadcast_operands(target.shape(), rhs.view.shape(), shape)) {
+      return nullptr;
+    }
+    if (shape != target.shape()) {
+      raise_shape_mismatch(target.shape(), rhs.view.shape(),
+                           " (an in-place result must keep the left "
+                           "operand's shape)");
+      return nullptr;
+    }
+    mx::binary(op, target, rhs.view, target);
+    return Py_NewRef(a);
+  });
+}
+
+PyObject* nb_add(PyObject* a, PyObject* b) {
+  return number_binary(a, b, mx::BinaryOp::kAdd);
+}
+PyObject* nb_subtract(PyObject* a, PyObject* b) {
+  return number_binary(a, b, mx::BinaryOp::kSubtract);
+}
+PyObject* nb_multiply(PyObject* a, PyObject* b) {
+  return number_binary(a, b, mx::BinaryOp::kMultiply);
+}
+PyObject* nb_true_divide(PyObject* a, PyObject* b) {
+  return number_binary(a, b, mx::BinaryOp::kDivide);
+}
+PyObject* nb_inplace_add(PyObject* a, PyObject* b) {
+  return number_inplace(a, b, mx::BinaryOp::kAdd);
+}
+PyObject* nb_inplace_subtract(PyObject* a, PyObject* b) {
+  return number_inplace(a, b, mx::BinaryOp::kSubtract);
+}
+PyObject* nb_inplace_multiply(PyObject* a, PyObject* b) {
+  return number_inplace(a, b, mx::BinaryOp::kMultiply);
+}
+PyObject* nb_inplace_true_divide(PyObject* a, PyObject* b) {
+  return number_inplace(a, b, mx::BinaryOp::kDivide);
+}
+
+PyObject* nb_matrix_multiply(PyObject* a, PyObject* b) {
+  return guarded([&]() -> PyObject* {
+    Operand lhs;
+    Operand rhs;
+    const Coerced ca = coerce_operand(a, lhs);
+    if (ca == Coerced::kError) {
+      return nullptr;
+    }
+    const Coerced cb = coerce_operand(b, rhs);
+    if (cb == Coerced::kError) {
+      return nullptr;
+    }
+    if (ca == Coerced::kNotImplemented || cb == Coerced::kNotImplemented ||
+        lhs.is_number || rhs.is_number) {
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyTypeObject* type = Py_TYPE(lhs.matrix != nullptr ? a : b);
+    return matrix_wrap(type, mx::matmul(lhs.view, rhs.view));
+  });
+}
+
+PyObject* nb_negative(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    return matrix_wrap(Py_TYPE(self),
+                       mx::unary(mx::UnaryOp::kNegate, dense(self)));
+  });
+}
+
+PyObject* nb_absolute(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    return matrix_wrap(Py_TYPE(self), mx::unary(mx::UnaryOp::kAbs, dense(self)));
+  });
+}
+
+PyObject* nb_positive(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    return matrix_wrap(Py_TYPE(self), mx::Dense(dense(self)));
+  });
+}
+
+// ---- Sequence / mapping length and iteration ------------------------------------
+
+Py_ssize_t matrix_length(PyObject* self) {
+  return static_cast<Py_ssize_t>(dense(self).rows);
+}
+
+PyObject* matrix_iter(PyObject* self) { return PySeqIter_New(self); }
+
+// ---- Buffer protocol (memoryview(m): writable, format 'd', shape (rows, cols))
+
+int matrix_getbuffer(PyObject* self, Py_buffer* view, int flags) {
+  MatrixObject* m = as_matrix(self);
+  const auto len =
+      static_cast<Py_ssize_t>(m->value.size() * sizeof(double));
+  if (PyBuffer_FillInfo(view, self, m->value.data.data(), len, 0, flags) < 0) {
+    return -1;
+  }
+  m->buffer_shape[0] = static_cast<Py_ssize_t>(m->value.rows);
+  m->buffer_shape[1] = static_cast<Py_ssize_t>(m->value.cols);
+  m->buffer_strides[0] =
+      static_cast<Py_ssize_t>(m->value.cols * sizeof(double));
+  m->buffer_strides[1] = static_cast<Py_ssize_t>(sizeof(double));
+  if ((flags & PyBUF_FORMAT) == PyBUF_FORMAT) {
+    view->format = const_cast<char*>("d");
+  }
+  if ((flags & PyBUF_ND) == PyBUF_ND) {
+    view->itemsize = static_cast<Py_ssize_t>(sizeof(double));
+    view->ndim = 2;
+    view->shape = m->buffer_shape;
+    if ((flags & PyBUF_STRIDES) == PyBUF_STRIDES) {
+      view->strides = m->buffer_strides;
+    }
+  }
+  ++m->exports;
+  return 0;
+}
+
+void matrix_releasebuffer(PyObject* self, Py_buffer* /*view*/) {
+  --as_matrix(self)->exports;
+}
+
+// ---- Properties -----------------------------------------------------------------
+
+PyObject* get_rows(PyObject* self, void* /*closure*/) {
+  return PyLong_FromSize_t(dense(self).rows);
+}
+
+PyObject* get_columns(PyObject* self, void* /*closure*/) {
+  return PyLong_FromSize_t(dense(self).cols);
+}
+
+PyObject* get_shape(PyObject* self, void* /*closure*/) {
+  const mx::Dense& m = dense(self);
+  return Py_BuildValue("(nn)", static_cast<Py_ssize_t>(m.rows),
+                       static_cast<Py_ssize_t>(m.cols));
+}
+
+PyObject* get_size(PyObject* self, void* /*closure*/) {
+  return PyLong_FromSize_t(dense(self).size());
+}
+
+PyObject* get_transposed(PyObject* self, void* /*closure*/) {
+  return guarded([&]() -> PyObject* {
+    return matrix_wrap(Py_TYPE(self), mx::transpose(dense(self)));
+  });
+}
+
+PyObject* get_length(PyObject* self, void* /*closure*/) {
+  return guarded([&]() -> PyObject* {
+    const mx::Dense norm =
+        mx::reduce(mx::Reduction::kMagnitude, dense(self), mx::Axis::kAll);
+    return PyFloat_FromDouble(norm.data[0]);
+  });
+}
+
+PyObject* get_acquired(PyObject* /*self*/, void* /*closure*/) {
+  // Matrices never cross interpreters by reference in this runtime (values
+  // are copied), so the interpreter holding the object always owns it.
+  Py_RETURN_TRUE;
+}
+
+std::size_t component_index(void* closure) {
+  return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(closure));
+}
+
+bool check_component(PyObject* self, std::size_t index) {
+  const mx::Dense& m = dense(self);
+  if (index >= m.size()) {
+    const std::string shape = mx::shape_string(m.shape());
+    PyErr_Format(PyExc_IndexError,
+                 "a %s Matrix has no component %c (flat index %zu)",
+                 shape.c_str(), "xyzw"[index], index);
+    return false;
+  }
+  return true;
+}
+
+PyObject* get_component(PyObject* self, void* closure) {
+  const std::size_t index = component_index(closure);
+  if (!check_component(self, index)) {
+    return nullptr;
+  }
+  return PyFloat_FromDouble(dense(self).data[index]);
+}
+
+int set_component(PyObject* self, PyObject* value, void* closure) {
+  const std::size_t index = component_index(closure);
+  if (value == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "cannot delete a Matrix component");
+    return -1;
+  }
+  double v = 0.0;
+  if (!check_component(self, index) || !to_double(value, v, "a component")) {
+    return -1;
+  }
+  as_matrix(self)->value.data[index] = v;
+  return 0;
+}
+
+void* component(std::uintptr_t index) {
+  return reinterpret_cast<void*>(index);
+}
+
+PyGetSetDef g_getset[] = {
+    {"rows", get_rows, nullptr, "The number of rows.", nullptr},
+    {"columns", get_columns, nullptr, "The number of columns.", nullptr},
+    {"cols", get_columns, nullptr, "Alias of columns.", nullptr},
+    {"shape", get_shape, nullptr, "The (rows, columns) tuple.", nullptr},
+    {"size", get_size, nullptr, "The number of elements (rows * columns).",
+     nullptr},
+    {"T", get_transposed, nullptr, "A new, transposed matrix.", nullptr},
+    {"length", get_length, nullptr,
+     "The Frobenius (L2) norm of all elements, as a float.", nullptr},
+    {"acquired", get_acquired, nullptr,
+     "Always True: a Matrix object is only ever used by its own interpreter "
+     "(values cross\ninterpreters as copies).",
+     nullptr},
+    {"x", get_component, set_component,
+     "The element at flat index 0 (get/set).", component(0)},
+    {"y", get_component, set_component,
+     "The element at flat index 1 (get/set).", component(1)},
+    {"z", get_component, set_component,
+     "The element at flat index 2 (get/set).", component(2)},
+    {"w", get_component, set_component,
+     "The element at flat index 3 (get/set).", component(3)},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+constexpr const char kMatrixDoc[] =
+    "Matrix(rows, columns, values=None)\n--\n\n"
+    "A dense, row-major 2-D matrix of float64 (at least 1 x 1).\n\n"
+    "values: None (zeros), a real number (every element) or a flat sequence "
+    "of exactly\nrows * columns numbers in row-major order.\n\n"
+    "Arithmetic (+ - * / and their in-place forms) works with matrices, real "
+    "numbers and\nlists (a 1 x n row) and broadcasts n x k with 1 x k, n x 1 "
+    "and 1 x 1, and n x 1 with\n1 x m (outer); a mismatch raises ValueError "
+    "naming both shapes. @ is the matrix\nproduct. == compares whole "
+    "matrices; less()/equal()/... give 0/1 masks, where() and\nm[mask] "
+    "select by them. pairwise_diff()/pairwise_dist2() give n x m "
+    "all-pairs\nmatrices between two point sets. Indexing returns copies.";
+
+template <class F>
+void* slot(F f) {
+  return reinterpret_cast<void*>(f);
+}
+
+}  // namespace
+
+PyType_Spec* matrix_type_spec() {
+  // Built once, thread-safely (several interpreters may import concurrently).
+  static PyType_Spec* spec = [] {
+    static PyType_Slot slots[] = {
+        {Py_tp_doc, const_cast<char*>(kMatrixDoc)},
+        {Py_tp_new, slot(matrix_new)},
+        {Py_tp_dealloc, slot(matrix_dealloc)},
+        {Py_tp_repr, slot(matrix_repr)},
+        {Py_tp_str, slot(matrix_str)},
+        {Py_tp_richcompare, slot(matrix_richcompare)},
+        {Py_tp_iter, slot(matrix_iter)},
+        {Py_tp_methods, matrix_methods()},
+        {Py_tp_getset, g_getset},
+        {Py_nb_add, slot(nb_add)},
+        {Py_nb_subtract, slot(nb_subtract)},
+        {Py_nb_multiply, slot(nb_multiply)},
+        {Py_nb_true_divide, slot(nb_true_divide)},
+        {Py_nb_inplace_add, slot(nb_inplace_add)},
+        {Py_nb_inplace_subtract, slot(nb_inplace_subtract)},
+        {Py_nb_inplace_multiply, slot(nb_inplace_multiply)},
+        {Py_nb_inplace_true_divide, slot(nb_inplace_true_divide)},
+        {Py_nb_matrix_multiply, slot(nb_matrix_multiply)},
+        {Py_nb_negative, slot(nb_negative)},
+        {Py_nb_positive, slot(nb_positive)},
+        {Py_nb_absolute, slot(nb_absolute)},
+        {Py_mp_length, slot(matrix_length)},
+        {Py_mp_subscript, slot(matrix_subscript)},
+        {Py_mp_ass_subscript, slot(matrix_ass_subscript)},
+        {Py_sq_length, slot(matrix_length)},
+        {Py_sq_item, slot(matrix_item)},
+        {Py_bf_getbuffer, slot(matrix_getbuffer)},
+        {Py_bf_releasebuffer, slot(matrix_releasebuffer)},
+        {0, nullptr}};
+    static PyType_Spec storage = {
+        "bocpy.Matrix",  // __module__ 'bocpy', so repr and pickle say bocpy.Matrix
+        static_cast<int>(sizeof(MatrixObject)), 0,
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, slots};
+    return &storage;
+  }();
+  return spec;
+}
+
+bool is_matrix_type(PyTypeObject* type) {
+  return type->tp_dealloc == matrix_dealloc;
+}
+
+PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
+  PyObject* obj = type->tp_alloc(type, 0);
+  if (obj == nullptr) {
+    return nullptr;
+  }
+  MatrixObject* m = as_matrix(obj);
+  new (&m->value) mx::Dense(std::move(value));
+  m->exports = 0;
+  return obj;
+}
+
+PyObject* reduction_result(PyTypeObject* type, mx::Dense&& value,
+                           mx::Axis axis) {
+  if (axis == mx::Axis::kAll) {
+    return PyFloat_FromDouble(value.data[0]);
+  }
+  return matrix_wrap(type, std::move(value));
+}
+
+PyObject* matrix_unpickle(PyObject* module, PyObject* const* args,
+                          Py_ssize_t nargs) {
+  return guarded([&]() -> PyObject* {
+    if (nargs != 3) {
+      PyErr_Format(PyExc_TypeError,
+                   "_matrix_unpickle() takes 3 arguments (%zd given)", nargs);
+      return nullptr;
+    }
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    if (!parse_dimension(args[0], rows) || !parse_dimension(args[1], cols)) {
+      return nullptr;
+    }
+    mx::check_dimensions(rows, cols);
+    Py_buffer buffer;
+    if (PyObject_GetBuffer(args[2], &buffer, PyBUF_SIMPLE) < 0) {
+      return nullptr;
+    }
+    const std::size_t expected = rows * cols * sizeof(double);
+    if (static_cast<std::size_t>(buffer.len) != expected) {
+      PyErr_Format(PyExc_ValueError,
+                   "_matrix_unpickle(): %zu x %zu needs %zu bytes, got %zd",
+                   rows, cols, expected, buffer.len);
+      PyBuffer_Release(&buffer);
+      return nullptr;
+    }
+    mx::Dense value;
+    try {
+      value = mx::Dense(rows, cols);
+    } catch (...) {
+      PyBuffer_Release(&buffer);
+      throw;
+    }
+    std::memcpy(value.data.data(), buffer.buf, expected);
+    PyBuffer_Release(&buffer);
+    return matrix_wrap(math_state(module)->matrix_type, std::move(value));
+  });
+}
+
+}  // namespace boc::py

@@ -1,0 +1,69 @@
+// Parcel storage: the small-buffer byte block and the cown side table.
+#include "parcel.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "parcel_format.h"
+
+namespace boc::py {
+
+Parcel::Parcel() noexcept : data_(inline_) {}
+
+Parcel::Parcel(Parcel&& other) noexcept : data_(inline_) { take(other); }
+
+Parcel& Parcel::operator=(Parcel&& other) noexcept {
+  if (this != &other) {
+    clear();
+    take(other);
+  }
+  return *this;
+}
+
+Parcel::~Parcel() {
+  if (!is_inline()) std::free(data_);
+}
+
+void Parcel::take(Parcel& other) noexcept {
+  // Precondition: *this is empty and inline.
+  if (other.is_inline()) {
+    std::memcpy(inline_, other.inline_, other.size_);
+    data_ = inline_;
+    capacity_ = kInlineCapacity;
+  } else {
+    data_ = other.data_;
+    capacity_ = other.capacity_;
+    other.data_ = other.inline_;
+    other.capacity_ = kInlineCapacity;
+  }
+  size_ = other.size_;
+  other.size_ = 0;
+  cowns_ = std::move(other.cowns_);
+  other.cowns_.clear();
+}
+
+void Parcel::clear() noexcept {
+  if (!is_inline()) {
+    std::free(data_);
+    data_ = inline_;
+    capacity_ = kInlineCapacity;
+  }
+  size_ = 0;
+  // Dropping the references may destroy cowns; that needs no GIL.
+  std::vector<CownRef>().swap(cowns_);
+}
+
+bool Parcel::pickled() const noexcept {
+  return size_ != 0 && static_cast<std::uint8_t>(data_[0]) == detail::kPickle;
+}
+
+Parcel Parcel::clone() const {
+  Parcel copy;
+  detail::ParcelWriter w(copy);
+  w.put_raw(data_, size_);
+  copy.cowns_ = cowns_;
+  return copy;
+}
+
+}  // namespace boc::py

@@ -1,0 +1,283 @@
+// Pickle fallback. The per-interpreter helper objects (pickle functions, the
+// Pickler/Unpickler subclasses, the persistent-id functions) live in the
+// interpreter's own state dict, never in C++ statics: every interpreter has
+// its own objects. The C++ side of an ongoing (un)pickle is reached through a
+// thread-local context, saved and restored around each call so nested
+// encodes (a __reduce__ that encodes) stay correct.
+#include "pickle_fallback.h"
+
+#include <exception>
+#include <new>
+
+#include "handle_hooks.h"
+
+namespace boc::py::detail {
+namespace {
+
+constexpr const char* kStateKey = "boc.values.pickle";
+
+// Compiled once in every interpreter that needs the fallback.
+constexpr const char* kHelperSource = R"PY(
+import io as _io
+import pickle as _pickle
+
+class Pickler(_pickle.Pickler):
+    pass
+
+class Unpickler(_pickle.Unpickler):
+    pass
+
+def new_pickler(pid, _P=Pickler, _B=_io.BytesIO):
+    f = _B()
+    p = _P(f, 5)
+    p.persistent_id = pid
+    return (p, f)
+
+def dump_with(obj, p, f):
+    try:
+        p.dump(obj)
+        return f.getvalue()
+    finally:
+        # Drop the memo's references to obj's parts and the output at once.
+        p.clear_memo()
+        f.seek(0)
+        f.truncate()
+
+def loads(data, pload, _U=Unpickler, _B=_io.BytesIO):
+    u = _U(_B(data))
+    u.persistent_load = pload
+    return u.load()
+
+plain_loads = _pickle.loads
+)PY";
+
+// Slots of the helper tuple stored under kStateKey. kSpare is a one-element
+// list holding an idle (pickler, file) pair, or None while it is in use (a
+// nested or concurrent encode in the same interpreter then builds its own).
+enum Slot : Py_ssize_t {
+  kNewPickler,
+  kDumpWith,
+  kLoads,
+  kPlainLoads,
+  kPersistentId,
+  kPersistentLoad,
+  kSpare,
+  kSlotCount
+};
+
+thread_local std::vector<CownRef>* t_encode_cowns = nullptr;
+thread_local const std::vector<CownRef>* t_decode_cowns = nullptr;
+
+template <class T>
+class ScopedContext {
+ public:
+  ScopedContext(T*& slot, T* value) noexcept : slot_(slot), saved_(slot) { slot_ = value; }
+  ~ScopedContext() { slot_ = saved_; }
+  ScopedContext(const ScopedContext&) = delete;
+  ScopedContext& operator=(const ScopedContext&) = delete;
+
+ private:
+  T*& slot_;
+  T* saved_;
+};
+
+bool is_plain_builtin(PyTypeObject* t) noexcept {
+  return t == &PyLong_Type || t == &PyFloat_Type || t == &PyUnicode_Type || t == &PyBytes_Type ||
+         t == &PyTuple_Type || t == &PyList_Type || t == &PyDict_Type || t == &PyBool_Type ||
+         t == Py_TYPE(Py_None) || t == &PyType_Type || t == &PySet_Type || t == &PyFrozenSet_Type ||
+         t == &PyByteArray_Type || t == &PyComplex_Type;
+}
+
+// Pickler.persistent_id: a cown handle becomes the index of its table entry.
+PyObject* persistent_id(PyObject*, PyObject* obj) {
+  if (is_plain_builtin(Py_TYPE(obj))) Py_RETURN_NONE;
+  std::vector<CownRef>* cowns = t_encode_cowns;
+  if (!cowns) Py_RETURN_NONE;
+  try {
+    CownRef ref = unwrap_handle(obj);
+    if (!ref) {
+      if (PyErr_Occurred()) return nullptr;
+      Py_RETURN_NONE;
+    }
+    cowns->push_back(std::move(ref));
+  } catch (const std::bad_alloc&) {
+    return PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    return nullptr;
+  }
+  return PyLong_FromSize_t(cowns->size() - 1);
+}
+
+// Unpickler.persistent_load: a table index becomes a fresh handle.
+PyObject* persistent_load(PyObject*, PyObject* pid) {
+  const std::vector<CownRef>* cowns = t_decode_cowns;
+  Py_ssize_t index = PyLong_CheckExact(pid) ? PyLong_AsSsize_t(pid) : -1;
+  if (index == -1 && PyErr_Occurred()) return nullptr;
+  if (!cowns || index < 0 || static_cast<std::size_t>(index) >= cowns->size()) {
+    PyErr_SetString(PyExc_ValueError, "parcel: invalid persistent id in pickled value");
+    return nullptr;
+  }
+  return wrap_handle((*cowns)[static_cast<std::size_t>(index)]);
+}
+
+PyMethodDef kPersistentIdDef = {"persistent_id", persistent_id, METH_O, nullptr};
+PyMethodDef kPersistentLoadDef = {"persistent_load", persistent_load, METH_O, nullptr};
+
+PyObject* build_helpers() {
+  PyObject* globals = PyDict_New();
+  if (!globals) return nullptr;
+  PyObject* builtins = PyImport_ImportModule("builtins");
+  if (!builtins || PyDict_SetItemString(globals, "__builtins__", builtins) < 0) {
+    Py_XDECREF(builtins);
+    Py_DECREF(globals);
+    return nullptr;
+  }
+  Py_DECREF(builtins);
+  PyObject* run = PyRun_String(kHelperSource, Py_file_input, globals, globals);
+  if (!run) {
+    Py_DECREF(globals);
+    return nullptr;
+  }
+  Py_DECREF(run);
+  PyObject* tuple = PyTuple_New(kSlotCount);
+  if (!tuple) {
+    Py_DECREF(globals);
+    return nullptr;
+  }
+  const char* names[] = {"new_pickler", "dump_with", "loads", "plain_loads"};
+  for (Py_ssize_t i = 0; i < 4; ++i) {
+    PyObject* fn = PyDict_GetItemString(globals, names[i]);  // borrowed
+    PyTuple_SET_ITEM(tuple, i, Py_NewRef(fn));
+  }
+  Py_DECREF(globals);
+  PyObject* pid = PyCFunction_New(&kPersistentIdDef, nullptr);
+  if (!pid) {
+    Py_DECREF(tuple);
+    return nullptr;
+  }
+  PyTuple_SET_ITEM(tuple, kPersistentId, pid);
+  PyObject* pload = PyCFunction_New(&kPersistentLoadDef, nullptr);
+  if (!pload) {
+    Py_DECREF(tuple);
+    return nullptr;
+  }
+  PyTuple_SET_ITEM(tuple, kPersistentLoad, pload);
+  PyObject* spare = PyList_New(1);
+  if (!spare) {
+    Py_DECREF(tuple);
+    return nullptr;
+  }
+  PyList_SET_ITEM(spare, 0, Py_NewRef(Py_None));
+  PyTuple_SET_ITEM(tuple, kSpare, spare);
+  return tuple;
+}
+
+// The helper tuple of the current interpreter (new reference).
+PyObject* helpers() {
+  PyObject* state = PyInterpreterState_GetDict(PyInterpreterState_Get());
+  if (!state) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "parcel: interpreter has no state dict");
+    return nullptr;
+  }
+  PyObject* found = nullptr;
+#if PY_VERSION_HEX >= 0x030D0000
+  int r = PyDict_GetItemStringRef(state, kStateKey, &found);
+  if (r != 0) return r > 0 ? found : nullptr;
+#else
+  found = PyDict_GetItemString(state, kStateKey);  // borrowed
+  if (found) return Py_NewRef(found);
+#endif
+  PyObject* built = build_helpers();
+  if (!built) return nullptr;
+  if (PyDict_SetItemString(state, kStateKey, built) < 0) {
+    Py_DECREF(built);
+    return nullptr;
+  }
+  return built;
+}
+
+}  // namespace
+
+bool pickle_encode(PyObject* obj, ParcelWriter& w) {
+  PyObject* h = helpers();
+  if (!h) return false;
+  // Take the interpreter's idle pickler (no Python code runs between the
+  // check and the take, so this is atomic under the GIL), or build one.
+  PyObject* spare = PyTuple_GET_ITEM(h, kSpare);
+  PyObject* pair = PyList_GET_ITEM(spare, 0);
+  if (pair != Py_None) {
+    PyList_SET_ITEM(spare, 0, Py_NewRef(Py_None));  // we now own pair's reference
+  } else {
+    pair = PyObject_CallOneArg(PyTuple_GET_ITEM(h, kNewPickler), PyTuple_GET_ITEM(h, kPersistentId));
+    if (!pair) {
+      Py_DECREF(h);
+      return false;
+    }
+  }
+  PyObject* data;
+  {
+    ScopedContext<std::vector<CownRef>> ctx(t_encode_cowns, &w.cowns());
+    data = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kDumpWith), obj, PyTuple_GET_ITEM(pair, 0),
+                                        PyTuple_GET_ITEM(pair, 1), nullptr);
+  }
+  if (PyList_GET_ITEM(spare, 0) == Py_None) {
+    PyList_SET_ITEM(spare, 0, pair);  // give it back (steals our reference)
+    Py_DECREF(Py_None);
+  } else {
+    Py_DECREF(pair);
+  }
+  Py_DECREF(h);
+  if (!data) return false;
+  if (!PyBytes_CheckExact(data)) {
+    Py_DECREF(data);
+    PyErr_SetString(PyExc_TypeError, "parcel: pickler did not produce bytes");
+    return false;
+  }
+  auto size = static_cast<std::size_t>(PyBytes_GET_SIZE(data));
+  try {
+    w.put_tag_varint(kPickle, size);
+    w.put_raw(PyBytes_AS_STRING(data), size);
+  } catch (const std::bad_alloc&) {
+    Py_DECREF(data);
+    PyErr_NoMemory();
+    return false;
+  }
+  Py_DECREF(data);
+  return true;
+}
+
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns) {
+  PyObject* h = helpers();
+  if (!h) return nullptr;
+  // The memoryview borrows the parcel's bytes for the duration of the call;
+  // the unpickler copies everything it keeps. Released explicitly below so it
+  // can never outlive the parcel.
+  PyObject* view = PyMemoryView_FromMemory(const_cast<char*>(reinterpret_cast<const char*>(data)),
+                                           static_cast<Py_ssize_t>(size), PyBUF_READ);
+  if (!view) {
+    Py_DECREF(h);
+    return nullptr;
+  }
+  PyObject* result;
+  if (cowns.empty()) {
+    result = PyObject_CallOneArg(PyTuple_GET_ITEM(h, kPlainLoads), view);
+  } else {
+    ScopedContext<const std::vector<CownRef>> ctx(t_decode_cowns, &cowns);
+    result = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kLoads), view, PyTuple_GET_ITEM(h, kPersistentLoad),
+                                          nullptr);
+  }
+  Py_DECREF(h);
+  PyObject* exc = PyErr_GetRaisedException();  // keep a decoding error across release()
+  PyObject* released = PyObject_CallMethod(view, "release", nullptr);
+  if (released) {
+    Py_DECREF(released);
+  } else {
+    PyErr_Clear();
+  }
+  if (exc) PyErr_SetRaisedException(exc);
+  Py_DECREF(view);
+  return result;
+}
+
+}  // namespace boc::py::detail

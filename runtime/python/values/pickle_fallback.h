@@ -1,0 +1,27 @@
+// The pickle (protocol 5) path of parcels, with cown handles carried in the
+// parcel's cown table through persistent_id / persistent_load. Internal to
+// boc_values.
+#pragma once
+
+#ifndef PY_SSIZE_T_CLEAN
+#define PY_SSIZE_T_CLEAN
+#endif
+#include <Python.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "parcel_format.h"
+
+namespace boc::py::detail {
+
+/// Appends a kPickle record for obj to w (GIL held). Handles reached inside obj
+/// are appended to w.cowns(); their persistent ids are table indices.
+/// False + Python exception on failure (whatever pickle raised).
+bool pickle_encode(PyObject* obj, ParcelWriter& w);
+
+/// Unpickles data (the payload of a kPickle record) in the current interpreter,
+/// resolving persistent ids through cowns. New reference, or nullptr + error.
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns);
+
+}  // namespace boc::py::detail
