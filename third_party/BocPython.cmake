@@ -26,7 +26,7 @@ if(NOT Python3_EXECUTABLE AND NOT Python3_ROOT_DIR AND NOT DEFINED ENV{Python3_R
 endif()
 # Interpreter must be requested too: CMake 3.25 knows names only up to 3.12 and a
 # Development-only search ignores Python3_EXECUTABLE.
-find_package(Python3 ${BOC_PYTHON_MIN_VERSION} COMPONENTS Interpreter Development.Embed)
+find_package(Python3 ${BOC_PYTHON_MIN_VERSION} COMPONENTS Interpreter Development.Embed GLOBAL)
 if(NOT Python3_FOUND OR NOT Python3_Development.Embed_FOUND)
   message(FATAL_ERROR
     "bocpy needs CPython >= ${BOC_PYTHON_MIN_VERSION} with headers and libpython "
