@@ -18,6 +18,7 @@ struct InterpState {
   PyTypeObject* cown_type = nullptr;
   PyTypeObject* pinned_type = nullptr;
   PyTypeObject* when_type = nullptr;
+  PyObject* pump_result_type = nullptr;  // bocpy.PumpResult, set by bocpy.behaviors
 
   // Behavior code shipped to this interpreter: code id -> function with the
   // right globals (no defaults). Functions with free variables are rebuilt

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "behavior_code.h"
@@ -398,16 +399,31 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
 
 // ---------------------------------------------------------------- pump
 
-bool bound_arg(PyObject* obj, const char* name, std::optional<long long>& out) {
+constexpr long long kMaxPumpMs = static_cast<long long>((1ULL << 63) / 1'000'000ULL) - 1;
+
+bool bound_arg(PyObject* obj, const char* name, std::optional<long long>& out, bool is_ms) {
   if (obj == Py_None) return true;
   if (!PyLong_Check(obj) || PyBool_Check(obj)) {
     PyErr_Format(PyExc_TypeError, "%s must be a positive int or None, got %R", name, obj);
     return false;
   }
-  const long long v = PyLong_AsLongLong(obj);
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
   if (v == -1 && PyErr_Occurred()) return false;
-  if (v <= 0) {
+  if (overflow > 0) {
+    if (is_ms) {
+      PyErr_Format(PyExc_OverflowError, "%s=%R exceeds the maximum of %lld ms", name, obj, kMaxPumpMs);
+      return false;
+    }
+    out = std::numeric_limits<long long>::max();
+    return true;
+  }
+  if (v <= 0 || overflow < 0) {
     PyErr_Format(PyExc_TypeError, "%s must be a positive int or None, got %R", name, obj);
+    return false;
+  }
+  if (is_ms && v > kMaxPumpMs) {
+    PyErr_Format(PyExc_OverflowError, "%s=%lld exceeds the maximum of %lld ms", name, v, kMaxPumpMs);
     return false;
   }
   out = v;
@@ -440,7 +456,8 @@ PyObject* core_pump(PyObject*, PyObject* args, PyObject* kwargs) {
   }
   std::optional<long long> deadline;
   std::optional<long long> max_behaviors;
-  if (!bound_arg(deadline_obj, "deadline_ms", deadline) || !bound_arg(max_obj, "max_behaviors", max_behaviors)) {
+  if (!bound_arg(deadline_obj, "deadline_ms", deadline, true) ||
+      !bound_arg(max_obj, "max_behaviors", max_behaviors, false)) {
     return nullptr;
   }
   BocpyRuntime* rt = BocpyRuntime::get();
@@ -478,9 +495,23 @@ PyObject* core_pump(PyObject*, PyObject* args, PyObject* kwargs) {
     }
     return nullptr;
   }
-  return Py_BuildValue("(nOn)", static_cast<Py_ssize_t>(report.result.executed),
-                       report.result.deadline_reached ? Py_True : Py_False,
-                       static_cast<Py_ssize_t>(report.result.raised));
+  InterpState* st = current_state();
+  PyObject* fields[3] = {PyLong_FromSize_t(report.result.executed),
+                         Py_NewRef(report.result.deadline_reached ? Py_True : Py_False),
+                         PyLong_FromSize_t(report.result.raised)};
+  PyObject* out = nullptr;
+  if (fields[0] != nullptr && fields[2] != nullptr) {
+    out = st != nullptr && st->pump_result_type != nullptr
+              ? PyObject_Vectorcall(st->pump_result_type, fields, 3, nullptr)
+              : PyTuple_Pack(3, fields[0], fields[1], fields[2]);
+  }
+  for (PyObject* f : fields) Py_XDECREF(f);
+  return out;
+}
+
+PyObject* core_set_pump_result_type(PyObject* module, PyObject* type) {
+  Py_XSETREF(module_state(module)->pump_result_type, Py_NewRef(type));
+  Py_RETURN_NONE;
 }
 
 PyObject* core_set_pump_watchdog(PyObject*, PyObject* args) {
@@ -593,6 +624,7 @@ PyMethodDef core_methods[] = {
     {"cown_is_pinned", core_cown_is_pinned, METH_O, "True if the handle's cown is pinned."},
     {"stats", core_stats, METH_NOARGS, "Runtime counters."},
     {"_set_loading_bindings", core_set_loading_bindings, METH_O, nullptr},
+    {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 int core_exec(PyObject* module) {
@@ -622,6 +654,7 @@ void core_free(void* module) {
   Py_CLEAR(st->cown_type);
   Py_CLEAR(st->pinned_type);
   Py_CLEAR(st->when_type);
+  Py_CLEAR(st->pump_result_type);
   st->~InterpState();
 }
 

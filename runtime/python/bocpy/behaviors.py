@@ -189,18 +189,11 @@ def _validate_pump_bound(name: str, value, ms: bool = False):
     return value
 
 
-def pump(deadline_ms: Optional[int] = None, max_behaviors: Optional[int] = None,
-         raise_on_error: bool = False) -> PumpResult:
-    """Run queued pinned behaviors on this (main) thread. Non-blocking:
-    returns when the queue is empty, max_behaviors ran, or deadline_ms passed
-    (checked after each behavior; never preempts one)."""
-    _validate_pump_bound("deadline_ms", deadline_ms, ms=True)
-    _validate_pump_bound("max_behaviors", max_behaviors)
-    if not _core.running():
-        raise RuntimeError(
-            "pump() requires a live bocpy runtime: call bocpy.start() (or schedule a @when, which "
-            "auto-starts) before pump().")
-    return PumpResult(*_core.pump(deadline_ms, max_behaviors, bool(raise_on_error)))
+_core._set_pump_result_type(PumpResult)
+
+# pump(deadline_ms=None, max_behaviors=None, raise_on_error=False) -> PumpResult
+# is implemented in C++ (validation, gates and loop): it is called every frame.
+pump = _core.pump
 
 
 def set_pump_watchdog(warn_ms: Optional[int] = 1000, on_starve=None) -> None:

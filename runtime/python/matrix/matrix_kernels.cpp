@@ -89,30 +89,60 @@ void apply2(ConstView a, ConstView b, MutView out, F f) {
   }
 }
 
-/// out = f(a, b, c) with broadcasting (less hot than apply2: one general loop
-/// plus the all-same-shape fast path).
-template <class F>
-void apply3(ConstView a, ConstView b, ConstView c, MutView out, F f) {
-  const Shape shape = out.shape();
-  double* o = out.data;
-  if (a.shape() == shape && b.shape() == shape && c.shape() == shape) {
-    const std::size_t n = shape.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      o[i] = f(a.data[i], b.data[i], c.data[i]);
-    }
-    return;
-  }
-  const Strided sa = strided(a, shape);
-  const Strided sb = strided(b, shape);
-  const Strided sc = strided(c, shape);
-  for (std::size_t r = 0; r < shape.rows; ++r) {
+/// One output row of apply3: each operand is read contiguously (true) or as
+/// one value broadcast along the row (false), so the loop vectorises.
+template <bool kA, bool kB, bool kC, class F>
+void rows3(Strided sa, Strided sb, Strided sc, std::size_t rows,
+           std::size_t cols, double* o, F f) {
+  for (std::size_t r = 0; r < rows; ++r) {
     const double* ra = sa.data + r * sa.row;
     const double* rb = sb.data + r * sb.row;
     const double* rc = sc.data + r * sc.row;
-    double* ro = o + r * shape.cols;
-    for (std::size_t k = 0; k < shape.cols; ++k) {
-      ro[k] = f(ra[k * sa.col], rb[k * sb.col], rc[k * sc.col]);
+    double* ro = o + r * cols;
+    for (std::size_t k = 0; k < cols; ++k) {
+      ro[k] = f(kA ? ra[k] : ra[0], kB ? rb[k] : rb[0], kC ? rc[k] : rc[0]);
     }
+  }
+}
+
+/// out = f(a, b, c) with broadcasting (where, fma, clip, mask_assign).
+template <class F>
+void apply3(ConstView a, ConstView b, ConstView c, MutView out, F f) {
+  const Shape shape = out.shape();
+  Strided sa = strided(a, shape);
+  Strided sb = strided(b, shape);
+  Strided sc = strided(c, shape);
+  std::size_t rows = shape.rows;
+  std::size_t cols = shape.cols;
+  auto flat = [&](ConstView v) { return v.shape() == shape || v.size() == 1; };
+  if (flat(a) && flat(b) && flat(c)) {
+    // Every operand is full or a scalar: one long row.
+    sa = {a.data, 0, a.size() == 1 && shape.size() != 1 ? 0u : 1u};
+    sb = {b.data, 0, b.size() == 1 && shape.size() != 1 ? 0u : 1u};
+    sc = {c.data, 0, c.size() == 1 && shape.size() != 1 ? 0u : 1u};
+    cols = shape.size();
+    rows = 1;
+  }
+  const int key = (sa.col == 1 ? 4 : 0) | (sb.col == 1 ? 2 : 0) |
+                  (sc.col == 1 ? 1 : 0);
+  double* o = out.data;
+  switch (key) {
+    case 7:
+      return rows3<true, true, true>(sa, sb, sc, rows, cols, o, f);
+    case 6:
+      return rows3<true, true, false>(sa, sb, sc, rows, cols, o, f);
+    case 5:
+      return rows3<true, false, true>(sa, sb, sc, rows, cols, o, f);
+    case 4:
+      return rows3<true, false, false>(sa, sb, sc, rows, cols, o, f);
+    case 3:
+      return rows3<false, true, true>(sa, sb, sc, rows, cols, o, f);
+    case 2:
+      return rows3<false, true, false>(sa, sb, sc, rows, cols, o, f);
+    case 1:
+      return rows3<false, false, true>(sa, sb, sc, rows, cols, o, f);
+    default:
+      return rows3<false, false, false>(sa, sb, sc, rows, cols, o, f);
   }
 }
 
@@ -518,6 +548,21 @@ Dense matmul(ConstView lhs, ConstView rhs) {
   const std::size_t inner = lhs.cols;
   const std::size_t n = rhs.cols;
   Dense out(m, n);
+  if (n <= 4) {
+    // Narrow rhs (e.g. n x 2 positions): one dot product per output element,
+    // accumulated in a register. Same k order, so the same bits as below.
+    for (std::size_t i = 0; i < m; ++i) {
+      const double* arow = lhs.data + i * inner;
+      for (std::size_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (std::size_t k = 0; k < inner; ++k) {
+          acc += arow[k] * rhs.data[k * n + j];
+        }
+        out.data[i * n + j] = acc;
+      }
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < m; ++i) {
     double* orow = out.data.data() + i * n;
     const double* arow = lhs.data + i * inner;
@@ -550,20 +595,37 @@ Dense reshape(ConstView in, Shape shape) {
   return Dense(shape.rows, shape.cols, std::vector<double>(in.data, in.data + in.size()));
 }
 
+namespace {
+
+/// Column c of v as a contiguous array (so pairwise loops stream it).
+std::vector<double> column(ConstView v, std::size_t c) {
+  std::vector<double> out(v.rows);
+  for (std::size_t r = 0; r < v.rows; ++r) {
+    out[r] = v.data[r * v.cols + c];
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Dense> pairwise_diff(ConstView a, ConstView b) {
   if (a.cols != b.cols) {
     throw ShapeError(a.shape(), b.shape());
   }
   const std::size_t k = a.cols;
+  const std::size_t n = a.rows;
+  const std::size_t m = b.rows;
   std::vector<Dense> out;
   out.reserve(k);
   for (std::size_t c = 0; c < k; ++c) {
-    Dense d(a.rows, b.rows);
+    const std::vector<double> bc = column(b, c);
+    Dense d(n, m);
     double* o = d.data.data();
-    for (std::size_t i = 0; i < a.rows; ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       const double ai = a.data[i * k + c];
-      for (std::size_t j = 0; j < b.rows; ++j) {
-        o[i * b.rows + j] = ai - b.data[j * k + c];
+      double* orow = o + i * m;
+      for (std::size_t j = 0; j < m; ++j) {
+        orow[j] = ai - bc[j];
       }
     }
     out.push_back(std::move(d));
@@ -581,13 +643,16 @@ Dense pairwise_dist2(ConstView a, ConstView b) {
   Dense out(n, m);
   double* o = out.data.data();
   if (k == 2) {
+    const std::vector<double> bx = column(b, 0);
+    const std::vector<double> by = column(b, 1);
     for (std::size_t i = 0; i < n; ++i) {
       const double ax = a.data[2 * i];
       const double ay = a.data[2 * i + 1];
+      double* orow = o + i * m;
       for (std::size_t j = 0; j < m; ++j) {
-        const double dx = ax - b.data[2 * j];
-        const double dy = ay - b.data[2 * j + 1];
-        o[i * m + j] = dx * dx + dy * dy;
+        const double dx = ax - bx[j];
+        const double dy = ay - by[j];
+        orow[j] = dx * dx + dy * dy;
       }
     }
     return out;

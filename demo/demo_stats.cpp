@@ -1,0 +1,97 @@
+#include "demo_stats.h"
+
+#include <cstdio>
+
+namespace boc::demo {
+
+namespace {
+
+// Exponential smoothing for the text readouts (plots show raw values).
+constexpr double kSmoothing = 0.1;
+
+double smooth(double previous, double sample, bool first)
+{
+    return first ? sample : previous + kSmoothing * (sample - previous);
+}
+
+}  // namespace
+
+void record_frame(DemoStats& stats, const PumpFrame& pump, bool pump_skipped, const RuntimeSnapshot& runtime,
+                  const FrameTimings& timings, double dt_s)
+{
+    const bool first = stats.frame == 0;
+    const std::uint64_t previous_total = first ? runtime.behaviors_total : stats.runtime.behaviors_total;
+    // The total is monotonic, but a driver reset may restart it: treat a drop as a restart.
+    stats.behaviors_this_frame =
+        runtime.behaviors_total >= previous_total ? runtime.behaviors_total - previous_total : runtime.behaviors_total;
+
+    stats.pump = pump;
+    stats.pump_skipped = pump_skipped;
+    stats.runtime = runtime;
+    stats.timings = timings;
+    stats.time_s += dt_s;
+
+    const double frame_ms = timings.frame_ms > 0.0 ? timings.frame_ms : dt_s * 1000.0;
+    const double fps = frame_ms > 0.0 ? 1000.0 / frame_ms : 0.0;
+    stats.fps = smooth(stats.fps, fps, first);
+    const double per_second = frame_ms > 0.0 ? static_cast<double>(stats.behaviors_this_frame) * 1000.0 / frame_ms : 0.0;
+    stats.behaviors_per_second = smooth(stats.behaviors_per_second, per_second, first);
+
+    stats.depth_history.push(static_cast<float>(runtime.pinned_depth));
+    stats.age_history.push(static_cast<float>(runtime.pinned_age_ms));
+    stats.frame_ms_history.push(static_cast<float>(frame_ms));
+    stats.fps_history.push(static_cast<float>(fps));
+    stats.step_ms_history.push(static_cast<float>(runtime.step_ms));
+    stats.behaviors_history.push(static_cast<float>(stats.behaviors_this_frame));
+    ++stats.frame;
+}
+
+void append_watchdog_events(DemoStats& stats, const std::vector<WatchdogEvent>& events)
+{
+    for (const WatchdogEvent& e : events)
+    {
+        stats.watchdog_log.push_back(e);
+        ++stats.watchdog_total;
+        if (stats.watchdog_log.size() > DemoStats::kWatchdogLogMax)
+        {
+            stats.watchdog_log.pop_front();
+        }
+    }
+}
+
+void append_errors(DemoStats& stats, std::vector<ErrorEntry> errors)
+{
+    for (ErrorEntry& e : errors)
+    {
+        stats.errors.push_back(std::move(e));
+        ++stats.errors_total;
+        if (stats.errors.size() > DemoStats::kErrorsMax)
+        {
+            stats.errors.pop_front();
+        }
+    }
+}
+
+void clear_errors(DemoStats& stats)
+{
+    stats.errors.clear();
+}
+
+StarvationStatus starvation_status(const RuntimeSnapshot& runtime, double warn_ms)
+{
+    StarvationStatus s;
+    s.depth = runtime.pinned_depth;
+    s.age_ms = runtime.pinned_depth > 0 ? runtime.pinned_age_ms : 0.0;
+    s.starving = runtime.pinned_depth > 0 && runtime.pinned_age_ms >= warn_ms;
+    return s;
+}
+
+std::string starvation_banner_text(const StarvationStatus& status)
+{
+    char buf[128];
+    std::snprintf(buf, sizeof(buf), "PUMP STARVING: pinned queue non-empty for %.0f ms, depth %zu", status.age_ms,
+                  status.depth);
+    return buf;
+}
+
+}  // namespace boc::demo

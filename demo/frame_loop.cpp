@@ -1,0 +1,205 @@
+#include "frame_loop.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cstdio>
+#include <thread>
+
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>  // never imgui_impl_opengl3_loader.h: it would rebind our gl* calls
+
+#include "panels/panel_layout.h"
+#include "panels/panels.h"
+
+namespace boc::demo {
+
+namespace {
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)
+{
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+void render_scene(const BoidsRenderer& renderer, const FlockParams& world)
+{
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_BLEND);
+    glClearColor(kClearColour[0], kClearColour[1], kClearColour[2], kClearColour[3]);
+    glClear(GL_COLOR_BUFFER_BIT);
+    renderer.draw(world.world_w, world.world_h);
+}
+
+FrameLoop::FrameLoop(const FrameLoopConfig& config, GLFWwindow* window, SimulationDriver& driver,
+                     BoidsRenderer& renderer, CaptureTarget& capture, DemoControls& controls, DemoStats& stats)
+    : config_(config),
+      window_(window),
+      driver_(driver),
+      renderer_(renderer),
+      capture_(capture),
+      controls_(controls),
+      stats_(stats)
+{
+    stats_.driver_name = std::string(driver_.name());
+    stats_.nominal_timings = config_.deterministic;
+}
+
+void FrameLoop::apply_control_changes()
+{
+    if (controls_.watchdog_changed)
+    {
+        controls_.watchdog_changed = false;
+        driver_.configure_watchdog(watchdog_settings(controls_));
+    }
+    if (controls_.boid_count_changed)
+    {
+        controls_.boid_count_changed = false;
+        driver_.reset(FlockSetup{static_cast<std::size_t>(controls_.boid_count), config_.seed, controls_.flock});
+    }
+    if (controls_.clear_errors_requested)
+    {
+        controls_.clear_errors_requested = false;
+        clear_errors(stats_);
+    }
+}
+
+bool FrameLoop::run_frame()
+{
+    const Clock::time_point frame_start = Clock::now();
+    FrameTimings timings;
+    timings.frame_ms = last_frame_start_ ? ms_between(*last_frame_start_, frame_start) : 0.0;
+    double dt = kFixedDt;
+    if (!config_.fixed_dt && last_frame_start_)
+    {
+        dt = std::clamp(timings.frame_ms / 1000.0, 1e-4, 0.1);  // a stall must not explode the flock
+    }
+    last_frame_start_ = frame_start;
+
+    // 1. Events.
+    glfwPollEvents();
+
+    // 2. Pump FIRST: pinned behaviors run on this (the main) thread and nowhere else. This
+    //    must come before the minimised-window skip below, or minimising starves the queue.
+    const PumpSettings settings = pump_settings(controls_);
+    PumpFrame pump;
+    const bool pump_skipped = controls_.pump_paused;
+    if (!pump_skipped)
+    {
+        pump = driver_.pump(settings);
+    }
+    const Clock::time_point after_pump = Clock::now();
+    timings.pump_ms = ms_between(frame_start, after_pump);
+
+    // 3. Minimised: nothing to draw. Keep pumping at the wait-poll cadence.
+    if (!config_.headless && glfwGetWindowAttrib(window_, GLFW_ICONIFIED) != 0)
+    {
+        glfwWaitEventsTimeout(settings.wait_poll_ms / 1000.0);
+        return glfwWindowShouldClose(window_) == 0;
+    }
+
+    apply_control_changes();
+
+    // 4. Starvation lab: stall the main thread (sleep, so workers keep a core).
+    if (controls_.stall_ms > 0)
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(controls_.stall_ms));
+    }
+    const Clock::time_point after_stall = Clock::now();
+    timings.stall_ms = ms_between(after_pump, after_stall);
+
+    // 5. Step: compute (native) or schedule (Python) the next state.
+    if (!controls_.paused || controls_.step_requested)
+    {
+        controls_.step_requested = false;
+        driver_.step(StepRequest{controls_.flock, dt, controls_.dispatch});
+    }
+    const Clock::time_point after_step = Clock::now();
+    timings.step_ms = ms_between(after_stall, after_step);
+    timings.render_ms = last_render_ms_;
+
+    // 6. Stats for the panels.
+    RuntimeSnapshot snapshot = driver_.snapshot();
+    if (config_.deterministic)
+    {
+        // Screenshots must not depend on measured times (platform-notes B.5).
+        timings = FrameTimings{0.0, static_cast<double>(controls_.stall_ms), 0.0, 0.0, kFixedDt * 1000.0};
+        snapshot.step_ms = 0.0;
+    }
+    append_watchdog_events(stats_, driver_.drain_watchdog_events());
+    append_errors(stats_, driver_.drain_errors());
+    record_frame(stats_, pump, pump_skipped, snapshot, timings, dt);
+
+    // 7. Render target: the FBO when headless or when this frame is captured.
+    const bool last_frame = (config_.frames && frames_rendered_ + 1 >= *config_.frames) ||
+                            glfwWindowShouldClose(window_) != 0;
+    const bool capture_now = last_frame && !config_.screenshot.empty();
+    const bool to_fbo = config_.headless || capture_now;
+    int fb_w = 0;
+    int fb_h = 0;
+    glfwGetFramebufferSize(window_, &fb_w, &fb_h);
+    if (to_fbo)
+        capture_.bind();
+    else
+        bind_default_framebuffer(fb_w, fb_h);
+
+    render_scene(renderer_, controls_.flock);
+    if (config_.with_imgui)
+    {
+        draw_ui(to_fbo);
+    }
+
+    // 8. Capture before the swap.
+    if (capture_now)
+    {
+        std::string err;
+        if (!capture_.write_png(config_.screenshot, err))
+        {
+            error_ = err;
+            return false;
+        }
+        screenshot_written_ = true;
+    }
+
+    // 9. Present.
+    if (!config_.headless)
+    {
+        if (to_fbo)
+            capture_.blit_to_default(fb_w, fb_h);
+        glfwSwapBuffers(window_);
+    }
+    last_render_ms_ = ms_between(after_step, Clock::now());
+    ++frames_rendered_;
+    return !last_frame;
+}
+
+void FrameLoop::draw_ui(bool to_fbo)
+{
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGuiIO& io = ImGui::GetIO();
+    // Overrides go after the backend NewFrame calls and before ImGui::NewFrame (A.5).
+    if (to_fbo)
+    {
+        io.DisplaySize = ImVec2(static_cast<float>(capture_.width()), static_cast<float>(capture_.height()));
+        io.DisplayFramebufferScale = ImVec2(1.0f, 1.0f);
+    }
+    if (config_.deterministic)
+    {
+        io.DeltaTime = static_cast<float>(kFixedDt);
+    }
+    if (config_.headless || (config_.deterministic && to_fbo))
+    {
+        io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // Xvfb's pointer starts mid-screen: no hover colours
+    }
+    ImGui::NewFrame();
+
+    const PanelsLayout layout = compute_panels_layout(io.DisplaySize.x, io.DisplaySize.y, config_.deterministic);
+    draw_panels(controls_, stats_, layout);
+
+    ImGui::Render();
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+}  // namespace boc::demo

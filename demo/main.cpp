@@ -1,0 +1,171 @@
+// boids_demo: a Behavior-Oriented Concurrency showcase.
+//
+// A GLFW window (GL 3.3 core via glad) renders a flock with instanced triangles, with Dear
+// ImGui panels around it. Each frame the main thread calls pump() first; the simulation
+// driver then computes or schedules the next step (see simulation_driver.h, frame_loop.h).
+//
+// Staged like ImGui's examples/example_glfw_opengl3/main.cpp:
+//   command line -> GLFW error callback + init + window -> GL objects -> ImGui -> state ->
+//   main loop -> cleanup in reverse order.
+// Reading: docs/ARCHITECTURE.md, platform-notes.md parts A, B, D.3.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>  // never imgui_impl_opengl3_loader.h (it would rebind our gl* calls)
+
+#include "bench.h"
+#include "boids_renderer.h"
+#include "capture.h"
+#include "cli.h"
+#include "demo_controls.h"
+#include "demo_stats.h"
+#include "driver_factory.h"
+#include "frame_loop.h"
+#include "gl_includes.h"
+#include "window.h"
+
+using namespace boc::demo;
+
+int main(int argc, char** argv)
+{
+    // ---- Command line ----
+    const CliResult cli = parse_cli(argc, argv);
+    if (!cli.ok())
+    {
+        std::fprintf(stderr, "boids_demo: %s\n(try boids_demo --help)\n", cli.error.c_str());
+        return kExitUsage;
+    }
+    const CliOptions& options = cli.options;
+    if (options.help)
+    {
+        std::fputs(cli_usage().c_str(), stdout);
+        return kExitOk;
+    }
+    const bool offscreen = options.headless || options.bench;
+
+    // ---- GLFW: error callback, init, window with a GL 3.3 core context, glad ----
+    install_glfw_error_callback();
+    WindowOptions window_options;
+    window_options.width = options.width;
+    window_options.height = options.height;
+    window_options.visible = !offscreen;       // hidden window: frames go to the FBO
+    window_options.vsync = !offscreen;         // no vsync when measuring or rendering headless
+    WindowResult opened = open_window(window_options);
+    if (opened.status == WindowStatus::kNoDisplay)
+    {
+        std::fputs(no_display_hint().c_str(), stderr);
+        return options.test_mode() ? kExitSkip : kExitFailure;
+    }
+    if (opened.status != WindowStatus::kOk)
+    {
+        std::fprintf(stderr, "error: %s\n", opened.error.c_str());
+        return kExitFailure;
+    }
+    GLFWwindow* window = opened.window;
+    print_gl_info(stdout);
+
+    // ---- GL objects (destroyed before the window, see Cleanup) ----
+    std::string error;
+    std::unique_ptr<BoidsRenderer> renderer = BoidsRenderer::create(error);
+    std::unique_ptr<CaptureTarget> capture =
+        renderer ? CaptureTarget::create(options.width, options.height, error) : nullptr;
+    if (!renderer || !capture)
+    {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        capture.reset();
+        renderer.reset();
+        close_window(window);
+        return kExitFailure;
+    }
+
+    // ---- Bench mode: no ImGui, a table per driver and boid count ----
+    if (options.bench)
+    {
+        const DemoControls defaults = controls_from_cli(options);
+        BenchConfig bench;
+        bench.seed = options.seed;
+        bench.params = defaults.flock;
+        bench.pump = pump_settings(defaults);
+        if (options.frames)
+            bench.frames = *options.frames;
+        const std::vector<BenchDriverEntry> drivers = bench_drivers(options);
+        const std::vector<BenchRow> rows = run_bench(bench, drivers, *renderer, *capture, stderr);
+        print_bench_table(stdout, rows);
+        capture.reset();
+        renderer.reset();
+        close_window(window);
+        return kExitOk;
+    }
+
+    // ---- Dear ImGui context, style, backends ----
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // no imgui.ini: layouts must not leak between runs
+    if (options.headless)
+        io.ConfigFlags |= ImGuiConfigFlags_NoMouseCursorChange;
+    ImGui::StyleColorsDark();
+    ImGui::GetStyle().WindowRounding = 4.0f;
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    if (!ImGui_ImplOpenGL3_Init("#version 330 core"))  // Mesa accepts 130 in core; other drivers don't
+    {
+        std::fprintf(stderr, "error: ImGui_ImplOpenGL3_Init failed (could not load OpenGL through imgl3w)\n");
+        ImGui_ImplGlfw_Shutdown();
+        ImGui::DestroyContext();
+        capture.reset();
+        renderer.reset();
+        close_window(window);
+        return kExitFailure;
+    }
+
+    // ---- Our state ----
+    DemoControls controls = controls_from_cli(options);
+    DemoStats stats;
+    std::unique_ptr<SimulationDriver> driver = make_driver(options);
+    driver->attach_sink(renderer.get());
+    driver->configure_watchdog(watchdog_settings(controls));
+    driver->reset(FlockSetup{options.boids, options.seed, controls.flock});
+
+    FrameLoopConfig loop_config;
+    loop_config.headless = options.headless;
+    loop_config.deterministic = options.deterministic();
+    loop_config.fixed_dt = options.fixed_dt;
+    loop_config.frames = options.frames;
+    loop_config.screenshot = options.screenshot;
+    loop_config.seed = options.seed;
+    if (options.headless && !options.frames)
+        loop_config.frames = 60;  // a hidden window cannot be closed: stop by itself
+
+    // ---- Main loop ----
+    FrameLoop loop(loop_config, window, *driver, *renderer, *capture, controls, stats);
+    while (loop.run_frame())
+    {
+    }
+    int exit_code = kExitOk;
+    if (!loop.error().empty())
+    {
+        std::fprintf(stderr, "error: %s\n", loop.error().c_str());
+        exit_code = kExitFailure;
+    }
+    else if (loop.screenshot_written())
+    {
+        std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
+                    options.screenshot.c_str());
+    }
+
+    // ---- Cleanup, in reverse order. GL-owning objects go before the window (B.1). ----
+    driver->shutdown();
+    driver->attach_sink(nullptr);
+    driver.reset();
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    capture.reset();
+    renderer.reset();
+    close_window(window);
+    return exit_code;
+}

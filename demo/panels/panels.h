@@ -1,0 +1,13 @@
+// All panels of one frame, in a fixed order (the order decides which window is on top when
+// they overlap, so it must be stable for screenshots).
+#pragma once
+
+#include "../demo_controls.h"
+#include "../demo_stats.h"
+#include "panel_layout.h"
+
+namespace boc::demo {
+
+void draw_panels(DemoControls& controls, const DemoStats& stats, const PanelsLayout& layout);
+
+}  // namespace boc::demo

@@ -1,0 +1,43 @@
+#include "runtime_panel.h"
+
+#include <cstdio>
+
+#include "panel_style.h"
+
+namespace boc::demo {
+
+void draw_runtime_panel(const DemoStats& stats, const PanelPlacement& placement, bool deterministic)
+{
+    place_next_panel(placement, deterministic);
+    if (!ImGui::Begin("Runtime"))
+    {
+        ImGui::End();
+        return;
+    }
+    const RuntimeSnapshot& r = stats.runtime;
+    ImGui::Text("driver %s", stats.driver_name.c_str());
+    ImGui::SameLine();
+    if (r.workers == 0)
+        ImGui::TextColored(panel_style::kDim, "  workers: none (main thread)");
+    else
+        ImGui::Text("  workers %zu", r.workers);
+    ImGui::Text("boids %zu   behaviors/frame %llu   /s %.0f", r.boids,
+                static_cast<unsigned long long>(stats.behaviors_this_frame), stats.behaviors_per_second);
+    ImGui::Text("sim step %.2f ms%s", r.step_ms, r.step_pending ? "  (step in flight)" : "");
+    ImGui::Text("frame %.2f ms   %.1f fps", stats.timings.frame_ms, stats.fps);
+    ImGui::TextColored(panel_style::kDim, "pump %.2f  stall %.1f  step %.2f  render %.2f ms", stats.timings.pump_ms,
+                       stats.timings.stall_ms, stats.timings.step_ms, stats.timings.render_ms);
+    if (stats.nominal_timings)
+        ImGui::TextColored(panel_style::kWarn, "deterministic mode: nominal timings");
+
+    char overlay[64];
+    std::snprintf(overlay, sizeof(overlay), "frame ms (%.2f)", stats.frame_ms_history.latest());
+    panel_style::plot("##frame_ms", stats.frame_ms_history, 20.0f, overlay, 40.0f);
+    std::snprintf(overlay, sizeof(overlay), "fps (%.0f)", stats.fps_history.latest());
+    panel_style::plot("##fps", stats.fps_history, 60.0f, overlay, 40.0f);
+    std::snprintf(overlay, sizeof(overlay), "sim step ms (%.2f)", stats.step_ms_history.latest());
+    panel_style::plot("##step_ms", stats.step_ms_history, 1.0f, overlay, 40.0f);
+    ImGui::End();
+}
+
+}  // namespace boc::demo

@@ -1,0 +1,12 @@
+// Starvation lab: ways to starve the pinned pump on purpose — pause it, stall the main thread
+// every frame, or switch the write-back to the per-item anti-pattern.
+#pragma once
+
+#include "../demo_controls.h"
+#include "panel_layout.h"
+
+namespace boc::demo {
+
+void draw_starvation_lab_panel(DemoControls& controls, const PanelPlacement& placement, bool deterministic);
+
+}  // namespace boc::demo

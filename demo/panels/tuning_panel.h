@@ -1,0 +1,14 @@
+// Tuning panel: pump budget, watchdog, wait poll, boid count, flock rule weights, pause/step.
+// Writes the user's changes into DemoControls.
+#pragma once
+
+#include "../demo_controls.h"
+#include "../demo_stats.h"
+#include "panel_layout.h"
+
+namespace boc::demo {
+
+void draw_tuning_panel(DemoControls& controls, const DemoStats& stats, const PanelPlacement& placement,
+                       bool deterministic);
+
+}  // namespace boc::demo

@@ -1,0 +1,7 @@
+#include "simulation_driver.h"
+
+namespace boc::demo {
+
+SimulationDriver::~SimulationDriver() = default;
+
+}  // namespace boc::demo

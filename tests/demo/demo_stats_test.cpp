@@ -1,0 +1,131 @@
+// DemoStats bookkeeping and the starvation banner logic the Pump panel shows.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "demo_controls.h"
+#include "demo_stats.h"
+#include "fake_starvation_driver.h"
+#include "history.h"
+#include "native_driver.h"
+
+namespace boc::demo {
+namespace {
+
+TEST(History, RingOrderAndPlotOffset)
+{
+    History<4> h;
+    EXPECT_EQ(h.latest(), 0.0f);
+    for (int i = 1; i <= 6; ++i)
+        h.push(static_cast<float>(i));
+    EXPECT_EQ(h.size(), 4u);
+    EXPECT_EQ(h.latest(), 6.0f);
+    EXPECT_EQ(h.max(), 6.0f);
+    EXPECT_EQ(h.at(0), 3.0f);  // oldest kept
+    EXPECT_EQ(h.at(3), 6.0f);
+    // PlotLines starts at data()[plot_offset()]: the oldest value.
+    EXPECT_EQ(h.data()[h.plot_offset()], 3.0f);
+}
+
+TEST(Starvation, BannerOnlyWhenNonEmptyLongerThanWarn)
+{
+    RuntimeSnapshot r;
+    r.pinned_depth = 0;
+    r.pinned_age_ms = 900.0;  // stale age with an empty queue: not starving
+    EXPECT_FALSE(starvation_status(r, 250.0).starving);
+
+    r.pinned_depth = 3;
+    r.pinned_age_ms = 249.0;
+    EXPECT_FALSE(starvation_status(r, 250.0).starving);
+
+    r.pinned_age_ms = 250.0;
+    const StarvationStatus s = starvation_status(r, 250.0);
+    EXPECT_TRUE(s.starving);
+    EXPECT_EQ(s.depth, 3u);
+    EXPECT_EQ(starvation_banner_text(s), "PUMP STARVING: pinned queue non-empty for 250 ms, depth 3");
+}
+
+TEST(DemoStats, RecordsFramesAndBehaviorRates)
+{
+    DemoStats stats;
+    RuntimeSnapshot r;
+    r.behaviors_total = 100;
+    FrameTimings t;
+    t.frame_ms = 10.0;
+    record_frame(stats, PumpFrame{2, true, 1}, false, r, t, 0.01);
+    EXPECT_EQ(stats.frame, 1u);
+    EXPECT_EQ(stats.behaviors_this_frame, 0u);  // first frame has no baseline
+    EXPECT_EQ(stats.pump.executed, 2u);
+    EXPECT_TRUE(stats.pump.deadline_reached);
+
+    r.behaviors_total = 150;
+    record_frame(stats, PumpFrame{}, false, r, t, 0.01);
+    EXPECT_EQ(stats.behaviors_this_frame, 50u);
+    EXPECT_EQ(stats.behaviors_history.latest(), 50.0f);
+    EXPECT_NEAR(stats.fps, 100.0, 1e-9);
+    EXPECT_NEAR(stats.time_s, 0.02, 1e-12);
+}
+
+TEST(DemoStats, WatchdogLogAndErrorsAreBounded)
+{
+    DemoStats stats;
+    std::vector<WatchdogEvent> events(DemoStats::kWatchdogLogMax + 5, WatchdogEvent{1.0, 300.0, 2});
+    append_watchdog_events(stats, events);
+    EXPECT_EQ(stats.watchdog_log.size(), DemoStats::kWatchdogLogMax);
+    EXPECT_EQ(stats.watchdog_total, DemoStats::kWatchdogLogMax + 5);
+
+    append_errors(stats, {ErrorEntry{"ValueError: x", "Traceback ..."}});
+    EXPECT_EQ(stats.errors.size(), 1u);
+    clear_errors(stats);
+    EXPECT_TRUE(stats.errors.empty());
+    EXPECT_EQ(stats.errors_total, 1u);
+}
+
+TEST(DemoControls, PumpAndWatchdogSettingsFollowTheControls)
+{
+    CliOptions o;
+    o.deadline_ms.reset();
+    o.max_behaviors = 8;
+    o.watchdog_ms.reset();
+    o.width = 640;
+    o.height = 360;
+    DemoControls c = controls_from_cli(o);
+    EXPECT_FALSE(pump_settings(c).deadline_ms.has_value());
+    EXPECT_EQ(*pump_settings(c).max_behaviors, 8u);
+    EXPECT_FALSE(watchdog_settings(c).enabled);
+    EXPECT_FLOAT_EQ(c.flock.world_w, 1280.0f);  // 720 tall, 16:9
+    c.max_behaviors_unbounded = true;
+    EXPECT_FALSE(pump_settings(c).max_behaviors.has_value());
+}
+
+TEST(FakeStarvationDriver, StarvesDeterministicallyAndWarnsOncePerEpisode)
+{
+    FakeStarvationDriver driver(std::make_unique<NativeDriver>());
+    driver.configure_watchdog(WatchdogSettings{true, 250.0});
+    driver.reset(FlockSetup{50, 1, FlockParams{}});
+    StepRequest req;
+    req.dt = 1.0 / 60.0;
+    int warnings = 0;
+    int errors = 0;
+    bool starving_seen = false;
+    for (int f = 0; f < 60 * 4; ++f)  // one full episode (3 s busy + 1 s idle)
+    {
+        driver.step(req);
+        warnings += static_cast<int>(driver.drain_watchdog_events().size());
+        errors += static_cast<int>(driver.drain_errors().size());
+        const RuntimeSnapshot s = driver.snapshot();
+        if (starvation_status(s, 250.0).starving)
+            starving_seen = true;
+        if (f == 59)
+        {
+            EXPECT_GT(s.pinned_depth, 0u);
+            EXPECT_NEAR(s.pinned_age_ms, 1000.0, 1e-6);
+        }
+    }
+    EXPECT_TRUE(starving_seen);
+    EXPECT_EQ(warnings, 1);
+    EXPECT_EQ(errors, 1);
+}
+
+}  // namespace
+}  // namespace boc::demo

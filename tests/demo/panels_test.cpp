@@ -1,0 +1,107 @@
+// The panels run against plain data with an ImGui context and no GL: every panel, both
+// layouts, with and without a starving queue, and the controls they write.
+#include <gtest/gtest.h>
+
+#include <imgui.h>
+#include <imgui_internal.h>  // FindWindowByName
+
+#include <cfloat>
+
+#include "demo_controls.h"
+#include "demo_stats.h"
+#include "panels/panel_layout.h"
+#include "panels/panels.h"
+
+namespace boc::demo {
+namespace {
+
+class PanelsTest : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        IMGUI_CHECKVERSION();
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        unsigned char* pixels = nullptr;
+        int w = 0;
+        int h = 0;
+        io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);  // builds the atlas; no renderer needed
+    }
+    void TearDown() override { ImGui::DestroyContext(); }
+
+    // Runs one ImGui frame of all panels; returns the draw data's vertex count.
+    int frame(float w, float h, DemoControls& controls, const DemoStats& stats)
+    {
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(w, h);
+        io.DeltaTime = 1.0f / 60.0f;
+        io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+        ImGui::NewFrame();
+        draw_panels(controls, stats, compute_panels_layout(w, h, true));
+        ImGui::Render();
+        return ImGui::GetDrawData()->TotalVtxCount;
+    }
+};
+
+TEST_F(PanelsTest, DrawAllPanelsInBothLayouts)
+{
+    DemoControls controls;
+    DemoStats stats;
+    stats.driver_name = "native";
+    RuntimeSnapshot r;
+    r.boids = 2000;
+    for (int i = 0; i < 10; ++i)
+        record_frame(stats, PumpFrame{1, false, 0}, false, r, FrameTimings{0.1, 0, 1, 2, 16.7}, 1.0 / 60.0);
+    append_errors(stats, {ErrorEntry{"ZeroDivisionError: division by zero", "Traceback (most recent call last):\n  ..."}});
+    append_watchdog_events(stats, {WatchdogEvent{1.5, 260.0, 4}});
+    for (int f = 0; f < 3; ++f)
+    {
+        EXPECT_GT(frame(1280, 720, controls, stats), 0);
+        EXPECT_GT(frame(640, 360, controls, stats), 0);
+    }
+    // Nothing was clicked: no one-shot request may be raised by drawing alone.
+    EXPECT_FALSE(controls.clear_errors_requested);
+    EXPECT_FALSE(controls.boid_count_changed);
+    EXPECT_FALSE(controls.step_requested);
+    EXPECT_FALSE(controls.watchdog_changed);
+}
+
+TEST_F(PanelsTest, StarvingQueueAddsTheBannerWindow)
+{
+    DemoControls controls;
+    DemoStats stats;
+    RuntimeSnapshot r;
+    record_frame(stats, PumpFrame{}, true, r, FrameTimings{}, 1.0 / 60.0);
+    frame(1280, 720, controls, stats);
+    frame(1280, 720, controls, stats);
+    EXPECT_EQ(ImGui::FindWindowByName("##starvation_banner"), nullptr);
+
+    r.pinned_depth = 7;
+    r.pinned_age_ms = 1200.0;
+    record_frame(stats, PumpFrame{}, true, r, FrameTimings{}, 1.0 / 60.0);
+    frame(1280, 720, controls, stats);
+    EXPECT_NE(ImGui::FindWindowByName("##starvation_banner"), nullptr);
+}
+
+TEST(PanelLayout, ColumnsStayOnScreenAndDoNotOverlapVertically)
+{
+    const PanelsLayout l = compute_panels_layout(1280, 720, true);
+    EXPECT_TRUE(l.deterministic);
+    EXPECT_FALSE(l.pump.collapsed);
+    EXPECT_LE(l.pump.pos.y + l.pump.size.y, l.runtime.pos.y);
+    EXPECT_LE(l.tuning.pos.y + l.tuning.size.y, l.starvation.pos.y);
+    EXPECT_LE(l.starvation.pos.y + l.starvation.size.y, l.errors.pos.y);
+    EXPECT_LE(l.errors.pos.y + l.errors.size.y, 720.0f);
+    EXPECT_LE(l.tuning.pos.x + l.tuning.size.x, 1280.0f);
+    EXPECT_LT(l.pump.pos.x + l.pump.size.x, l.tuning.pos.x);
+
+    const PanelsLayout c = compute_panels_layout(640, 360, true);
+    EXPECT_FALSE(c.pump.collapsed);
+    EXPECT_TRUE(c.tuning.collapsed);
+    EXPECT_TRUE(c.errors.collapsed);
+}
+
+}  // namespace
+}  // namespace boc::demo
