@@ -5,12 +5,16 @@
 #include <algorithm>
 
 #include "boc/runtime.h"
+#include "sharded_counter.h"
 #include "spin.h"
 
 namespace boc {
 namespace {
-// Relaxed: a statistic for leak checks, read after quiescence.
-std::atomic<std::size_t> g_live_behaviors{0};
+// A statistic for leak checks, read after quiescence.
+detail::ShardedCounter& live_behaviors() {
+  static detail::ShardedCounter* c = new detail::ShardedCounter();  // never destroyed
+  return *c;
+}
 }  // namespace
 
 bool Request::start_enqueue(Behavior* owner) noexcept {
@@ -75,20 +79,15 @@ Behavior::Behavior(std::span<CownBase* const> cowns) {
     sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();
   }
-  // Relaxed: statistic.
-  g_live_behaviors.fetch_add(1, std::memory_order_relaxed);
+  live_behaviors().add(1);
 }
 
 Behavior::~Behavior() {
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
-  // Relaxed: statistic.
-  g_live_behaviors.fetch_sub(1, std::memory_order_relaxed);
+  live_behaviors().add(-1);
 }
 
-std::size_t Behavior::live_count() noexcept {
-  // Relaxed: statistic.
-  return g_live_behaviors.load(std::memory_order_relaxed);
-}
+std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(live_behaviors().sum()); }
 
 void Behavior::schedule(Runtime* rt) noexcept {
   runtime_ = rt;

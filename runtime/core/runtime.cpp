@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "pinned_queue.h"
+#include "sharded_counter.h"
 #include "worker_pool.h"
 
 namespace boc {
@@ -59,7 +60,9 @@ std::size_t default_worker_count() noexcept {
 Runtime::Runtime(RuntimeOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SteadyClock::instance()),
-      owner_thread_(this_thread_key()) {
+      owner_thread_(this_thread_key()),
+      scheduled_(std::make_unique<detail::ShardedCounter>()),
+      completed_(std::make_unique<detail::ShardedCounter>()) {
   // Relaxed: plain configuration value.
   wait_poll_ms_.store(std::max<std::int64_t>(1, options_.wait_pump_poll.count()), std::memory_order_relaxed);
   pinned_ = std::make_unique<PinnedQueue>(*clock_);
@@ -96,14 +99,16 @@ std::int64_t Runtime::pinned_age_ms() const noexcept {
 RuntimeStats Runtime::stats() const noexcept {
   RuntimeStats s;
   // Relaxed: statistics; in_flight uses its own accessor's acquire.
-  s.scheduled = scheduled_.load(std::memory_order_relaxed);
-  s.completed = completed_.load(std::memory_order_relaxed);
+  s.scheduled = static_cast<std::uint64_t>(scheduled_->sum());
+  s.completed = static_cast<std::uint64_t>(completed_->sum());
   s.pinned_executed = pinned_executed_.load(std::memory_order_relaxed);
   s.cancelled = cancelled_.load(std::memory_order_relaxed);
   s.in_flight = in_flight();
   s.pinned_depth = pinned_->depth();
   return s;
 }
+
+std::vector<WorkerStats> Runtime::worker_stats() const { return pool_->stats(); }
 
 void Runtime::set_wait_pump_poll(std::chrono::milliseconds poll) {
   if (poll.count() <= 0) throw std::invalid_argument("wait pump poll must be a positive number of milliseconds");
@@ -131,8 +136,7 @@ void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
   // Relaxed: the terminator hold is taken before the behavior becomes
   // reachable (phase 1 publishes it with acq_rel exchanges).
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  // Relaxed: statistic.
-  scheduled_.fetch_add(1, std::memory_order_relaxed);
+  scheduled_->add(1);
   behavior.release()->schedule(this);
 }
 
@@ -154,8 +158,7 @@ void Runtime::notify_waiters() noexcept {
 void Runtime::complete(Behavior* b) noexcept {
   b->release_all();
   delete b;
-  // Relaxed: statistic.
-  completed_.fetch_add(1, std::memory_order_relaxed);
+  completed_->add(1);
   // Release: pairs with the acquire in in_flight(); a quiescer that reads 0
   // sees every body's writes.
   if (in_flight_.fetch_sub(1, std::memory_order_release) == 1) notify_waiters();

@@ -32,6 +32,8 @@ void WorkerPool::push(Behavior* b) noexcept {
     index = round_robin_.fetch_add(1, std::memory_order_relaxed) % queues_.size();
   }
   Queue& q = *queues_[index];
+  // Relaxed: statistics.
+  (tl_pool == this ? q.pushed_local : q.pushed_remote).fetch_add(1, std::memory_order_relaxed);
   b->queue_next_ = nullptr;
   {
     std::lock_guard lock(q.mu);
@@ -67,8 +69,16 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   // parking protocol re-checks with seq_cst before sleeping.
   if (pending_.load(std::memory_order_relaxed) == 0) return nullptr;
   Behavior* b = pop_from(self);
+  if (b != nullptr) {
+    // Relaxed: statistic.
+    queues_[self]->popped_local.fetch_add(1, std::memory_order_relaxed);
+  }
   for (std::size_t k = 1; b == nullptr && k < queues_.size(); ++k) {
     b = pop_from((self + k) % queues_.size());  // steal
+    if (b != nullptr) {
+      // Relaxed: statistic.
+      queues_[self]->popped_via_steal.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   if (b != nullptr) {
     // Relaxed: the queue mutex already orders the node hand-off; the counter
@@ -102,6 +112,8 @@ void WorkerPool::worker_main(std::size_t index) {
       continue;
     }
     std::unique_lock lock(park_mu_);
+    // Relaxed: statistic.
+    queues_[index]->parked.fetch_add(1, std::memory_order_relaxed);
     // Seq_cst: Dekker pair with pending_ (see the header).
     idle_.fetch_add(1, std::memory_order_seq_cst);
     while (!stop_ && pending_.load(std::memory_order_seq_cst) == 0) park_cv_.wait(lock);
@@ -111,6 +123,23 @@ void WorkerPool::worker_main(std::size_t index) {
   }
   if (on_stop_) on_stop_(index);
   tl_pool = nullptr;
+}
+
+std::vector<WorkerStats> WorkerPool::stats() const {
+  std::vector<WorkerStats> out;
+  for (std::size_t i = 0; i < queues_.size(); ++i) {
+    const Queue& q = *queues_[i];
+    WorkerStats s;
+    s.worker_index = i;
+    // Relaxed: statistics.
+    s.pushed_local = q.pushed_local.load(std::memory_order_relaxed);
+    s.pushed_remote = q.pushed_remote.load(std::memory_order_relaxed);
+    s.popped_local = q.popped_local.load(std::memory_order_relaxed);
+    s.popped_via_steal = q.popped_via_steal.load(std::memory_order_relaxed);
+    s.parked = q.parked.load(std::memory_order_relaxed);
+    out.push_back(s);
+  }
+  return out;
 }
 
 void WorkerPool::stop() noexcept {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "boc/behavior.h"
+#include "boc/runtime.h"
 
 namespace boc {
 
@@ -36,6 +37,8 @@ class WorkerPool {
   void stop() noexcept;
 
   std::size_t size() const noexcept { return queues_.size(); }
+  /// Per-worker counters (exact once the pool is quiet).
+  std::vector<WorkerStats> stats() const;
   bool on_worker_thread() const noexcept;
 
  private:
@@ -43,6 +46,13 @@ class WorkerPool {
     std::mutex mu;
     Behavior* head = nullptr;
     Behavior* tail = nullptr;
+    // Statistics of the worker that owns this queue. Relaxed throughout:
+    // counters only, each written by one thread (pushes by any thread).
+    std::atomic<std::uint64_t> pushed_local{0};
+    std::atomic<std::uint64_t> pushed_remote{0};
+    std::atomic<std::uint64_t> popped_local{0};
+    std::atomic<std::uint64_t> popped_via_steal{0};
+    std::atomic<std::uint64_t> parked{0};
   };
 
   void worker_main(std::size_t index);

@@ -168,7 +168,15 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
     if (defaults == Py_None) defaults = nullptr;
     if (!check_shape(fn, args.size(), defaults, captures_apply)) return nullptr;
   }
-  if (!ensure_runtime()) return nullptr;
+  // @when starts a runtime on first use; whencall requires one (bocpy §1.4).
+  if (validate ? !ensure_runtime() : BocpyRuntime::get() == nullptr) {
+    if (!PyErr_Occurred()) {
+      PyErr_SetString(PyExc_RuntimeError,
+                      "cannot schedule behavior: bocpy runtime is not running. Call bocpy.start() first (or use "
+                      "@when, which starts it).");
+    }
+    return nullptr;
+  }
   const std::int64_t code_id = register_behavior_code(st, fn);
   if (code_id < 0) return nullptr;
 
@@ -592,6 +600,28 @@ PyObject* core_stats(PyObject*, PyObject*) {
                        "workers", static_cast<Py_ssize_t>(rt->worker_count()));
 }
 
+// Per-worker scheduler counters (bocpy's scheduler_stats(): one dict per worker).
+PyObject* core_scheduler_stats(PyObject*, PyObject*) {
+  BocpyRuntime* rt = BocpyRuntime::get();
+  PyObject* out = PyList_New(0);
+  if (rt == nullptr || out == nullptr) return out;
+  for (const WorkerStats& w : rt->runtime().worker_stats()) {
+    PyObject* d = Py_BuildValue("{s:n,s:K,s:K,s:K,s:K,s:K}", "worker_index", static_cast<Py_ssize_t>(w.worker_index),
+                                "pushed_local", static_cast<unsigned long long>(w.pushed_local), "pushed_remote",
+                                static_cast<unsigned long long>(w.pushed_remote), "popped_local",
+                                static_cast<unsigned long long>(w.popped_local), "popped_via_steal",
+                                static_cast<unsigned long long>(w.popped_via_steal), "parked",
+                                static_cast<unsigned long long>(w.parked));
+    if (d == nullptr || PyList_Append(out, d) < 0) {
+      Py_XDECREF(d);
+      Py_DECREF(out);
+      return nullptr;
+    }
+    Py_DECREF(d);
+  }
+  return out;
+}
+
 PyObject* core_set_loading_bindings(PyObject* module, PyObject* arg) {
   const int flag = PyObject_IsTrue(arg);
   if (flag < 0) return nullptr;
@@ -623,6 +653,7 @@ PyMethodDef core_methods[] = {
     {"in_flight", core_in_flight, METH_NOARGS, "Behaviors scheduled and not yet completed."},
     {"cown_is_pinned", core_cown_is_pinned, METH_O, "True if the handle's cown is pinned."},
     {"stats", core_stats, METH_NOARGS, "Runtime counters."},
+    {"scheduler_stats", core_scheduler_stats, METH_NOARGS, "Per-worker scheduler counters (list of dicts)."},
     {"_set_loading_bindings", core_set_loading_bindings, METH_O, nullptr},
     {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
     {nullptr, nullptr, 0, nullptr}};

@@ -143,10 +143,10 @@ PyObject* cown_new(PyTypeObject* tp, PyObject* args, PyObject* kwds) {
   PyObject* value = nullptr;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Cown", const_cast<char**>(kwlist), &value)) return nullptr;
   InterpState* st = current_state();
-  if (PyCown* existing = cown_of(st, value)) {
-    if (!existing->pinned() || PyType_IsSubtype(tp, st->pinned_type) || tp == st->cown_type) {
-      return alloc_wrapper(tp, existing);  // re-wrap a capsule: same cown
-    }
+  // A raw capsule (what a body receives) is re-wrapped: same cown. A Cown or
+  // PinnedCown wrapper is a value like any other: Cown(pc) holds the handle.
+  if (st != nullptr && Py_TYPE(value) == st->capsule_type) {
+    return alloc_wrapper(tp, reinterpret_cast<CapsuleObject*>(value)->cown);
   }
   Ref<PyCown> c = PyCown::make(value);
   if (!c) return nullptr;
@@ -162,8 +162,8 @@ PyObject* pinned_new(PyTypeObject* tp, PyObject* args, PyObject* kwds) {
     return nullptr;
   }
   InterpState* st = current_state();
-  if (PyCown* existing = cown_of(st, value); existing != nullptr && existing->pinned()) {
-    return alloc_wrapper(tp, existing);
+  if (st != nullptr && Py_TYPE(value) == st->capsule_type && reinterpret_cast<CapsuleObject*>(value)->cown->pinned()) {
+    return alloc_wrapper(tp, reinterpret_cast<CapsuleObject*>(value)->cown);
   }
   Ref<PyCown> c = PyCown::make_pinned(value);
   return alloc_wrapper(tp, c.get());

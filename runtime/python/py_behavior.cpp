@@ -84,11 +84,14 @@ std::string format_traceback(PyObject* exc) {
 }  // namespace
 
 struct PythonError::Holder {
-  PyObject* exc;
+  explicit Holder(PyObject* e) : exc(e) {}
+  Holder(const Holder&) = delete;
+  Holder& operator=(const Holder&) = delete;
   ~Holder() { decref_in_interp(0, exc); }
+  PyObject* exc;
 };
 
-PythonError::PythonError(PyObject* exc) : holder_(std::make_shared<Holder>(Holder{exc})) {}
+PythonError::PythonError(PyObject* exc) : holder_(std::make_shared<Holder>(exc)) {}
 PyObject* PythonError::get() const noexcept { return holder_->exc; }
 
 bool in_behavior_body() noexcept { return tl_body_depth > 0; }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "boc/behavior.h"
 #include "boc/clock.h"
@@ -20,6 +21,9 @@ namespace boc {
 
 class WorkerPool;
 class PinnedQueue;
+namespace detail {
+class ShardedCounter;
+}
 
 /// Default worker count: hardware threads - 1 (a core for the main thread), at least 1.
 std::size_t default_worker_count() noexcept;
@@ -44,6 +48,16 @@ struct RuntimeOptions {
 
 /// Why wait_for_work() returned.
 enum class WakeReason { kTerminated, kPumpReady, kTimedOut };
+
+/// Counters of one worker (bocpy's scheduler_stats() per worker).
+struct WorkerStats {
+  std::size_t worker_index = 0;
+  std::uint64_t pushed_local = 0;      ///< dispatched by this worker to its own queue
+  std::uint64_t pushed_remote = 0;     ///< dispatched to this worker's queue by other threads
+  std::uint64_t popped_local = 0;      ///< taken from its own queue
+  std::uint64_t popped_via_steal = 0;  ///< taken from another worker's queue
+  std::uint64_t parked = 0;            ///< times it went to sleep
+};
 
 struct RuntimeStats {
   std::uint64_t scheduled = 0;      ///< behaviors ever scheduled
@@ -105,6 +119,7 @@ class Runtime {
   std::int64_t pinned_age_ms() const noexcept;
   PinnedQueueState pinned_state() const noexcept;
   RuntimeStats stats() const noexcept;
+  std::vector<WorkerStats> worker_stats() const;
 
   void set_wait_pump_poll(std::chrono::milliseconds poll);
   std::chrono::milliseconds wait_pump_poll() const noexcept;
@@ -154,8 +169,8 @@ class Runtime {
   bool stopped_ = false;
   std::mutex shutdown_mu_;
 
-  std::atomic<std::uint64_t> scheduled_{0};
-  std::atomic<std::uint64_t> completed_{0};
+  std::unique_ptr<detail::ShardedCounter> scheduled_;
+  std::unique_ptr<detail::ShardedCounter> completed_;
   std::atomic<std::uint64_t> pinned_executed_{0};
   std::atomic<std::uint64_t> cancelled_{0};
 };

@@ -119,8 +119,7 @@ def _timeout_seconds(timeout) -> Optional[float]:
 
 
 def _stats() -> List[Dict[str, Any]]:
-    s = _core.stats()
-    return [s] if s else []
+    return _core.scheduler_stats()
 
 
 def _result(stats: bool, noticeboard: bool, stats_value, board_value):

@@ -211,8 +211,8 @@ bool coerce_assigned_value(PyObject* obj, mx::Shape sel, Operand& op) {
       PyErr_SetString(PyExc_TypeError, "Invalid value");
       return false;
   }
-  if (op.matrix == nullptr && !op.is_number && sel.cols == 1 &&
-      sel.rows > 1 && op.owned.cols == sel.rows) {
+  if (op.matrix == nullptr && !op.is_number && sel.cols == 1 && sel.rows > 1 &&
+      op.owned.cols == sel.rows) {
     op.owned.rows = sel.rows;
     op.owned.cols = 1;
     op.view = mx::ConstView(op.owned);
@@ -257,8 +257,7 @@ bool parse_axis(PyObject* obj, mx::Axis& axis, bool allow_none) {
   }
   long value = 0;
   if (!axis_from_int(obj, axis, value)) {
-    PyErr_Format(PyExc_ValueError,
-                 "axis must be 0, 1, -1 or -2%s, got %R",
+    PyErr_Format(PyExc_ValueError, "axis must be 0, 1, -1 or -2%s, got %R",
                  allow_none ? " (or None)" : "", obj);
     return false;
   }
@@ -286,8 +285,7 @@ bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
 
 bool parse_dimension(PyObject* obj, std::size_t& out) {
   if (!PyLong_Check(obj)) {
-    PyErr_Format(PyExc_TypeError,
-                 "matrix dimensions must be ints, not %.200s",
+    PyErr_Format(PyExc_TypeError, "matrix dimensions must be ints, not %.200s",
                  Py_TYPE(obj)->tp_name);
     return false;
   }

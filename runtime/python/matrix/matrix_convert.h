@@ -112,8 +112,8 @@ bool is_matrix(PyObject* obj);
 struct Operand {
   matrix::ConstView view;
   double scalar = 0.0;
-  matrix::Dense owned;        ///< storage of a coerced list/tuple
-  PyObject* matrix = nullptr; ///< borrowed, when the operand is a Matrix
+  matrix::Dense owned;         ///< storage of a coerced list/tuple
+  PyObject* matrix = nullptr;  ///< borrowed, when the operand is a Matrix
   bool is_number = false;
 
   Operand() = default;

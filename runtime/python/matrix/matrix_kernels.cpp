@@ -123,8 +123,8 @@ void apply3(ConstView a, ConstView b, ConstView c, MutView out, F f) {
     cols = shape.size();
     rows = 1;
   }
-  const int key = (sa.col == 1 ? 4 : 0) | (sb.col == 1 ? 2 : 0) |
-                  (sc.col == 1 ? 1 : 0);
+  const int key =
+      (sa.col == 1 ? 4 : 0) | (sb.col == 1 ? 2 : 0) | (sc.col == 1 ? 1 : 0);
   double* o = out.data;
   switch (key) {
     case 7:
@@ -195,13 +195,17 @@ struct Extremum {
 };
 
 bool is_extremum(Reduction op) {
-  return op == Reduction::kMin || op == Reduction::kMax || op == Reduction::kArgMin ||
-         op == Reduction::kArgMax;
+  return op == Reduction::kMin || op == Reduction::kMax ||
+         op == Reduction::kArgMin || op == Reduction::kArgMax;
 }
 
-bool wants_max(Reduction op) { return op == Reduction::kMax || op == Reduction::kArgMax; }
+bool wants_max(Reduction op) {
+  return op == Reduction::kMax || op == Reduction::kArgMax;
+}
 
-bool wants_index(Reduction op) { return op == Reduction::kArgMin || op == Reduction::kArgMax; }
+bool wants_index(Reduction op) {
+  return op == Reduction::kArgMin || op == Reduction::kArgMax;
+}
 
 /// Finishes a sum-like accumulator: mean divides, magnitude takes the root.
 double finish(Reduction op, double acc, std::size_t count) {
@@ -215,7 +219,9 @@ double finish(Reduction op, double acc, std::size_t count) {
   }
 }
 
-bool squares(Reduction op) { return op == Reduction::kSumSquares || op == Reduction::kMagnitude; }
+bool squares(Reduction op) {
+  return op == Reduction::kSumSquares || op == Reduction::kMagnitude;
+}
 
 void check_indexset(const IndexSet& set, std::size_t extent) {
   if (set.count == 0) {
@@ -223,8 +229,8 @@ void check_indexset(const IndexSet& set, std::size_t extent) {
   }
   for (std::size_t k = 0; k < set.count; ++k) {
     if (set[k] >= extent) {
-      throw IndexError("index " + std::to_string(set[k]) + " out of range for extent " +
-                       std::to_string(extent));
+      throw IndexError("index " + std::to_string(set[k]) +
+                       " out of range for extent " + std::to_string(extent));
     }
   }
 }
@@ -249,7 +255,7 @@ VectorLayout vector_layout(Shape shape, Axis axis) {
 
 }  // namespace
 
-// ---- Shapes and storage ------------------------------------------------------
+// ---- Shapes and storage -----------------------------------------------------
 
 std::string shape_string(Shape shape) {
   // Appended piecewise: "literal" + std::string&& trips a GCC 12 -Wrestrict
@@ -274,7 +280,8 @@ void check_dimensions(std::size_t rows, std::size_t cols) {
     throw std::invalid_argument("Rows and columns must both be > 0");
   }
   constexpr std::size_t kMaxElements =
-      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
+      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) /
+      sizeof(double);
   if (rows > kMaxElements / cols) {
     throw std::length_error("matrix too large: " + shape_string({rows, cols}));
   }
@@ -290,16 +297,18 @@ Dense::Dense(std::size_t r, std::size_t c, double fill) : rows(r), cols(c) {
   data.assign(r * c, fill);
 }
 
-Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values) : rows(r), cols(c) {
+Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values)
+    : rows(r), cols(c) {
   check_dimensions(r, c);
   if (values.size() != r * c) {
-    throw ShapeError("expected " + std::to_string(r * c) + " values for " + shape_string({r, c}) +
-                     ", got " + std::to_string(values.size()));
+    throw ShapeError("expected " + std::to_string(r * c) + " values for " +
+                     shape_string({r, c}) + ", got " +
+                     std::to_string(values.size()));
   }
   data = std::move(values);
 }
 
-// ---- Broadcasting element-wise operations ------------------------------------
+// ---- Broadcasting element-wise operations -----------------------------------
 
 Shape broadcast_shape(Shape lhs, Shape rhs) {
   auto axis = [&](std::size_t a, std::size_t b) {
@@ -340,17 +349,23 @@ void binary(BinaryOp op, ConstView lhs, ConstView rhs, MutView out) {
     case BinaryOp::kDivide:
       return apply2(lhs, rhs, out, [](double a, double b) { return a / b; });
     case BinaryOp::kLess:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a < b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a < b ? 1.0 : 0.0; });
     case BinaryOp::kLessEqual:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a <= b ? 1.0 : 0.0; });
     case BinaryOp::kGreater:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a > b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a > b ? 1.0 : 0.0; });
     case BinaryOp::kGreaterEqual:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a >= b ? 1.0 : 0.0; });
     case BinaryOp::kEqual:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a == b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a == b ? 1.0 : 0.0; });
     case BinaryOp::kNotEqual:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a != b ? 1.0 : 0.0; });
+      return apply2(lhs, rhs, out,
+                    [](double a, double b) { return a != b ? 1.0 : 0.0; });
     case BinaryOp::kMinimum:
       return apply2(lhs, rhs, out, nan_min);
     case BinaryOp::kMaximum:
@@ -367,8 +382,10 @@ Dense binary(BinaryOp op, ConstView lhs, ConstView rhs) {
 }
 
 void where(ConstView mask, ConstView a, ConstView b, MutView out) {
-  require_shape(out.shape(), broadcast_shape(mask.shape(), a.shape(), b.shape()));
-  apply3(mask, a, b, out, [](double m, double x, double y) { return m != 0.0 ? x : y; });
+  require_shape(out.shape(),
+                broadcast_shape(mask.shape(), a.shape(), b.shape()));
+  apply3(mask, a, b, out,
+         [](double m, double x, double y) { return m != 0.0 ? x : y; });
 }
 
 Dense where(ConstView mask, ConstView a, ConstView b) {
@@ -380,12 +397,16 @@ Dense where(ConstView mask, ConstView a, ConstView b) {
 
 void fused_multiply_add(ConstView a, ConstView b, ConstView c, MutView out) {
   require_shape(out.shape(), broadcast_shape(a.shape(), b.shape(), c.shape()));
-  apply3(a, b, c, out, [](double x, double y, double z) { return std::fma(x, y, z); });
+  apply3(a, b, c, out,
+         [](double x, double y, double z) { return std::fma(x, y, z); });
 }
 
 void clip(ConstView x, ConstView lo, ConstView hi, MutView out) {
-  require_shape(out.shape(), broadcast_shape(x.shape(), lo.shape(), hi.shape()));
-  apply3(x, lo, hi, out, [](double v, double l, double h) { return v < l ? l : (v > h ? h : v); });
+  require_shape(out.shape(),
+                broadcast_shape(x.shape(), lo.shape(), hi.shape()));
+  apply3(x, lo, hi, out, [](double v, double l, double h) {
+    return v < l ? l : (v > h ? h : v);
+  });
 }
 
 void unary(UnaryOp op, ConstView in, MutView out) {
@@ -413,7 +434,7 @@ Dense unary(UnaryOp op, ConstView in) {
   return out;
 }
 
-// ---- Reductions --------------------------------------------------------------
+// ---- Reductions -------------------------------------------------------------
 
 Shape reduced_shape(Shape shape, Axis axis) {
   switch (axis) {
@@ -460,7 +481,8 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
         }
       }
       for (std::size_t c = 0; c < cols; ++c) {
-        out.data[c] = want_index ? static_cast<double>(acc[c].index) : acc[c].value;
+        out.data[c] =
+            want_index ? static_cast<double>(acc[c].index) : acc[c].value;
       }
     }
     return out;
@@ -537,7 +559,7 @@ Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
   return reduce(Reduction::kSum, products, axis);
 }
 
-// ---- Linear algebra and geometry ---------------------------------------------
+// ---- Linear algebra and geometry --------------------------------------------
 
 Dense matmul(ConstView lhs, ConstView rhs) {
   if (lhs.cols != rhs.rows) {
@@ -549,16 +571,26 @@ Dense matmul(ConstView lhs, ConstView rhs) {
   const std::size_t n = rhs.cols;
   Dense out(m, n);
   if (n <= 4) {
-    // Narrow rhs (e.g. n x 2 positions): one dot product per output element,
-    // accumulated in a register. Same k order, so the same bits as below.
-    for (std::size_t i = 0; i < m; ++i) {
-      const double* arow = lhs.data + i * inner;
-      for (std::size_t j = 0; j < n; ++j) {
-        double acc = 0.0;
-        for (std::size_t k = 0; k < inner; ++k) {
-          acc += arow[k] * rhs.data[k * n + j];
+    // Narrow rhs (e.g. a mask times m x 2 positions): blocks of 4 rows keep up
+    // to 16 independent accumulators in registers. Each still adds its
+    // products for k = 0, 1, ... in order, so the bits match the loop below.
+    constexpr std::size_t kBlock = 4;
+    for (std::size_t i0 = 0; i0 < m; i0 += kBlock) {
+      const std::size_t rb = m - i0 < kBlock ? m - i0 : kBlock;
+      double acc[kBlock][4] = {};
+      for (std::size_t k = 0; k < inner; ++k) {
+        const double* brow = rhs.data + k * n;
+        for (std::size_t r = 0; r < rb; ++r) {
+          const double a = lhs.data[(i0 + r) * inner + k];
+          for (std::size_t j = 0; j < n; ++j) {
+            acc[r][j] += a * brow[j];
+          }
         }
-        out.data[i * n + j] = acc;
+      }
+      for (std::size_t r = 0; r < rb; ++r) {
+        for (std::size_t j = 0; j < n; ++j) {
+          out.data[(i0 + r) * n + j] = acc[r][j];
+        }
       }
     }
     return out;
@@ -592,7 +624,8 @@ Dense reshape(ConstView in, Shape shape) {
   if (shape.size() != in.size()) {
     throw ShapeError(in.shape(), shape);
   }
-  return Dense(shape.rows, shape.cols, std::vector<double>(in.data, in.data + in.size()));
+  return Dense(shape.rows, shape.cols,
+               std::vector<double>(in.data, in.data + in.size()));
 }
 
 namespace {
@@ -676,8 +709,8 @@ Dense angle(ConstView in, Axis axis) {
   const VectorLayout l = vector_layout(in.shape(), axis);
   if (l.dim != 2) {
     throw ShapeError("angle needs 2-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
-                     shape_string(in.shape()));
+                     std::string(axis == Axis::k0 ? "0" : "1") +
+                     ", got shape " + shape_string(in.shape()));
   }
   const Shape shape = reduced_shape(in.shape(), axis);
   Dense out(shape.rows, shape.cols);
@@ -693,8 +726,8 @@ Dense perpendicular(ConstView in, Axis axis) {
   const VectorLayout l = vector_layout(in.shape(), axis);
   if (l.dim != 2) {
     throw ShapeError("perpendicular needs 2-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
-                     shape_string(in.shape()));
+                     std::string(axis == Axis::k0 ? "0" : "1") +
+                     ", got shape " + shape_string(in.shape()));
   }
   Dense out(in.rows, in.cols);
   for (std::size_t v = 0; v < l.count; ++v) {
@@ -711,8 +744,8 @@ Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
   const VectorLayout l = vector_layout(shape, axis);
   if (l.dim != 2 && l.dim != 3) {
     throw ShapeError("cross needs 2-D or 3-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") + ", got shape " +
-                     shape_string(shape));
+                     std::string(axis == Axis::k0 ? "0" : "1") +
+                     ", got shape " + shape_string(shape));
   }
   const Strided sa = strided(lhs, shape);
   const Strided sb = strided(rhs, shape);
@@ -744,7 +777,7 @@ Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
   return out;
 }
 
-// ---- Comparisons -------------------------------------------------------------
+// ---- Comparisons ------------------------------------------------------------
 
 bool equal(ConstView lhs, ConstView rhs) {
   if (lhs.shape() != rhs.shape()) {
@@ -780,7 +813,8 @@ int compare(ConstView lhs, ConstView rhs) {
   return 0;
 }
 
-bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol, bool equal_nan) {
+bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol,
+              bool equal_nan) {
   if (lhs.shape() != rhs.shape()) {
     return false;
   }
@@ -804,7 +838,7 @@ bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol, bool equal
   return true;
 }
 
-// ---- Selection, gather, scatter ----------------------------------------------
+// ---- Selection, gather, scatter ---------------------------------------------
 
 Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   check_indexset(rows, src.rows);
@@ -826,8 +860,8 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   return out;
 }
 
-void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols, ConstView value,
-             bool accumulate) {
+void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
+             ConstView value, bool accumulate) {
   check_indexset(rows, dst.rows);
   check_indexset(cols, dst.cols);
   const Shape sel{rows.count, cols.count};
@@ -897,7 +931,8 @@ void mask_assign(MutView dst, ConstView mask, ConstView value) {
   if (broadcast_shape(shape, value.shape()) != shape) {
     throw ShapeError(shape, value.shape());
   }
-  apply3(mask, value, dst, dst, [](double m, double v, double old) { return m != 0.0 ? v : old; });
+  apply3(mask, value, dst, dst,
+         [](double m, double v, double old) { return m != 0.0 ? v : old; });
 }
 
 Dense concat(const std::vector<ConstView>& parts, Axis axis) {
@@ -910,7 +945,8 @@ Dense concat(const std::vector<ConstView>& parts, Axis axis) {
   const ConstView& first = parts.front();
   std::size_t total = 0;
   for (const ConstView& p : parts) {
-    const bool fits = axis == Axis::k0 ? p.cols == first.cols : p.rows == first.rows;
+    const bool fits =
+        axis == Axis::k0 ? p.cols == first.cols : p.rows == first.rows;
     if (!fits) {
       throw ShapeError(first.shape(), p.shape());
     }
@@ -937,7 +973,7 @@ Dense concat(const std::vector<ConstView>& parts, Axis axis) {
   return out;
 }
 
-// ---- Random numbers ----------------------------------------------------------
+// ---- Random numbers ---------------------------------------------------------
 
 namespace {
 
@@ -948,7 +984,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -973,7 +1011,9 @@ std::uint64_t Random::next_u64() {
   return result;
 }
 
-double Random::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Random::next_double() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 double Random::next_normal() {
   constexpr double kTwoPi = 6.283185307179586476925286766559;

@@ -58,7 +58,8 @@ bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj,
   if (!truthy(in_place_obj, in_place)) {
     return false;
   }
-  PyObject* out = (out_obj == nullptr || out_obj == Py_None) ? nullptr : out_obj;
+  PyObject* out =
+      (out_obj == nullptr || out_obj == Py_None) ? nullptr : out_obj;
   if (in_place && out != nullptr) {
     PyErr_SetString(PyExc_ValueError, "in_place and out cannot be combined");
     return false;
@@ -117,7 +118,7 @@ bool resolve_vector_axis(const char* name, PyObject* axis_obj, mx::Shape shape,
   return false;
 }
 
-// ---- Copies, pickling, conversion -----------------------------------------
+// ---- Copies, pickling, conversion -------------------------------------------
 
 PyObject* m_copy(PyObject* self, PyObject* /*unused*/) {
   return guarded([&]() -> PyObject* {
@@ -212,7 +213,7 @@ PyObject* m_reshape(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-// ---- Selection ----------------------------------------------------------------
+// ---- Selection --------------------------------------------------------------
 
 PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                  PyObject* kwnames) {
@@ -255,8 +256,7 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     }
     mx::Axis axis = mx::Axis::k0;
     bool accumulate = false;
-    if (!parse_selection_axis(argv[2], axis) ||
-        !truthy(argv[3], accumulate)) {
+    if (!parse_selection_axis(argv[2], axis) || !truthy(argv[3], accumulate)) {
       return nullptr;
     }
     mx::Dense& m = as_matrix(self)->value;
@@ -286,7 +286,7 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-// ---- Reductions ---------------------------------------------------------------
+// ---- Reductions -------------------------------------------------------------
 
 constexpr const char* reduction_name(mx::Reduction op) {
   switch (op) {
@@ -324,7 +324,8 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       return nullptr;
     }
     mx::Dense result = mx::reduce(Op, dense(self), axis);
-    if constexpr (Op == mx::Reduction::kArgMin || Op == mx::Reduction::kArgMax) {
+    if constexpr (Op == mx::Reduction::kArgMin ||
+                  Op == mx::Reduction::kArgMax) {
       if (axis == mx::Axis::kAll) {
         return PyLong_FromSize_t(static_cast<std::size_t>(result.data[0]));
       }
@@ -378,7 +379,7 @@ PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-// ---- Geometry -----------------------------------------------------------------
+// ---- Geometry ---------------------------------------------------------------
 
 PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                   PyObject* kwnames) {
@@ -473,7 +474,7 @@ PyObject* m_pairwise_dist2(PyObject* self, PyObject* other_obj) {
   });
 }
 
-// ---- Element-wise operations with out= ----------------------------------------
+// ---- Element-wise operations with out= --------------------------------------
 
 constexpr const char* binary_name(mx::BinaryOp op) {
   switch (op) {
@@ -587,8 +588,7 @@ PyObject* m_unary(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 }
 
 /// A clip bound: None means unbounded (an infinite scalar).
-bool clip_bound(PyObject* obj, double infinity, Operand& op,
-                const char* what) {
+bool clip_bound(PyObject* obj, double infinity, Operand& op, const char* what) {
   if (obj == Py_None) {
     op.scalar = infinity;
     op.view = mx::ConstView::scalar(op.scalar);
@@ -640,8 +640,8 @@ PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                 PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[3] = {nullptr, nullptr, nullptr};
-    if (!parse_args("fma", args, nargs, kwnames, {"multiplier", "addend", "out"},
-                    2, 2, argv)) {
+    if (!parse_args("fma", args, nargs, kwnames,
+                    {"multiplier", "addend", "out"}, 2, 2, argv)) {
       return nullptr;
     }
     Operand b;
@@ -650,8 +650,8 @@ PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     PyObject* target = nullptr;
     if (!require_operand(argv[0], b, "multiplier") ||
         !require_operand(argv[1], c, "addend") ||
-        !broadcast_operands(dense(self).shape(), b.view.shape(),
-                            c.view.shape(), shape) ||
+        !broadcast_operands(dense(self).shape(), b.view.shape(), c.view.shape(),
+                            shape) ||
         !resolve_target(self, nullptr, argv[2], shape, target)) {
       return nullptr;
     }
@@ -697,7 +697,7 @@ PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-// ---- Class methods ------------------------------------------------------------
+// ---- Class methods ----------------------------------------------------------
 
 PyTypeObject* as_type(PyObject* cls) {
   return reinterpret_cast<PyTypeObject*>(cls);
@@ -854,8 +854,9 @@ PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
         return nullptr;
       }
       const std::size_t len = flat.size();
-      owned.push_back(axis == mx::Axis::k0 ? mx::Dense(1, len, std::move(flat))
-                                           : mx::Dense(len, 1, std::move(flat)));
+      owned.push_back(axis == mx::Axis::k0
+                          ? mx::Dense(1, len, std::move(flat))
+                          : mx::Dense(len, 1, std::move(flat)));
       parts.emplace_back(owned.back());
     }
     try {
@@ -881,7 +882,8 @@ PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
     Operand b;
     mx::Shape shape;
     if (!require_operand(argv[0], mask, "mask") ||
-        !require_operand(argv[1], a, "a") || !require_operand(argv[2], b, "b") ||
+        !require_operand(argv[1], a, "a") ||
+        !require_operand(argv[2], b, "b") ||
         !broadcast_operands(mask.view.shape(), a.view.shape(), b.view.shape(),
                             shape)) {
       return nullptr;
@@ -890,8 +892,8 @@ PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args,
-                     Py_ssize_t nargs, PyObject* kwnames) {
+PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args, Py_ssize_t nargs,
+                     PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
     if (!parse_args("allclose", args, nargs, kwnames,
@@ -915,26 +917,26 @@ PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args,
   });
 }
 
-// ---- The table ----------------------------------------------------------------
+// ---- The table --------------------------------------------------------------
 
 constexpr int kFast = METH_FASTCALL | METH_KEYWORDS;
 
-#define BOC_AXIS_DOC(name, what)                                           \
-  name "($self, /, axis=None)\n--\n\n" what                                \
-       "\n\naxis=None reduces every element to a float; axis=0 (or -2) "   \
+#define BOC_AXIS_DOC(name, what)                                             \
+  name "($self, /, axis=None)\n--\n\n" what                                  \
+       "\n\naxis=None reduces every element to a float; axis=0 (or -2) "     \
        "gives a 1 x columns Matrix\n(one value per column); axis=1 (or -1) " \
        "gives a rows x 1 Matrix (one value per row)."
 
-#define BOC_UNARY_DOC(name, what)                                        \
-  name "($self, /, *, in_place=False, out=None)\n--\n\n" what           \
+#define BOC_UNARY_DOC(name, what)                                          \
+  name "($self, /, *, in_place=False, out=None)\n--\n\n" what              \
        "\n\nReturns a new Matrix, or writes into self (in_place=True) or " \
        "into out (a Matrix of the\nsame shape) and returns that."
 
-#define BOC_BINARY_DOC(name, what)                                          \
-  name "($self, /, other, *, out=None)\n--\n\n" what                        \
+#define BOC_BINARY_DOC(name, what)                                           \
+  name "($self, /, other, *, out=None)\n--\n\n" what                         \
        "\n\nother: a Matrix, a real number or a list (a 1 x n row); shapes " \
-       "broadcast (n x k with\n1 x k, n x 1 or 1 x 1; n x 1 with 1 x m). " \
-       "out: an optional Matrix of the result's shape\nto write into (it "  \
+       "broadcast (n x k with\n1 x k, n x 1 or 1 x 1; n x 1 with 1 x m). "   \
+       "out: an optional Matrix of the result's shape\nto write into (it "   \
        "is returned)."
 
 PyMethodDef g_methods[] = {
@@ -984,8 +986,7 @@ PyMethodDef g_methods[] = {
      BOC_AXIS_DOC("magnitude",
                   "Euclidean (L2) magnitude: m.magnitude(1) is the norm of "
                   "every row.")},
-    {"magnitude_squared", cfunc(m_reduction<mx::Reduction::kSumSquares>),
-     kFast,
+    {"magnitude_squared", cfunc(m_reduction<mx::Reduction::kSumSquares>), kFast,
      BOC_AXIS_DOC("magnitude_squared", "Sum of the squared elements.")},
     {"min", cfunc(m_reduction<mx::Reduction::kMin>), kFast,
      BOC_AXIS_DOC("min", "Minimum element (NaN if any element is NaN).")},

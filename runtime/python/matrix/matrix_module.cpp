@@ -37,8 +37,9 @@ int math_clear(PyObject* module) {
 void math_free(void* module) { math_clear(static_cast<PyObject*>(module)); }
 
 PyMethodDef g_math_methods[] = {
-    {"_matrix_unpickle", reinterpret_cast<PyCFunction>(
-                             reinterpret_cast<void (*)()>(matrix_unpickle)),
+    {"_matrix_unpickle",
+     reinterpret_cast<PyCFunction>(
+         reinterpret_cast<void (*)()>(matrix_unpickle)),
      METH_FASTCALL,
      "_matrix_unpickle(rows, columns, data, /)\n--\n\n"
      "Rebuild a Matrix from its pickled form: data holds rows*columns\n"

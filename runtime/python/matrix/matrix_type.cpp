@@ -20,7 +20,7 @@ namespace mx = boc::matrix;
 
 const mx::Dense& dense(PyObject* obj) { return as_matrix(obj)->value; }
 
-// ---- Lifetime -------------------------------------------------------------------
+// ---- Lifetime ---------------------------------------------------------------
 
 void matrix_dealloc(PyObject* obj) {
   PyTypeObject* type = Py_TYPE(obj);
@@ -74,7 +74,7 @@ PyObject* matrix_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   });
 }
 
-// ---- Text -----------------------------------------------------------------------
+// ---- Text -------------------------------------------------------------------
 
 /// repr: Matrix(rows, columns, [v0, v1, ...]) with round-trip float repr, so
 /// eval(repr(m)) == m for finite values.
@@ -84,8 +84,8 @@ PyObject* matrix_repr(PyObject* self) {
     std::string text = "Matrix(" + std::to_string(m.rows) + ", " +
                        std::to_string(m.cols) + ", [";
     for (std::size_t i = 0; i < m.size(); ++i) {
-      char* value = PyOS_double_to_string(m.data[i], 'r', 0, Py_DTSF_ADD_DOT_0,
-                                          nullptr);
+      char* value =
+          PyOS_double_to_string(m.data[i], 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
       if (value == nullptr) {
         return nullptr;
       }
@@ -131,7 +131,7 @@ PyObject* matrix_str(PyObject* self) {
   });
 }
 
-// ---- Comparison -----------------------------------------------------------------
+// ---- Comparison -------------------------------------------------------------
 
 /// == / != compare whole matrices (same shape and every element equal, NaN
 /// never equal); < <= > >= are lexicographic over the row-major elements,
@@ -169,7 +169,7 @@ PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
   return PyBool_FromLong(result ? 1 : 0);
 }
 
-// ---- Number protocol ------------------------------------------------------------
+// ---- Number protocol --------------------------------------------------------
 
 /// a (op) b for the operator slots (spec 5.7): numbers and lists are coerced,
 /// shapes broadcast, anything else is NotImplemented.
@@ -284,7 +284,8 @@ PyObject* nb_negative(PyObject* self) {
 
 PyObject* nb_absolute(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self), mx::unary(mx::UnaryOp::kAbs, dense(self)));
+    return matrix_wrap(Py_TYPE(self),
+                       mx::unary(mx::UnaryOp::kAbs, dense(self)));
   });
 }
 
@@ -294,7 +295,7 @@ PyObject* nb_positive(PyObject* self) {
   });
 }
 
-// ---- Sequence / mapping length and iteration ------------------------------------
+// ---- Sequence / mapping length and iteration --------------------------------
 
 Py_ssize_t matrix_length(PyObject* self) {
   return static_cast<Py_ssize_t>(dense(self).rows);
@@ -302,12 +303,12 @@ Py_ssize_t matrix_length(PyObject* self) {
 
 PyObject* matrix_iter(PyObject* self) { return PySeqIter_New(self); }
 
-// ---- Buffer protocol (memoryview(m): writable, format 'd', shape (rows, cols))
+// ---- Buffer protocol (memoryview(m): writable, format 'd', shape (rows,
+// cols))
 
 int matrix_getbuffer(PyObject* self, Py_buffer* view, int flags) {
   MatrixObject* m = as_matrix(self);
-  const auto len =
-      static_cast<Py_ssize_t>(m->value.size() * sizeof(double));
+  const auto len = static_cast<Py_ssize_t>(m->value.size() * sizeof(double));
   if (PyBuffer_FillInfo(view, self, m->value.data.data(), len, 0, flags) < 0) {
     return -1;
   }
@@ -335,7 +336,7 @@ void matrix_releasebuffer(PyObject* self, Py_buffer* /*view*/) {
   --as_matrix(self)->exports;
 }
 
-// ---- Properties -----------------------------------------------------------------
+// ---- Properties -------------------------------------------------------------
 
 PyObject* get_rows(PyObject* self, void* /*closure*/) {
   return PyLong_FromSize_t(dense(self).rows);
@@ -413,9 +414,7 @@ int set_component(PyObject* self, PyObject* value, void* closure) {
   return 0;
 }
 
-void* component(std::uintptr_t index) {
-  return reinterpret_cast<void*>(index);
-}
+void* component(std::uintptr_t index) { return reinterpret_cast<void*>(index); }
 
 PyGetSetDef g_getset[] = {
     {"rows", get_rows, nullptr, "The number of rows.", nullptr},
@@ -495,7 +494,8 @@ PyType_Spec* matrix_type_spec() {
         {Py_bf_releasebuffer, slot(matrix_releasebuffer)},
         {0, nullptr}};
     static PyType_Spec storage = {
-        "bocpy.Matrix",  // __module__ 'bocpy', so repr and pickle say bocpy.Matrix
+        "bocpy.Matrix",  // __module__ 'bocpy', so repr and pickle say
+                         // bocpy.Matrix
         static_cast<int>(sizeof(MatrixObject)), 0,
         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, slots};
     return &storage;

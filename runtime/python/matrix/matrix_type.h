@@ -14,8 +14,7 @@ namespace boc::py {
 /// The instance layout. `value` is constructed with placement new right after
 /// tp_alloc and destroyed in the dealloc slot.
 struct MatrixObject {
-  PyObject_HEAD
-  matrix::Dense value;
+  PyObject_HEAD matrix::Dense value;
   /// Live buffer exports (memoryview); shape changes are refused while > 0.
   Py_ssize_t exports;
   /// Shape and strides handed out by the buffer protocol.
