@@ -218,9 +218,23 @@ BodyResult PyBehavior::run_with_gil() {
   Py_XDECREF(args);
   Py_XDECREF(fn);
 
-  // Release: encode values back. Failures cannot reach anyone: report them.
+  // Release: encode values back. A value that cannot cross (e.g. the body
+  // stored a lambda) is replaced by the error, flagged as an exception, so
+  // the cown is released and the next behavior sees why.
   for (PyCown* c : acquired) {
-    if (!c->release()) PyErr_WriteUnraisable(nullptr);
+    if (c->release()) continue;
+    PyObject* exc = PyErr_GetRaisedException();
+    PyObject* err = PyObject_CallFunction(PyExc_RuntimeError, "sO",
+                                          "the value left in this cown could not cross interpreters",
+                                          exc != nullptr ? exc : Py_None);
+    if (err != nullptr && c->set_value(err) && c->set_exception_flag(true) && c->release()) {
+      PyErr_SetRaisedException(exc);
+      PyErr_WriteUnraisable(nullptr);
+    } else {
+      PyErr_Clear();
+      Py_XDECREF(exc);
+    }
+    Py_XDECREF(err);
   }
   return outcome;
 }
