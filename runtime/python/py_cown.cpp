@@ -1,5 +1,6 @@
 #include "py_cown.h"
 
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,18 @@ struct DeferredDecrefs {
   // missed increment is picked up by the next drain.
   std::atomic<std::size_t> count{0};
 };
+
+std::string exception_text(PyObject* exc) {
+  PyObject* saved = PyErr_GetRaisedException();
+  std::string out = _PyType_Name(Py_TYPE(exc));
+  PyObject* s = PyObject_Str(exc);
+  const char* c = s != nullptr ? PyUnicode_AsUTF8(s) : nullptr;
+  if (c != nullptr && *c != '\0') out += std::string(": ") + c;
+  Py_XDECREF(s);
+  PyErr_Clear();
+  PyErr_SetRaisedException(saved);
+  return out;
+}
 
 DeferredDecrefs& deferred() {
   static DeferredDecrefs* d = new DeferredDecrefs();  // never destroyed: used at exit
@@ -73,6 +86,10 @@ Ref<PyCown> PyCown::make_pinned(PyObject* value) {
 }
 
 PyCown::~PyCown() {
+  if (exception_ && !exception_text_.empty()) {
+    std::fprintf(stderr, "Cown(%p) contains an unhandled exception: %s\n", static_cast<void*>(this),
+                 exception_text_.c_str());
+  }
   if (live_ != nullptr) {
     // Relaxed: the destructor runs after the last reference dropped (acq_rel).
     decref_in_interp(owner_.load(std::memory_order_relaxed), live_);
@@ -169,6 +186,7 @@ bool PyCown::set_value(PyObject* value) {
   }
   Py_XSETREF(live_, Py_NewRef(value));
   exception_ = false;
+  exception_text_.clear();
   return true;
 }
 
@@ -178,10 +196,12 @@ bool PyCown::set_exception_flag(bool flag) {
     return false;
   }
   exception_ = flag;
+  exception_text_ = flag && live_ != nullptr && PyExceptionInstance_Check(live_) ? exception_text(live_) : std::string();
   return true;
 }
 
 void PyCown::store_result(PyObject* value, bool is_exception) {
+  exception_text_ = is_exception ? exception_text(value) : std::string();
   if (pinned()) {  // never a result cown, but keep the invariant
     Py_XSETREF(live_, Py_NewRef(value));
     exception_ = is_exception;
@@ -217,6 +237,7 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
 }
 
 void PyCown::store_error_message(const std::string& message) {
+  exception_text_ = "RuntimeError: " + message;
   parcel_.clear();
   pending_error_ = message;
   has_pending_error_ = true;

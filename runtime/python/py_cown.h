@@ -86,6 +86,9 @@ class PyCown final : public CownBase {
   // Set when a decode failed: the cown is permanently unavailable.
   bool poisoned_ = false;
   std::string traceback_;
+  // "Type: message" of a stored exception, printed if the cown dies with the
+  // exception flag still set (bocpy's "contains an unhandled exception").
+  std::string exception_text_;
 };
 
 /// Drops `obj` (a reference owned by interpreter `interp_id`) now if this

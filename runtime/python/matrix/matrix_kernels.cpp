@@ -219,6 +219,40 @@ double finish(Reduction op, double acc, std::size_t count) {
   }
 }
 
+/// Sum (of squares) of every row into out[r]. Four rows at a time: four
+/// independent accumulators, each still adding its own row left to right.
+template <bool kSquares>
+void row_sums(const double* src, std::size_t rows, std::size_t cols,
+              double* out) {
+  auto term = [](double v) { return kSquares ? v * v : v; };
+  std::size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const double* p0 = src + r * cols;
+    const double* p1 = p0 + cols;
+    const double* p2 = p1 + cols;
+    const double* p3 = p2 + cols;
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (std::size_t c = 0; c < cols; ++c) {
+      a0 += term(p0[c]);
+      a1 += term(p1[c]);
+      a2 += term(p2[c]);
+      a3 += term(p3[c]);
+    }
+    out[r] = a0;
+    out[r + 1] = a1;
+    out[r + 2] = a2;
+    out[r + 3] = a3;
+  }
+  for (; r < rows; ++r) {
+    const double* p = src + r * cols;
+    double acc = 0.0;
+    for (std::size_t c = 0; c < cols; ++c) {
+      acc += term(p[c]);
+    }
+    out[r] = acc;
+  }
+}
+
 bool squares(Reduction op) {
   return op == Reduction::kSumSquares || op == Reduction::kMagnitude;
 }
@@ -503,19 +537,13 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
     }
     out.data[0] = finish(op, acc, n);
   } else if (axis == Axis::k1) {
+    if (sq) {
+      row_sums<true>(src, rows, cols, out.data.data());
+    } else {
+      row_sums<false>(src, rows, cols, out.data.data());
+    }
     for (std::size_t r = 0; r < rows; ++r) {
-      const double* row = src + r * cols;
-      double acc = 0.0;
-      if (sq) {
-        for (std::size_t c = 0; c < cols; ++c) {
-          acc += row[c] * row[c];
-        }
-      } else {
-        for (std::size_t c = 0; c < cols; ++c) {
-          acc += row[c];
-        }
-      }
-      out.data[r] = finish(op, acc, cols);
+      out.data[r] = finish(op, out.data[r], cols);
     }
   } else {
     double* acc = out.data.data();  // zero-initialised by Dense
@@ -561,6 +589,52 @@ Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
 
 // ---- Linear algebra and geometry --------------------------------------------
 
+namespace {
+
+/// matmul for a right-hand side with N <= 4 columns (e.g. a mask times m x 2
+/// positions): blocks of 4 rows keep 4 * N independent accumulators in
+/// registers. Each still adds its products for k = 0, 1, ... in order, so the
+/// bits match the streaming loop in matmul().
+template <std::size_t N>
+void matmul_narrow(ConstView lhs, ConstView rhs, Dense& out) {
+  constexpr std::size_t kBlock = 4;
+  const std::size_t m = lhs.rows;
+  const std::size_t inner = lhs.cols;
+  std::size_t i0 = 0;
+  for (; i0 + kBlock <= m; i0 += kBlock) {
+    double acc[kBlock][N] = {};
+    const double* a0 = lhs.data + i0 * inner;
+    for (std::size_t k = 0; k < inner; ++k) {
+      const double* brow = rhs.data + k * N;
+      for (std::size_t r = 0; r < kBlock; ++r) {
+        const double a = a0[r * inner + k];
+        for (std::size_t j = 0; j < N; ++j) {
+          acc[r][j] += a * brow[j];
+        }
+      }
+    }
+    for (std::size_t r = 0; r < kBlock; ++r) {
+      for (std::size_t j = 0; j < N; ++j) {
+        out.data[(i0 + r) * N + j] = acc[r][j];
+      }
+    }
+  }
+  for (; i0 < m; ++i0) {
+    double acc[N] = {};
+    const double* arow = lhs.data + i0 * inner;
+    for (std::size_t k = 0; k < inner; ++k) {
+      for (std::size_t j = 0; j < N; ++j) {
+        acc[j] += arow[k] * rhs.data[k * N + j];
+      }
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+      out.data[i0 * N + j] = acc[j];
+    }
+  }
+}
+
+}  // namespace
+
 Dense matmul(ConstView lhs, ConstView rhs) {
   if (lhs.cols != rhs.rows) {
     throw ShapeError(shape_mismatch_message(lhs.shape(), rhs.shape()) +
@@ -570,30 +644,21 @@ Dense matmul(ConstView lhs, ConstView rhs) {
   const std::size_t inner = lhs.cols;
   const std::size_t n = rhs.cols;
   Dense out(m, n);
-  if (n <= 4) {
-    // Narrow rhs (e.g. a mask times m x 2 positions): blocks of 4 rows keep up
-    // to 16 independent accumulators in registers. Each still adds its
-    // products for k = 0, 1, ... in order, so the bits match the loop below.
-    constexpr std::size_t kBlock = 4;
-    for (std::size_t i0 = 0; i0 < m; i0 += kBlock) {
-      const std::size_t rb = m - i0 < kBlock ? m - i0 : kBlock;
-      double acc[kBlock][4] = {};
-      for (std::size_t k = 0; k < inner; ++k) {
-        const double* brow = rhs.data + k * n;
-        for (std::size_t r = 0; r < rb; ++r) {
-          const double a = lhs.data[(i0 + r) * inner + k];
-          for (std::size_t j = 0; j < n; ++j) {
-            acc[r][j] += a * brow[j];
-          }
-        }
-      }
-      for (std::size_t r = 0; r < rb; ++r) {
-        for (std::size_t j = 0; j < n; ++j) {
-          out.data[(i0 + r) * n + j] = acc[r][j];
-        }
-      }
-    }
-    return out;
+  switch (n) {
+    case 1:
+      matmul_narrow<1>(lhs, rhs, out);
+      return out;
+    case 2:
+      matmul_narrow<2>(lhs, rhs, out);
+      return out;
+    case 3:
+      matmul_narrow<3>(lhs, rhs, out);
+      return out;
+    case 4:
+      matmul_narrow<4>(lhs, rhs, out);
+      return out;
+    default:
+      break;
   }
   for (std::size_t i = 0; i < m; ++i) {
     double* orow = out.data.data() + i * n;
