@@ -28,10 +28,10 @@ void Watchdog::configure(std::optional<std::chrono::milliseconds> warn, Sink sin
     warn_ns_ = warn ? std::chrono::duration_cast<std::chrono::nanoseconds>(*warn).count() : 0;
     if (warn_ns_ < 0) warn_ns_ = 0;
     sink_ = sink ? std::make_shared<Sink>(std::move(sink)) : nullptr;
-    monitor_period_ = monitor_period.count() > 0 ? monitor_period : std::chrono::milliseconds(20);
+    monitor_period_ = monitor_period.count() > 0 ? monitor_period : std::chrono::hours(24 * 365);
     // Relaxed: readers re-check under mu_ before reporting (see sample()).
     enabled_.store(warn_ns_ > 0, std::memory_order_relaxed);
-    start_monitor = warn_ns_ > 0;
+    start_monitor = warn_ns_ > 0 && monitor_period.count() > 0;
   }
   std::lock_guard lock(monitor_mu_);
   if (start_monitor && !monitor_.joinable() && !monitor_stop_) {

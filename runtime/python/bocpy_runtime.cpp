@@ -27,6 +27,7 @@ struct Settings {
   std::function<void(const StarvationReport&)> observer;
   std::shared_ptr<Clock> clock;
   std::function<void(BocpyRuntime&)> start_listener;
+  std::chrono::milliseconds monitor_period{20};
   // Relaxed: a configuration value re-read by each wait loop iteration.
   std::atomic<std::int64_t> poll_ms{50};
 };
@@ -198,10 +199,13 @@ void BocpyRuntime::apply_watchdog() {
   }
   auto callback = s.callback;
   auto observer = s.observer;
-  runtime_->watchdog().configure(*s.warn, [callback, observer](const StarvationReport& report) {
-    if (observer) observer(report);
-    python_sink(callback, report);
-  });
+  runtime_->watchdog().configure(
+      *s.warn,
+      [callback, observer](const StarvationReport& report) {
+        if (observer) observer(report);
+        python_sink(callback, report);
+      },
+      s.monitor_period);
 }
 
 void BocpyRuntime::set_watchdog(std::optional<std::chrono::milliseconds> warn, PyObject* callback) {
@@ -232,6 +236,14 @@ void BocpyRuntime::set_report_observer(std::function<void(const StarvationReport
     Settings& s = settings();
     std::lock_guard lock(s.mu);
     s.observer = std::move(observer);
+  }
+  if (BocpyRuntime* rt = get()) rt->apply_watchdog();
+}
+
+void BocpyRuntime::set_watchdog_monitor_period(std::chrono::milliseconds period) {
+  {
+    std::lock_guard lock(settings().mu);
+    settings().monitor_period = period;
   }
   if (BocpyRuntime* rt = get()) rt->apply_watchdog();
 }

@@ -62,6 +62,9 @@ class BocpyRuntime {
   /// A C++ observer of watchdog reports, called (on the reporting thread) in
   /// addition to the Python sink. The demo's panels use it.
   static void set_report_observer(std::function<void(const StarvationReport&)> observer);
+  /// The watchdog monitor thread's period; zero: no monitor (reports only at
+  /// pump() entry and explicit samples). Default 20 ms.
+  static void set_watchdog_monitor_period(std::chrono::milliseconds period);
   /// Clock used by runtimes started from now on (null: steady clock).
   static void set_default_clock(std::shared_ptr<Clock> clock);
   static std::shared_ptr<Clock> default_clock();

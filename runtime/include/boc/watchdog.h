@@ -52,6 +52,8 @@ class Watchdog {
   /// sink (null = the default sink, which writes the message to stderr).
   /// While enabled, a monitor thread samples every `monitor_period`, so a
   /// main loop that stops calling pump() is reported while it is wedged.
+  /// A zero period means no monitor: samples happen only at pump() entry
+  /// and explicit sample() calls (deterministic scenarios use this).
   void configure(std::optional<std::chrono::milliseconds> warn, Sink sink = nullptr,
                  std::chrono::milliseconds monitor_period = std::chrono::milliseconds(20));
 
