@@ -734,12 +734,7 @@ void shutdown_runtime_for_exit() {
     if (BocpyRuntime::in_flight() == 0) break;
   }
   BocpyRuntime::stop();
-  Py_BEGIN_ALLOW_THREADS
-  Noticeboard::instance().stop();
-  Py_END_ALLOW_THREADS
-  Noticeboard::instance().clear();
-  clear_noticeboard_cache();
-  drain_deferred_decrefs();
+  teardown_noticeboard();
   PyErr_SetRaisedException(saved);
 }
 

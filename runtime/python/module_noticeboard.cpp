@@ -180,12 +180,7 @@ PyObject* nb_flushed_snapshot(PyObject*, PyObject*) {
 }
 
 PyObject* nb_teardown(PyObject*, PyObject*) {
-  Py_BEGIN_ALLOW_THREADS
-  Noticeboard::instance().stop();
-  Py_END_ALLOW_THREADS
-  Noticeboard::instance().clear();
-  clear_noticeboard_cache();
-  drain_deferred_decrefs();
+  teardown_noticeboard();
   Py_RETURN_NONE;
 }
 
@@ -224,6 +219,15 @@ bool notice_key(PyObject* obj, std::string& out) {
   }
   out.assign(s, static_cast<std::size_t>(n));
   return true;
+}
+
+void teardown_noticeboard() {
+  Py_BEGIN_ALLOW_THREADS
+  Noticeboard::instance().stop();
+  Py_END_ALLOW_THREADS
+  Noticeboard::instance().clear();
+  clear_noticeboard_cache();
+  drain_deferred_decrefs();
 }
 
 void rearm_noticeboard_cache() noexcept { tl_cache.checked = false; }

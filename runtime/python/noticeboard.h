@@ -87,6 +87,10 @@ void rearm_noticeboard_cache() noexcept;
 /// Drops the calling thread's cached snapshot (GIL of its interpreter held).
 void clear_noticeboard_cache() noexcept;
 
+/// Runtime teardown (main, GIL held): stops the mutator, empties the board
+/// and drops this thread's cached view.
+void teardown_noticeboard();
+
 /// Adds notice_* functions and REMOVED handling to the _core module.
 int add_noticeboard_functions(PyObject* module);
 
