@@ -101,15 +101,26 @@ std::vector<BenchRow> run_bench(const BenchConfig& config, std::span<const Bench
 
 void print_bench_table(std::FILE* out, std::span<const BenchRow> rows)
 {
-    std::fprintf(out, "| driver       |  boids | frames/s | frame ms | pump ms | step ms | render ms |\n");
-    std::fprintf(out, "|--------------|-------:|---------:|---------:|--------:|--------:|----------:|\n");
+    // The baseline is the first driver's row for the same boid count (the native one).
+    auto baseline_fps = [&rows](std::size_t boids) -> double {
+        for (const BenchRow& r : rows)
+        {
+            if (r.driver == rows.front().driver && r.boids == boids)
+                return r.fps;
+        }
+        return 0.0;
+    };
+    std::fprintf(out, "| driver       |  boids | frames/s | vs %-6s | frame ms | pump ms | step ms | render ms |\n",
+                 rows.empty() ? "first" : rows.front().driver.substr(0, 6).c_str());
+    std::fprintf(out, "|--------------|-------:|---------:|----------:|---------:|--------:|--------:|----------:|\n");
     for (const BenchRow& r : rows)
     {
-        std::fprintf(out, "| %-12s | %6zu | %8.1f | %8.3f | %7.3f | %7.3f | %9.3f |\n", r.driver.c_str(), r.boids,
-                     r.fps, r.frame_ms, r.pump_ms, r.step_ms, r.render_ms);
+        const double base = baseline_fps(r.boids);
+        std::fprintf(out, "| %-12s | %6zu | %8.1f | %8.2fx | %8.3f | %7.3f | %7.3f | %9.3f |\n", r.driver.c_str(),
+                     r.boids, r.fps, base > 0.0 ? r.fps / base : 0.0, r.frame_ms, r.pump_ms, r.step_ms, r.render_ms);
     }
     std::fprintf(out, "(pump/step/render: medians per frame; frames/s and frame ms: wall time of %llu frames, "
-                      "fixed dt 1/60, no ImGui)\n",
+                      "fixed dt 1/60, no ImGui; vs: frames/s relative to the first driver at the same boid count)\n",
                  rows.empty() ? 0ull : static_cast<unsigned long long>(rows.front().frames));
 }
 

@@ -76,7 +76,9 @@ std::string cli_usage()
            "  --workers N          worker interpreters (0 = one per core, default 0; max 256)\n"
            "  --script PATH        simulation script (default python_scripts/boids.py)\n"
            "  --seed N             initial-state seed (unsigned 64-bit, default 1)\n"
-           "  --fixed-dt           advance 1/60 s per frame instead of wall-clock time (implied by --headless)\n"
+           "  --fixed-dt           advance 1/60 s per frame instead of wall-clock time (implied by --headless);\n"
+           "                       the Python simulation then steps exactly once per frame (reproducible)\n"
+           "  --native             the serial C++ simulation instead of the Python script on workers\n"
            "pump:\n"
            "  --deadline-ms N      pump time budget per frame in ms (>0, or 'unbounded'; default 4)\n"
            "  --max-behaviors N    pinned behaviors per pump (>=1, or 'unbounded'; default unbounded)\n"
@@ -87,9 +89,17 @@ std::string cli_usage()
            "  --headless           hidden window, render into an offscreen framebuffer; implies --fixed-dt,\n"
            "                       runs 60 frames unless --frames is given\n"
            "  --screenshot PATH    write the last frame as PNG (interactive: the frame when the window closes)\n"
-           "  --bench              headless timing table for 500, 2000, 5000, 10000 boids (no ImGui)\n"
+           "  --dump-state PATH    after the last frame, write the flock (x, y, vx, vy per boid) to PATH as raw\n"
+           "                       float64 values\n"
+           "  --bench              headless timing table for 500, 2000, 5000, 10000 boids (no ImGui): the\n"
+           "                       native baseline, then the Python simulation with 1 and 2 workers\n"
            "  --debug-fake-starvation  feed the panels a synthetic starving pinned queue\n"
            "  --help               this text\n"
+           "scenario (scripted, deterministic runs; README \"Visual tests\"):\n"
+           "  --scenario PATH      run python_scripts/scenarios/<name>.py frame by frame on a manual clock;\n"
+           "                       implies --headless; --screenshot PATH then writes the scenario's golden frame\n"
+           "  --scenario-log PATH  the scenario's per-frame log (default <screenshot-dir>/<name>.log)\n"
+           "  --screenshot-dir DIR write every screenshot the scenario lists, as DIR/<name>_f<frame>.png\n"
            "\n"
            "exit codes: 0 ok, 1 failure, 2 bad command line, 77 no X display in headless/test mode\n"
            "(run under Xvfb: xvfb-run -a -s \"-screen 0 1280x720x24\" boids_demo ...)\n";
@@ -160,6 +170,11 @@ CliResult parse_cli(std::span<const std::string_view> args)
         else if (arg == "--bench")
         {
             if (!flag(o.bench))
+                return result;
+        }
+        else if (arg == "--native")
+        {
+            if (!flag(o.native))
                 return result;
         }
         else if (arg == "--debug-fake-starvation")
@@ -271,6 +286,23 @@ CliResult parse_cli(std::span<const std::string_view> args)
                 return fail("--screenshot: expected a PNG path, got an empty string");
             o.screenshot = std::string(value);
         }
+        else if (arg == "--scenario" || arg == "--scenario-log" || arg == "--screenshot-dir")
+        {
+            if (!take_value())
+                return result;
+            if (value.empty())
+                return fail(std::string(arg) + ": expected a path, got an empty string");
+            (arg == "--scenario" ? o.scenario : arg == "--scenario-log" ? o.scenario_log : o.screenshot_dir) =
+                std::string(value);
+        }
+        else if (arg == "--dump-state")
+        {
+            if (!take_value())
+                return result;
+            if (value.empty())
+                return fail("--dump-state: expected a file path, got an empty string");
+            o.dump_state = std::string(value);
+        }
         else
         {
             return fail("unknown option " + quote(arg));
@@ -280,6 +312,24 @@ CliResult parse_cli(std::span<const std::string_view> args)
     if (o.bench && !o.screenshot.empty())
     {
         return fail("--bench and --screenshot cannot be combined");
+    }
+    if (o.bench && !o.dump_state.empty())
+    {
+        return fail("--bench and --dump-state cannot be combined");
+    }
+    if (o.scenario.empty() && (!o.scenario_log.empty() || !o.screenshot_dir.empty()))
+    {
+        return fail(std::string(!o.scenario_log.empty() ? "--scenario-log" : "--screenshot-dir") +
+                    " needs --scenario");
+    }
+    if (o.bench && !o.scenario.empty())
+    {
+        return fail("--bench and --scenario cannot be combined");
+    }
+    // A scenario is a scripted, reproducible run: headless, fixed dt.
+    if (!o.scenario.empty())
+    {
+        o.headless = true;
     }
     // Nobody watches a headless run: its frames (and screenshots) should be reproducible.
     if (o.headless)

@@ -35,6 +35,13 @@ struct CliOptions
     int height = 720;
     bool headless = false;
     std::string screenshot;  // empty: none; else the last frame is written here as PNG
+    std::string dump_state;  // empty: none; else the final flock as raw little-endian doubles
+    bool native = false;     // the serial C++ simulation instead of the Python-backed one
+    // Scripted deterministic run (scenario.h): implies --headless; its file sets boids, seed,
+    // size, frames, workers (unless --workers N > 0) and the pump/watchdog settings.
+    std::string scenario;        // python_scripts/scenarios/<name>.py
+    std::string scenario_log;    // the per-frame log (default <screenshot_dir>/<name>.log)
+    std::string screenshot_dir;  // the scenario's listed screenshots, <dir>/<name>_f<frame>.png
     bool bench = false;
     bool help = false;
     // Debug: feed the panels a synthetic growing pinned queue so the starvation banner and

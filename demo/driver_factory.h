@@ -1,8 +1,8 @@
 // Chooses the SimulationDriver for a run and lists the drivers the bench compares.
 //
-// Today there is only NativeDriver. The Python-backed driver (BOC runtime + worker
-// sub-interpreters running --script) plugs in here: make_driver() returns it when the
-// Python layer is built, and bench_drivers() appends its rows after the native baseline.
+// By default a run uses PythonDriver: the BOC runtime with worker sub-interpreters running
+// --script (python_scripts/boids.py). --native selects the serial C++ NativeDriver. The
+// bench compares the native baseline with the Python driver on 1 and 2 workers.
 #pragma once
 
 #include <memory>
@@ -14,8 +14,12 @@
 
 namespace boc::demo {
 
+// Throws ScriptError (python_driver.h) when the Python driver cannot load its script.
 std::unique_ptr<SimulationDriver> make_driver(const CliOptions& options);
 
 std::vector<BenchDriverEntry> bench_drivers(const CliOptions& options);
+
+// Ends the embedded Python interpreter if a driver started one (after the last driver).
+void shutdown_drivers();
 
 }  // namespace boc::demo

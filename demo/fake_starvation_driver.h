@@ -34,6 +34,7 @@ public:
     RuntimeSnapshot snapshot() const override;
     std::vector<WatchdogEvent> drain_watchdog_events() override;
     std::vector<ErrorEntry> drain_errors() override;
+    bool final_state(std::vector<double>& xyvv) override { return inner_->final_state(xyvv); }
     void shutdown() override { inner_->shutdown(); }
 
 private:

@@ -77,6 +77,10 @@ bool FrameLoop::run_frame()
     }
     last_frame_start_ = frame_start;
 
+    const std::uint64_t frame = frames_rendered_;
+    if (config_.hooks != nullptr)
+        config_.hooks->begin_frame(frame, controls_);
+
     // 1. Events.
     glfwPollEvents();
 
@@ -89,6 +93,8 @@ bool FrameLoop::run_frame()
     {
         pump = driver_.pump(settings);
     }
+    if (config_.hooks != nullptr)
+        config_.hooks->after_pump(frame);
     const Clock::time_point after_pump = Clock::now();
     timings.pump_ms = ms_between(frame_start, after_pump);
 
@@ -101,8 +107,10 @@ bool FrameLoop::run_frame()
 
     apply_control_changes();
 
-    // 4. Starvation lab: stall the main thread (sleep, so workers keep a core).
-    if (controls_.stall_ms > 0)
+    // 4. Starvation lab: stall the main thread (sleep, so workers keep a core). A scenario
+    //    advances its virtual clock instead.
+    const bool stall_handled = config_.hooks != nullptr && config_.hooks->stall(controls_.stall_ms);
+    if (!stall_handled && controls_.stall_ms > 0)
     {
         std::this_thread::sleep_for(std::chrono::milliseconds(controls_.stall_ms));
     }
@@ -115,6 +123,8 @@ bool FrameLoop::run_frame()
         controls_.step_requested = false;
         driver_.step(StepRequest{controls_.flock, dt, controls_.dispatch});
     }
+    if (config_.hooks != nullptr)
+        config_.hooks->after_step(frame);
     const Clock::time_point after_step = Clock::now();
     timings.step_ms = ms_between(after_stall, after_step);
     timings.render_ms = last_render_ms_;
@@ -130,11 +140,18 @@ bool FrameLoop::run_frame()
     append_watchdog_events(stats_, driver_.drain_watchdog_events());
     append_errors(stats_, driver_.drain_errors());
     record_frame(stats_, pump, pump_skipped, snapshot, timings, dt);
+    if (config_.hooks != nullptr)
+        config_.hooks->frame_recorded(frame, controls_, stats_);
 
     // 7. Render target: the FBO when headless or when this frame is captured.
     const bool last_frame = (config_.frames && frames_rendered_ + 1 >= *config_.frames) ||
                             glfwWindowShouldClose(window_) != 0;
-    const bool capture_now = last_frame && !config_.screenshot.empty();
+    std::vector<std::string> shots;
+    if (config_.hooks != nullptr)
+        shots = config_.hooks->screenshot_paths(frame);
+    if (last_frame && !config_.screenshot.empty())
+        shots.push_back(config_.screenshot);
+    const bool capture_now = !shots.empty();
     const bool to_fbo = config_.headless || capture_now;
     int fb_w = 0;
     int fb_h = 0;
@@ -151,15 +168,18 @@ bool FrameLoop::run_frame()
     }
 
     // 8. Capture before the swap.
-    if (capture_now)
+    for (const std::string& shot : shots)
     {
         std::string err;
-        if (!capture_.write_png(config_.screenshot, err))
+        if (!capture_.write_png(shot, err))
         {
             error_ = err;
             return false;
         }
-        screenshot_written_ = true;
+        if (shot == config_.screenshot && last_frame)
+            screenshot_written_ = true;
+        if (config_.hooks != nullptr)
+            config_.hooks->screenshot_written(frame, shot);
     }
 
     // 9. Present.

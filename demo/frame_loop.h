@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "boids_renderer.h"
 #include "capture.h"
@@ -29,6 +30,29 @@
 
 namespace boc::demo {
 
+// Optional per-frame hooks, used by scripted scenarios (scenario.h). Each defaults to nothing;
+// `frame` is the 0-based index of the frame being run.
+class FrameHooks
+{
+public:
+    virtual ~FrameHooks() = default;
+    // Start of the frame, before pump(): scripted control changes, a virtual clock's tick.
+    virtual void begin_frame(std::uint64_t /*frame*/, DemoControls& /*controls*/) {}
+    // Right after pump() (or where it would have run when the pump is paused).
+    virtual void after_pump(std::uint64_t /*frame*/) {}
+    // The Starvation-lab stall. Return true when handled (e.g. virtual time): no sleep then.
+    virtual bool stall(int /*stall_ms*/) { return false; }
+    // After step(), before snapshot(): e.g. wait until the step's worker behaviors ran.
+    virtual void after_step(std::uint64_t /*frame*/) {}
+    // After the frame's stats are recorded, before rendering.
+    virtual void frame_recorded(std::uint64_t /*frame*/, const DemoControls& /*controls*/, const DemoStats& /*stats*/)
+    {
+    }
+    // PNGs to write of this frame (rendered into the FBO), besides --screenshot's last frame.
+    virtual std::vector<std::string> screenshot_paths(std::uint64_t /*frame*/) { return {}; }
+    virtual void screenshot_written(std::uint64_t /*frame*/, const std::string& /*path*/) {}
+};
+
 struct FrameLoopConfig
 {
     bool headless = false;       // render every frame into the FBO, never swap
@@ -38,6 +62,7 @@ struct FrameLoopConfig
     std::string screenshot;  // PNG of the last frame, if not empty
     std::uint64_t seed = 1;
     bool with_imgui = true;
+    FrameHooks* hooks = nullptr;  // not owned; scenario mode
 };
 
 inline constexpr double kFixedDt = 1.0 / 60.0;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
@@ -26,9 +27,34 @@
 #include "driver_factory.h"
 #include "frame_loop.h"
 #include "gl_includes.h"
+#include "python_driver.h"
+#include "python_host.h"
+#include "scenario.h"
 #include "window.h"
 
 using namespace boc::demo;
+
+namespace {
+
+// --dump-state: x, y, vx, vy per boid as raw float64 values (native byte order).
+bool write_state(const std::string& path, const std::vector<double>& xyvv)
+{
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr)
+        return false;
+    const bool ok = std::fwrite(xyvv.data(), sizeof(double), xyvv.size(), f) == xyvv.size();
+    return std::fclose(f) == 0 && ok;
+}
+
+void print_script_error(const ScriptError& e)
+{
+    std::fflush(stdout);
+    if (!e.traceback().empty())
+        std::fputs(e.traceback().c_str(), stderr);
+    std::fprintf(stderr, "error: %s\n", e.what());
+}
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -39,11 +65,27 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "boids_demo: %s\n(try boids_demo --help)\n", cli.error.c_str());
         return kExitUsage;
     }
-    const CliOptions& options = cli.options;
+    CliOptions options = cli.options;  // a --scenario file fills in the rest
     if (options.help)
     {
         std::fputs(cli_usage().c_str(), stdout);
         return kExitOk;
+    }
+
+    // ---- Scenario (--scenario): read before anything starts; it sets size, boids, workers ----
+    std::unique_ptr<ScenarioRunner> scenario;
+    if (!options.scenario.empty())
+    {
+        const std::string found = resolve_script_path(options.scenario);
+        ScenarioLoad loaded = load_scenario(found.empty() ? options.scenario : found);
+        if (!loaded.ok())
+        {
+            std::fprintf(stderr, "boids_demo: --scenario: %s\n", loaded.error.c_str());
+            return kExitUsage;
+        }
+        apply_scenario(loaded.scenario, options);
+        ScenarioOutputs outputs{options.scenario_log, options.screenshot_dir, options.screenshot};
+        scenario = std::make_unique<ScenarioRunner>(std::move(loaded.scenario), std::move(outputs), stdout);
     }
     const bool offscreen = options.headless || options.bench;
 
@@ -93,12 +135,48 @@ int main(int argc, char** argv)
         if (options.frames)
             bench.frames = *options.frames;
         const std::vector<BenchDriverEntry> drivers = bench_drivers(options);
-        const std::vector<BenchRow> rows = run_bench(bench, drivers, *renderer, *capture, stderr);
-        print_bench_table(stdout, rows);
+        int bench_exit = kExitOk;
+        try
+        {
+            const std::vector<BenchRow> rows = run_bench(bench, drivers, *renderer, *capture, stderr);
+            print_bench_table(stdout, rows);
+        }
+        catch (const ScriptError& e)
+        {
+            print_script_error(e);
+            bench_exit = kExitFailure;
+        }
+        shutdown_drivers();
         capture.reset();
         renderer.reset();
         close_window(window);
-        return kExitOk;
+        return bench_exit;
+    }
+
+    // ---- The simulation driver (the Python one imports --script now: fail before ImGui) ----
+    std::unique_ptr<SimulationDriver> driver;
+    try
+    {
+        CliOptions driver_options = options;
+        if (scenario)
+        {
+            // The runtime's manual clock and no watchdog monitor thread, before the runtime starts.
+            scenario->install_runtime_hooks();
+            // No lockstep pump: it would keep pumping past max_behaviors until the step is
+            // written back. The scenario runner makes frames reproducible instead (it waits for
+            // the worker behaviors after each step), so every pump() gets the frame's budget.
+            driver_options.fixed_dt = false;
+        }
+        driver = make_driver(driver_options);
+    }
+    catch (const ScriptError& e)
+    {
+        print_script_error(e);
+        shutdown_drivers();
+        capture.reset();
+        renderer.reset();
+        close_window(window);
+        return kExitFailure;
     }
 
     // ---- Dear ImGui context, style, backends ----
@@ -116,6 +194,8 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "error: ImGui_ImplOpenGL3_Init failed (could not load OpenGL through imgl3w)\n");
         ImGui_ImplGlfw_Shutdown();
         ImGui::DestroyContext();
+        driver.reset();
+        shutdown_drivers();
         capture.reset();
         renderer.reset();
         close_window(window);
@@ -125,24 +205,30 @@ int main(int argc, char** argv)
     // ---- Our state ----
     DemoControls controls = controls_from_cli(options);
     DemoStats stats;
-    std::unique_ptr<SimulationDriver> driver = make_driver(options);
     driver->attach_sink(renderer.get());
     driver->configure_watchdog(watchdog_settings(controls));
     driver->reset(FlockSetup{options.boids, options.seed, controls.flock});
+    bool scenario_started = true;
+    if (scenario)
+    {
+        scenario->apply_initial_controls(controls);
+        scenario_started = scenario->start(std::string(driver->name()), driver->snapshot().workers);
+    }
 
     FrameLoopConfig loop_config;
     loop_config.headless = options.headless;
     loop_config.deterministic = options.deterministic();
     loop_config.fixed_dt = options.fixed_dt;
     loop_config.frames = options.frames;
-    loop_config.screenshot = options.screenshot;
+    loop_config.screenshot = scenario ? std::string() : options.screenshot;  // scenario: its golden frame
+    loop_config.hooks = scenario.get();
     loop_config.seed = options.seed;
     if (options.headless && !options.frames)
         loop_config.frames = 60;  // a hidden window cannot be closed: stop by itself
 
     // ---- Main loop ----
     FrameLoop loop(loop_config, window, *driver, *renderer, *capture, controls, stats);
-    while (loop.run_frame())
+    while (scenario_started && loop.run_frame())
     {
     }
     int exit_code = kExitOk;
@@ -156,11 +242,34 @@ int main(int argc, char** argv)
         std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
                     options.screenshot.c_str());
     }
+    if (scenario)
+    {
+        if (!scenario->finish(loop.frames_rendered()))
+        {
+            std::fprintf(stderr, "error: scenario: %s\n", scenario->error().c_str());
+            exit_code = kExitFailure;
+        }
+        else if (!options.screenshot.empty())
+        {
+            std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
+                        options.screenshot.c_str());
+        }
+    }
+    if (exit_code == kExitOk && !options.dump_state.empty())
+    {
+        std::vector<double> state;
+        if (!driver->final_state(state) || !write_state(options.dump_state, state))
+        {
+            std::fprintf(stderr, "error: cannot write the flock state to %s\n", options.dump_state.c_str());
+            exit_code = kExitFailure;
+        }
+    }
 
     // ---- Cleanup, in reverse order. GL-owning objects go before the window (B.1). ----
     driver->shutdown();
     driver->attach_sink(nullptr);
     driver.reset();
+    shutdown_drivers();  // the embedded Python, if the driver started it
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();

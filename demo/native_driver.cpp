@@ -44,6 +44,13 @@ RuntimeSnapshot NativeDriver::snapshot() const
     return s;
 }
 
+bool NativeDriver::final_state(std::vector<double>& xyvv)
+{
+    const std::span<const float> state = boids_.state();
+    xyvv.assign(state.begin(), state.end());
+    return true;
+}
+
 void NativeDriver::publish()
 {
     if (sink_ != nullptr)

@@ -22,6 +22,7 @@ public:
     PumpFrame pump(const PumpSettings& settings) override;
     void step(const StepRequest& request) override;
     RuntimeSnapshot snapshot() const override;
+    bool final_state(std::vector<double>& xyvv) override;
 
     const NativeBoids& boids() const { return boids_; }
 

@@ -11,14 +11,14 @@
 //   render              draw whatever the sink holds now.
 //   snapshot()          queue depth / age, workers, counters -> DemoStats -> panels.
 //
-// Two implementations are planned:
+// Two implementations:
 //   * NativeDriver (native_driver.h): serial C++ NativeBoids; pump() always returns zeros;
 //     step() computes and writes the sink synchronously.
-//   * PythonDriver (added with the Python runtime layer): pump() calls the BOC runtime's
+//   * PythonDriver (python_driver.h): pump() calls the BOC runtime's
 //     pump(deadline_ms, max_behaviors); step() calls sim.step() of python_scripts/boids.py in
 //     the main interpreter; the script's pinned write-back calls back into C++ to fill the
-//     sink; watchdog events and behavior errors are queued by runtime callbacks and handed
-//     out by drain_watchdog_events() / drain_errors().
+//     sink (boids_gl.GlBuffer, gl_handle_module.h); watchdog events and behavior errors are
+//     queued by runtime callbacks and handed out by drain_watchdog_events() / drain_errors().
 //
 // All methods are called on the main thread, with the GL context current.
 #pragma once
@@ -147,6 +147,14 @@ public:
     // Reports since the last call (watchdog warnings, behavior errors). Default: none.
     virtual std::vector<WatchdogEvent> drain_watchdog_events() { return {}; }
     virtual std::vector<ErrorEntry> drain_errors() { return {}; }
+
+    // The flock after every scheduled step has been applied (in-flight work is drained first):
+    // x, y, vx, vy per boid. False if the driver cannot tell. Used by --dump-state.
+    virtual bool final_state(std::vector<double>& xyvv)
+    {
+        (void)xyvv;
+        return false;
+    }
 
     // Called once after the last frame, while the sink is still attached: drain or cancel
     // in-flight work (Python: runtime shutdown). Default: nothing to do.

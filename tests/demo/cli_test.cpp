@@ -37,7 +37,8 @@ TEST(Cli, ParsesEveryOption)
 {
     const CliResult r = parse({"--boids", "5000", "--workers", "2", "--script", "sim.py", "--deadline-ms", "2.5",
                                "--max-behaviors", "16", "--watchdog-ms", "100", "--frames", "30", "--seed", "42",
-                               "--fixed-dt", "--size", "640x360", "--headless", "--screenshot", "out.png"});
+                               "--fixed-dt", "--size", "640x360", "--headless", "--screenshot", "out.png", "--native",
+                               "--dump-state", "state.bin"});
     ASSERT_TRUE(r.ok()) << r.error;
     const CliOptions& o = r.options;
     EXPECT_EQ(o.boids, 5000u);
@@ -53,6 +54,8 @@ TEST(Cli, ParsesEveryOption)
     EXPECT_EQ(o.height, 360);
     EXPECT_TRUE(o.headless);
     EXPECT_EQ(o.screenshot, "out.png");
+    EXPECT_TRUE(o.native);
+    EXPECT_EQ(o.dump_state, "state.bin");
     EXPECT_TRUE(o.deterministic());
     EXPECT_TRUE(o.test_mode());
 }
@@ -127,7 +130,11 @@ TEST(Cli, RejectsEachBadValueWithAClearMessage)
         {{"--headless=yes"}, "--headless: takes no value"},
         {{"--bogus"}, "unknown option '--bogus'"},
         {{"positional"}, "unknown option 'positional'"},
-        {{"--bench", "--screenshot", "x.png"}, "--bench and --screenshot cannot be combined"}};
+        {{"--bench", "--screenshot", "x.png"}, "--bench and --screenshot cannot be combined"},
+        {{"--dump-state", ""}, "--dump-state: expected a file path"},
+        {{"--dump-state"}, "--dump-state: missing value"},
+        {{"--native=1"}, "--native: takes no value"},
+        {{"--bench", "--dump-state", "s.bin"}, "--bench and --dump-state cannot be combined"}};
     for (const BadCase& c : cases)
     {
         std::string joined;
@@ -155,7 +162,7 @@ TEST(Cli, UsageMentionsEveryOption)
     const std::string usage = cli_usage();
     for (const char* option : {"--boids", "--workers", "--script", "--deadline-ms", "--max-behaviors", "--watchdog-ms",
                                "--frames", "--seed", "--fixed-dt", "--size", "--headless", "--screenshot", "--bench",
-                               "--help"})
+                               "--native", "--dump-state", "--help"})
     {
         EXPECT_NE(usage.find(option), std::string::npos) << option;
     }

@@ -174,7 +174,11 @@ def wait(timeout: Optional[float] = None, *, stats: bool = False, noticeboard: b
     board = _core._noticeboard_snapshot() if noticeboard else {}
     _core.stop()
     _core._noticeboard_teardown()
-    _rescue_cowns(sys._getframe(1))
+    try:
+        caller = sys._getframe(1)
+    except ValueError:  # called straight from C/C++: no Python caller to rescue for
+        caller = None
+    _rescue_cowns(caller)
     return _result(stats, noticeboard, final_stats, board)
 
 
