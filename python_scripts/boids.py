@@ -36,9 +36,12 @@ Errors: a tile behavior that raises is reported by the write-back (its result co
 the frame. An error in the write-back itself is recorded too. ``drain_errors()`` hands the
 entries to the driver; the flock keeps running.
 
-``per_item=True`` is the Starvation lab's anti-pattern: the merge still runs once, but the
-boids reach the GL buffer through one pinned behavior per boid (``gl.write_range``), so the
-pump queue holds thousands of entries each frame and its depth and age climb.
+``per_item=True`` is the Starvation lab's anti-pattern: every frame, each boid's current row
+reaches the GL buffer through its own pinned behavior (``gl.write_range``) instead of one
+batch. Each of them names a fresh PinnedCown, so all are runnable at once: the pump queue
+grows by one entry per boid per frame, and the frame's coarse write-back waits behind them.
+With a bounded pump the depth and age climb frame after frame and the flock freezes -- the
+reason the seed recommends one pinned behavior per frame.
 """
 
 import traceback
@@ -181,7 +184,6 @@ def merge_and_write(*args):
     """
     *results, state_cown, gl_cown, per_item = args
     state = state_cown.value
-    finished = True
     try:
         for r in results:
             if r.exception:
@@ -194,34 +196,20 @@ def merge_and_write(*args):
             state.positions.put(ids, pos)
             state.velocities.put(ids, vel)
         state.steps += 1
-        if per_item:
-            items = state.item_cowns(gl_cown.value)
-            rows = Matrix.concat([state.positions, state.velocities], axis=1).tolist()
-            for i, row in enumerate(rows):
-                whencall(write_one, [items[i]], [i, row])
-            # Runs after every write_one (each item cown is FIFO): the frame is complete.
-            whencall(frame_done, [*items, state_cown], [])
-            finished = False
-        else:
+        if not per_item:  # per-item frames reach the GL buffer through write_one
             gl_cown.value.write(state.positions, state.velocities)
     except Exception as exc:
         state.record(f"{_summary(exc)} (in the write-back)", traceback.format_exc())
         raise
     finally:
-        if finished:
-            state.pending = False
+        state.pending = False
 
 
 def write_one(item_cown, i, row):
     """Pinned behavior of the per-item anti-pattern: boid i's row into the GL buffer.
-    Each boid has its own PinnedCown, so all of them are runnable at once: the pump queue
-    holds one entry per boid."""
+    item_cown is a fresh PinnedCown holding the GL handle, so every one of these is
+    runnable at once: the pump queue holds one entry per boid."""
     item_cown.value.write_range(i, Matrix.vector(row[0:2]), Matrix.vector(row[2:4]))
-
-
-def frame_done(*args):
-    """Pinned behavior: ends a per-item frame, after every boid's write_one."""
-    args[-1].value.pending = False
 
 
 def write_all(state_cown, gl_cown):
@@ -243,17 +231,9 @@ class FlockState:
         self.pending = False
         self.steps = 0
         self.errors = []
-        self._items = None
 
     def record(self, message, tb):
         self.errors.append((message, tb or ""))
-
-    def item_cowns(self, gl):
-        """One PinnedCown per boid, each holding the GL handle (per-item mode only; created
-        on first use, on the main thread)."""
-        if self._items is None:
-            self._items = [PinnedCown(gl) for _ in range(len(self.positions))]
-        return self._items
 
 
 def _float_params(params):
@@ -295,6 +275,7 @@ class Simulation:
         self.ids = Matrix.vector(range(n), as_column=True)
         self.state = FlockState(positions, velocities)
         self.state_cown = PinnedCown(self.state)
+        self.gl = gl
         self.gl_cown = PinnedCown(gl)
         self.frames = 0
         self.last_tiles = 0
@@ -336,10 +317,20 @@ class Simulation:
         tile_rows = max(_TILE_ROWS, -(-grid_h // _MAX_TILES))
         return cell_w, cell_h, grid_w, grid_h, best, tile_rows
 
+    def dispatch_per_item(self):
+        """The anti-pattern: one pinned behavior per boid uploading its current row, each
+        on a fresh PinnedCown (scheduled in boid order, so the pump queue order is fixed)."""
+        rows = Matrix.concat([self.positions, self.velocities], axis=1).tolist()
+        for i, row in enumerate(rows):
+            whencall(write_one, [PinnedCown(self.gl)], [i, row])
+
     def step(self, dt, params=None, per_item=False):
-        """Schedules one step: tile behaviors on the workers, then one pinned write-back
-        (or, with per_item, one pinned behavior per boid). Returns False (and schedules
-        nothing) while the previous step is still in flight."""
+        """Schedules one step: tile behaviors on the workers, then one pinned write-back.
+        Returns False (and schedules no step) while the previous step is still in flight.
+        With per_item, every call also schedules one pinned upload per boid (see
+        dispatch_per_item), in flight or not."""
+        if per_item:
+            self.dispatch_per_item()
         if self.state.pending:
             return False
         if params is not None:
