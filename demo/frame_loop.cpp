@@ -107,17 +107,7 @@ bool FrameLoop::run_frame()
 
     apply_control_changes();
 
-    // 4. Starvation lab: stall the main thread (sleep, so workers keep a core). A scenario
-    //    advances its virtual clock instead.
-    const bool stall_handled = config_.hooks != nullptr && config_.hooks->stall(controls_.stall_ms);
-    if (!stall_handled && controls_.stall_ms > 0)
-    {
-        std::this_thread::sleep_for(std::chrono::milliseconds(controls_.stall_ms));
-    }
-    const Clock::time_point after_stall = Clock::now();
-    timings.stall_ms = ms_between(after_pump, after_stall);
-
-    // 5. Step: compute (native) or schedule (Python) the next state.
+    // 4. Step: compute (native) or schedule (Python) the next state.
     if (!controls_.paused || controls_.step_requested)
     {
         controls_.step_requested = false;
@@ -126,7 +116,19 @@ bool FrameLoop::run_frame()
     if (config_.hooks != nullptr)
         config_.hooks->after_step(frame);
     const Clock::time_point after_step = Clock::now();
-    timings.step_ms = ms_between(after_stall, after_step);
+    timings.step_ms = ms_between(after_pump, after_step);
+
+    // 5. Starvation lab: stall the main thread (sleep, so workers keep a core) AFTER the
+    //    step, like a slow render or event handler: the step's write-back becomes ready
+    //    meanwhile and waits in the pinned queue until the next frame's pump(), so its age
+    //    grows by the stall. A scenario advances its virtual clock instead.
+    const bool stall_handled = config_.hooks != nullptr && config_.hooks->stall(controls_.stall_ms);
+    if (!stall_handled && controls_.stall_ms > 0)
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(controls_.stall_ms));
+    }
+    const Clock::time_point after_stall = Clock::now();
+    timings.stall_ms = ms_between(after_step, after_stall);
     timings.render_ms = last_render_ms_;
 
     // 6. Stats for the panels.
