@@ -62,19 +62,31 @@ void Request::release() noexcept {
 }
 
 Behavior::Behavior(std::span<CownBase* const> cowns) {
-  std::vector<CownBase*> sorted;
-  sorted.reserve(cowns.size());
-  for (CownBase* c : cowns) {
-    if (c != nullptr) sorted.push_back(c);
+  // Sort by the global key and fold duplicates, in a stack buffer for the
+  // usual small sets (no allocation besides the behavior itself).
+  constexpr std::size_t kStack = 16;
+  CownBase* stack[kStack];
+  std::vector<CownBase*> heap;
+  CownBase** sorted = stack;
+  if (cowns.size() > kStack) {
+    heap.resize(cowns.size());
+    sorted = heap.data();
   }
-  // One global order (cown id) makes cycles impossible; duplicates fold into one request.
-  std::sort(sorted.begin(), sorted.end(),
-            [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::size_t n = 0;
+  for (CownBase* c : cowns) {
+    if (c != nullptr) sorted[n++] = c;
+  }
+  std::sort(sorted, sorted + n, [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
+  n = static_cast<std::size_t>(std::unique(sorted, sorted + n) - sorted);
 
-  count_requests_ = sorted.size();
-  requests_ = std::make_unique<Request[]>(count_requests_);
-  for (std::size_t i = 0; i < count_requests_; ++i) {
+  count_requests_ = n;
+  if (n <= kInlineRequests) {
+    requests_ = requests_inline_;
+  } else {
+    requests_heap_ = std::make_unique<Request[]>(n);
+    requests_ = requests_heap_.get();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     requests_[i].cown_ = sorted[i];
     sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();

@@ -109,8 +109,14 @@ class Behavior {
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
 
+  static constexpr std::size_t kInlineRequests = 4;
+
   Runtime* runtime_ = nullptr;
-  std::unique_ptr<Request[]> requests_;
+  // Small request sets live inside the behavior (one allocation per behavior);
+  // larger ones in requests_heap_. requests_ points at whichever is used.
+  Request requests_inline_[kInlineRequests];
+  std::unique_ptr<Request[]> requests_heap_;
+  Request* requests_ = nullptr;
   std::size_t count_requests_ = 0;
   std::atomic<std::size_t> countdown_{0};
   bool pinned_ = false;
