@@ -7,10 +7,13 @@
 
 #include "bocpy_runtime.h"
 #include "python_host.h"
+#include "py_ref.h"
 
 namespace boc::demo {
 
 namespace {
+
+using Ref = boc::py::PyRef;
 
 using Gil = PythonHost::Gil;
 using SteadyTime = std::chrono::steady_clock;
@@ -19,33 +22,7 @@ using SteadyTime = std::chrono::steady_clock;
 // then reported as an error and the frame goes on).
 constexpr auto kLockstepTimeout = std::chrono::seconds(30);
 
-class Ref
-{
-public:
-    explicit Ref(PyObject* o = nullptr) : o_(o) {}
-    ~Ref() { Py_XDECREF(o_); }
-    Ref(const Ref&) = delete;
-    Ref& operator=(const Ref&) = delete;
-    PyObject* get() const { return o_; }
-    explicit operator bool() const { return o_ != nullptr; }
 
-private:
-    PyObject* o_;
-};
-
-std::string utf8(PyObject* s)
-{
-    if (s == nullptr || !PyUnicode_Check(s))
-        return {};
-    Py_ssize_t n = 0;
-    const char* p = PyUnicode_AsUTF8AndSize(s, &n);
-    if (p == nullptr)
-    {
-        PyErr_Clear();
-        return {};
-    }
-    return std::string(p, static_cast<std::size_t>(n));
-}
 
 std::shared_ptr<Clock> event_clock()
 {
@@ -411,14 +388,14 @@ std::vector<ErrorEntry> PythonDriver::drain_errors()
         ErrorEntry e;
         if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) >= 1)
         {
-            e.message = utf8(PyTuple_GET_ITEM(item, 0));
+            e.message = boc::py::utf8_of(PyTuple_GET_ITEM(item, 0));
             if (PyTuple_GET_SIZE(item) >= 2)
-                e.traceback = utf8(PyTuple_GET_ITEM(item, 1));
+                e.traceback = boc::py::utf8_of(PyTuple_GET_ITEM(item, 1));
         }
         else
         {
             Ref text(PyObject_Str(item));
-            e.message = utf8(text.get());
+            e.message = boc::py::utf8_of(text.get());
         }
         out.push_back(std::move(e));
     }

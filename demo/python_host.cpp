@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "gl_handle_module.h"
+#include "py_ref.h"
 
 #ifndef BOC_SOURCE_DIR
 #define BOC_SOURCE_DIR ""
@@ -14,6 +15,8 @@
 namespace boc::demo {
 
 namespace {
+
+using Ref = boc::py::PyRef;
 
 std::unique_ptr<PythonHost>& host_slot()
 {
@@ -29,39 +32,7 @@ void shutdown_at_exit()
     PythonHost::shutdown();
 }
 
-class Ref
-{
-public:
-    explicit Ref(PyObject* o = nullptr) : o_(o) {}
-    ~Ref() { Py_XDECREF(o_); }
-    Ref(const Ref&) = delete;
-    Ref& operator=(const Ref&) = delete;
-    PyObject* get() const { return o_; }
-    PyObject* release()
-    {
-        PyObject* o = o_;
-        o_ = nullptr;
-        return o;
-    }
-    explicit operator bool() const { return o_ != nullptr; }
 
-private:
-    PyObject* o_;
-};
-
-std::string utf8(PyObject* s)
-{
-    if (s == nullptr || !PyUnicode_Check(s))
-        return {};
-    Py_ssize_t n = 0;
-    const char* p = PyUnicode_AsUTF8AndSize(s, &n);
-    if (p == nullptr)
-    {
-        PyErr_Clear();
-        return {};
-    }
-    return std::string(p, static_cast<std::size_t>(n));
-}
 
 // Imports the script as a module; run once per host with the helper's globals.
 constexpr const char* kImportHelper = R"PY(
@@ -196,8 +167,8 @@ PythonError fetch_python_error()
     Ref exc_ref(exc);
     Ref type_name(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(exc)), "__name__"));
     Ref text(PyObject_Str(exc));
-    out.message = utf8(type_name.get());
-    const std::string detail = utf8(text.get());
+    out.message = boc::py::utf8_of(type_name.get());
+    const std::string detail = boc::py::utf8_of(text.get());
     if (!detail.empty())
         out.message += ": " + detail;
     PyErr_Clear();
@@ -206,7 +177,7 @@ PythonError fetch_python_error()
     Ref lines(traceback ? PyObject_CallMethod(traceback.get(), "format_exception", "O", exc) : nullptr);
     Ref empty(PyUnicode_FromString(""));
     Ref joined(lines && empty ? PyUnicode_Join(empty.get(), lines.get()) : nullptr);
-    out.traceback = utf8(joined.get());
+    out.traceback = boc::py::utf8_of(joined.get());
     PyErr_Clear();
     return out;
 }

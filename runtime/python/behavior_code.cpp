@@ -1,5 +1,7 @@
 #include "behavior_code.h"
 
+#include "py_ref.h"
+
 #include <marshal.h>
 
 #include <deque>
@@ -25,16 +27,6 @@ CodeRegistry& registry() {
   return *r;
 }
 
-std::string utf8_of(PyObject* str) {
-  if (str == nullptr || !PyUnicode_Check(str)) return {};
-  Py_ssize_t n = 0;
-  const char* s = PyUnicode_AsUTF8AndSize(str, &n);
-  if (s == nullptr) {
-    PyErr_Clear();
-    return {};
-  }
-  return std::string(s, static_cast<std::size_t>(n));
-}
 
 const CodeEntry* entry_for(std::uint64_t id) {
   CodeRegistry& r = registry();

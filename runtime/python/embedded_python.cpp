@@ -18,6 +18,7 @@
 #include <string>
 
 #include "module_core.h"
+#include "py_ref.h"
 
 #ifndef BOC_PYTHON_EXECUTABLE
 #define BOC_PYTHON_EXECUTABLE ""
@@ -35,24 +36,8 @@ constexpr int kCannotOpenStatus = 2;
 
 bool g_alive = false;
 
-/// Small owning reference, so every early return drops what it holds.
-class Ref {
- public:
-  Ref() = default;
-  explicit Ref(PyObject* o) : o_(o) {}
-  ~Ref() { Py_XDECREF(o_); }
-  Ref(const Ref&) = delete;
-  Ref& operator=(const Ref&) = delete;
-  PyObject* get() const { return o_; }
-  void reset(PyObject* o) {
-    Py_XDECREF(o_);
-    o_ = o;
-  }
-  explicit operator bool() const { return o_ != nullptr; }
+using Ref = PyRef;
 
- private:
-  PyObject* o_ = nullptr;
-};
 
 /// PyImport_AppendInittab keeps the name pointer, so the names must outlive
 /// the interpreter: they are kept here for the life of the process.

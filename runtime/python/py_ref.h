@@ -1,0 +1,53 @@
+// Small helpers shared by the code that talks to CPython: an owning
+// reference, so every early return drops what it holds, and str -> UTF-8.
+#pragma once
+
+#include <Python.h>
+
+#include <string>
+#include <utility>
+
+namespace boc::py {
+
+/// Owns one strong reference (or nothing).
+class PyRef {
+ public:
+  PyRef() = default;
+  /// Steals `o`.
+  explicit PyRef(PyObject* o) : o_(o) {}
+  ~PyRef() { Py_XDECREF(o_); }
+  PyRef(const PyRef&) = delete;
+  PyRef& operator=(const PyRef&) = delete;
+  PyRef(PyRef&& other) noexcept : o_(std::exchange(other.o_, nullptr)) {}
+  PyRef& operator=(PyRef&& other) noexcept {
+    reset(std::exchange(other.o_, nullptr));
+    return *this;
+  }
+
+  PyObject* get() const { return o_; }
+  /// Drops the held reference and steals `o`.
+  void reset(PyObject* o = nullptr) {
+    PyObject* old = std::exchange(o_, o);
+    Py_XDECREF(old);
+  }
+  /// Gives the reference to the caller.
+  PyObject* release() { return std::exchange(o_, nullptr); }
+  explicit operator bool() const { return o_ != nullptr; }
+
+ private:
+  PyObject* o_ = nullptr;
+};
+
+/// The UTF-8 text of a str, or "" for anything else (never leaves an error set).
+inline std::string utf8_of(PyObject* s) {
+  if (s == nullptr || !PyUnicode_Check(s)) return {};
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(s, &n);
+  if (p == nullptr) {
+    PyErr_Clear();
+    return {};
+  }
+  return std::string(p, static_cast<std::size_t>(n));
+}
+
+}  // namespace boc::py
