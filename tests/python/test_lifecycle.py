@@ -17,8 +17,7 @@ import unittest
 import bocpy
 from bocpy import (WORKER_COUNT, Cown, PinnedCown, WaitResult, pump, quiesce,
                    start, wait, when, whencall)
-
-QUIESCE_TIMEOUT = 60
+from bocpy_test_support import QUIESCE_TIMEOUT
 
 
 def identity(c):

@@ -18,19 +18,10 @@ import time
 import unittest
 
 from bocpy import Cown, quiesce, start, wait, when
+from bocpy_test_support import QUIESCE_TIMEOUT, where
 
-QUIESCE_TIMEOUT = 60
 ATTEMPTS = 5
 SPIN_SECONDS = 0.4
-
-
-def where():
-    try:
-        import _interpreters
-        interp = _interpreters.get_current()[0]
-    except Exception:  # pragma: no cover
-        interp = None
-    return interp, threading.get_ident()
 
 
 def spin(seconds):

@@ -21,8 +21,7 @@ import unittest
 import bocpy
 import bocpy._core as _core
 from bocpy import Cown, PinnedCown, pump, quiesce, wait, when
-
-QUIESCE_TIMEOUT = 60
+from bocpy_test_support import QUIESCE_TIMEOUT, where
 
 
 class NotPicklable:
@@ -36,16 +35,6 @@ class NotPicklable:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("NotPicklable must never be serialised")
-
-
-def where():
-    """(interpreter id, thread ident) of the caller; id 0 is the main interpreter."""
-    try:
-        import _interpreters
-        interp = _interpreters.get_current()[0]
-    except Exception:  # pragma: no cover - interpreter ids not available
-        interp = None
-    return interp, threading.get_ident()
 
 
 def replace_with(new, old):

@@ -21,20 +21,10 @@ import unittest
 import bocpy
 from bocpy import (Cown, PinnedCown, PumpResult, pump, quiesce,
                    set_wait_pump_poll, start, wait, when)
+from bocpy_test_support import QUIESCE_TIMEOUT, where
 
-QUIESCE_TIMEOUT = 60
 MAX_PUMP_MS = (1 << 63) // 1_000_000 - 1  # 9_223_372_036_853
 BAD_BOUNDS = (0, -1, -1000, 1.5, "1", True, False)
-
-
-def where():
-    """(interpreter id, thread ident) of the caller; id 0 is the main interpreter."""
-    try:
-        import _interpreters
-        interp = _interpreters.get_current()[0]
-    except Exception:  # pragma: no cover
-        interp = None
-    return interp, threading.get_ident()
 
 
 def queue_sleepers(count, seconds):

@@ -17,8 +17,7 @@ import threading
 import unittest
 
 from bocpy import Cown, quiesce, wait, when
-
-QUIESCE_TIMEOUT = 60
+from bocpy_test_support import QUIESCE_TIMEOUT
 
 
 @dataclasses.dataclass

@@ -21,8 +21,8 @@ import unittest
 
 from bocpy import (Cown, PinnedCown, PumpResult, pump, quiesce,
                    set_pump_watchdog, start, wait, when)
+from bocpy_test_support import QUIESCE_TIMEOUT
 
-QUIESCE_TIMEOUT = 60
 MAX_PUMP_MS = (1 << 63) // 1_000_000 - 1
 MESSAGE_RE = re.compile(
     r"pinned-cown queue non-empty for (\d+) ms with no pump\(\) progress \(depth=(\d+)\)")

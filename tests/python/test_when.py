@@ -17,18 +17,7 @@ import time
 import unittest
 
 from bocpy import Cown, PinnedCown, quiesce, start, wait, when, whencall
-
-QUIESCE_TIMEOUT = 60
-
-
-def where():
-    """(interpreter id, thread ident) of the caller; id 0 is the main interpreter."""
-    try:
-        import _interpreters
-        interp = _interpreters.get_current()[0]
-    except Exception:  # pragma: no cover
-        interp = None
-    return interp, threading.get_ident()
+from bocpy_test_support import QUIESCE_TIMEOUT, where
 
 
 def add_capture(c, k):
