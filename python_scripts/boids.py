@@ -166,7 +166,7 @@ def flock_step(snap, job):
     safe = Matrix.where(still, 1.0, speed)
     vel = Matrix.where(still, [lo, 0.0], vel * (safe.clip(lo, hi) / safe))
     pos = p + vel * dt
-    ids = list(map(int, own.take([_ID], 1).T.tolist()[0]))
+    ids = own.take([_ID], 1)  # a column of boid ids: put() takes it as indices
     return ids, pos, vel
 
 

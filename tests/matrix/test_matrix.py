@@ -400,6 +400,22 @@ class TestTakePut(unittest.TestCase):
         taken.x = 50
         self.assertEqual(self.m.x, 0.0)
 
+    def test_take_and_put_with_index_matrices(self):
+        # A row or column Matrix of whole numbers indexes like the list of its values.
+        column = Matrix.vector([2, 0], as_column=True)
+        row = Matrix.vector([-1, 1])
+        self.assertEqual(self.m.take(column).tolist(), [[6, 7, 8], [0, 1, 2]])
+        self.assertEqual(self.m.take(row, axis=1).tolist(), [[2, 1], [5, 4], [8, 7]])
+        target = Matrix(3, 3)
+        target.put(column, Matrix(2, 3, 1.0))
+        self.assertEqual(target.tolist(), [[1, 1, 1], [0, 0, 0], [1, 1, 1]])
+        with self.assertRaises(TypeError):
+            self.m.take(Matrix.vector([0.5]))
+        with self.assertRaises(TypeError):
+            self.m.take(Matrix(2, 2))
+        with self.assertRaises(IndexError):
+            self.m.take(Matrix.vector([3]))
+
     def test_take_errors(self):
         with self.assertRaises(IndexError):
             self.m.take([])

@@ -52,6 +52,15 @@ class Recorder:
         if self.raise_with is not None:
             raise self.raise_with
 
+    def wait_for(self, n, timeout=10.0):
+        """len(calls) once it reaches n (or at the timeout). A report found by the
+        monitor thread reaches Python when that thread gets the GIL, possibly just
+        after the pump() that would otherwise have reported it."""
+        deadline = time.monotonic() + timeout
+        while len(self.calls) < n and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return len(self.calls)
+
 
 def runner_command():
     """How to start another process running bocpy programs."""
@@ -178,7 +187,7 @@ class TestReports(WatchdogTestCase):
             time.sleep(0.1)
             r = pump()
         self.assertEqual(r.executed, 1)
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         severity, message = cb.calls[0]
         self.assertIs(type(severity), int)
         self.assertEqual(severity, 0)
@@ -206,13 +215,13 @@ class TestReports(WatchdogTestCase):
         deadline = time.monotonic() + 10
         while not cb.calls and time.monotonic() < deadline:
             time.sleep(0.01)
-        self.assertEqual(len(cb.calls), 1, "the monitor did not report a wedged loop")
+        self.assertEqual(cb.wait_for(1), 1, "the monitor did not report a wedged loop")
         severity, message = cb.calls[0]
         self.assertEqual(severity, 0)
         self.assertEqual(int(MESSAGE_RE.fullmatch(message).group(2)), 1)
         time.sleep(0.1)
         self.assertEqual(pump().executed, 1)
-        self.assertEqual(len(cb.calls), 1)  # pump() entry sees the same episode
+        self.assertEqual(cb.wait_for(1), 1)  # pump() entry sees the same episode
 
     def test_once_per_episode_then_rearms(self):
         cb = Recorder()
@@ -220,20 +229,20 @@ class TestReports(WatchdogTestCase):
         queue_pinned(3)
         time.sleep(0.1)
         self.assertEqual(pump(max_behaviors=1).executed, 1)
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         self.assertEqual(int(MESSAGE_RE.fullmatch(cb.calls[0][1]).group(2)), 3)
         # Same episode (the queue never emptied): no second report.
         time.sleep(0.1)
         self.assertEqual(pump(max_behaviors=1).executed, 1)
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         time.sleep(0.1)
         self.assertEqual(pump().executed, 1)  # drains: the episode ends
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         # A new episode reports again.
         queue_pinned(1)
         time.sleep(0.1)
         self.assertEqual(pump().executed, 1)
-        self.assertEqual(len(cb.calls), 2)
+        self.assertEqual(cb.wait_for(2), 2)
         self.assertEqual(int(MESSAGE_RE.fullmatch(cb.calls[1][1]).group(2)), 1)
 
     def test_empty_queue_pump_does_not_report(self):
@@ -286,7 +295,7 @@ class TestConfiguration(WatchdogTestCase):
         set_pump_watchdog(warn_ms=20, on_starve=second)  # affects the next sample
         self.assertEqual(pump().executed, 2)
         self.assertEqual(first.calls, [])
-        self.assertEqual(len(second.calls), 1)
+        self.assertEqual(second.wait_for(1), 1)
 
     def test_none_callback_restores_default_sink(self):
         cb = Recorder()
@@ -311,7 +320,7 @@ class TestConfiguration(WatchdogTestCase):
         finally:
             sys.unraisablehook = old_hook
         self.assertEqual(r, PumpResult(1, False, 0))
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         quiesce(QUIESCE_TIMEOUT)
         self.assertEqual(results[0].unwrap(), 0)
 
@@ -355,7 +364,7 @@ class TestConfiguration(WatchdogTestCase):
         queue_pinned(5)
         time.sleep(0.1)
         pump()
-        self.assertEqual(len(cb.calls), 1)
+        self.assertEqual(cb.wait_for(1), 1)
         self.assertEqual(int(MESSAGE_RE.fullmatch(cb.calls[0][1]).group(2)), 5)
 
 

@@ -1,5 +1,6 @@
 #include "matrix_convert.h"
 
+#include <cstdio>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -346,9 +347,41 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
     out.resize(1);
     return normalize_index(obj, extent, out[0], PyExc_OverflowError);
   }
+  if (is_matrix_type(Py_TYPE(obj))) {
+    // A row or column Matrix of whole numbers (e.g. the ids a behavior got
+    // back) indexes like the list of its values.
+    const matrix::Dense& m = as_matrix(obj)->value;
+    if (m.rows != 1 && m.cols != 1) {
+      PyErr_Format(PyExc_TypeError,
+                   "an index Matrix must be a row or a column, got (%zu, %zu)",
+                   m.rows, m.cols);
+      return false;
+    }
+    const auto n = static_cast<double>(extent);
+    out.resize(m.data.size());
+    for (std::size_t i = 0; i < m.data.size(); ++i) {
+      double v = m.data[i];
+      if (!(v > -9.0e18 && v < 9.0e18) ||
+          v != static_cast<double>(static_cast<long long>(v))) {
+        char text[64];
+        std::snprintf(text, sizeof text, "%.17g", v);
+        PyErr_Format(PyExc_TypeError, "index Matrix holds %s, not a whole number", text);
+        return false;
+      }
+      if (v < 0) v += n;
+      if (v < 0 || v >= n) {
+        PyErr_Format(PyExc_IndexError, "index %lld out of range for extent %zu",
+                     static_cast<long long>(m.data[i]), extent);
+        return false;
+      }
+      out[i] = static_cast<std::size_t>(v);
+    }
+    return true;
+  }
   if (!(PyList_Check(obj) || PyTuple_Check(obj))) {
     PyErr_Format(PyExc_TypeError,
-                 "indices must be a list or tuple of ints, not %.200s",
+                 "indices must be a list or tuple of ints (or a row/column Matrix "
+                 "of whole numbers), not %.200s",
                  Py_TYPE(obj)->tp_name);
     return false;
   }

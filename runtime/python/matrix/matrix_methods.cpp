@@ -230,7 +230,7 @@ PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     const mx::Dense& m = dense(self);
     const bool rows = axis == mx::Axis::k0;
     std::vector<std::size_t> indices;
-    if (!(PyList_Check(argv[0]) || PyTuple_Check(argv[0]))) {
+    if (PyLong_Check(argv[0])) {  // take() wants a sequence (or an index Matrix)
       PyErr_Format(PyExc_TypeError,
                    "indices must be a list or tuple of ints, not %.200s",
                    Py_TYPE(argv[0])->tp_name);
