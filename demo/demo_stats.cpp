@@ -1,6 +1,7 @@
 #include "demo_stats.h"
 
 #include <cstdio>
+#include <string>
 
 namespace boc::demo {
 
@@ -44,6 +45,40 @@ void record_frame(DemoStats& stats, const PumpFrame& pump, bool pump_skipped, co
     stats.step_ms_history.push(static_cast<float>(runtime.step_ms));
     stats.behaviors_history.push(static_cast<float>(stats.behaviors_this_frame));
     ++stats.frame;
+}
+
+std::string run_summary(const DemoStats& stats, double wall_seconds)
+{
+    char buf[512];
+    std::string out;
+    const double fps = wall_seconds > 0.0 ? static_cast<double>(stats.frame) / wall_seconds : 0.0;
+    std::snprintf(buf, sizeof buf, "boids_demo: %llu frames in %.2f s (%.1f frames/s), driver %s, %zu boids, %zu workers\n",
+                  static_cast<unsigned long long>(stats.frame), wall_seconds, fps, stats.driver_name.c_str(),
+                  stats.runtime.boids, stats.runtime.workers);
+    out += buf;
+    std::snprintf(buf, sizeof buf,
+                  "  pump (last frame): executed %zu, deadline reached %s, raised %zu; pinned queue depth %zu, age %.0f ms\n",
+                  stats.pump.executed, stats.pump.deadline_reached ? "yes" : "no", stats.pump.raised,
+                  stats.runtime.pinned_depth, stats.runtime.pinned_age_ms);
+    out += buf;
+    const double per_frame =
+        stats.frame > 0 ? static_cast<double>(stats.runtime.behaviors_total) / static_cast<double>(stats.frame) : 0.0;
+    std::snprintf(buf, sizeof buf, "  behaviors: %llu completed (%.1f per frame)\n",
+                  static_cast<unsigned long long>(stats.runtime.behaviors_total), per_frame);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "  watchdog: %llu report(s); errors: %llu\n",
+                  static_cast<unsigned long long>(stats.watchdog_total),
+                  static_cast<unsigned long long>(stats.errors_total));
+    out += buf;
+    for (const WatchdogEvent& e : stats.watchdog_log)
+    {
+        std::snprintf(buf, sizeof buf, "    watchdog at %.2f s: queue non-empty %.0f ms, depth %zu\n", e.time_s,
+                      e.age_ms, e.depth);
+        out += buf;
+    }
+    for (const ErrorEntry& e : stats.errors)
+        out += "    error: " + e.message + "\n";
+    return out;
 }
 
 void append_watchdog_events(DemoStats& stats, const std::vector<WatchdogEvent>& events)

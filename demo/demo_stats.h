@@ -64,6 +64,10 @@ void record_frame(DemoStats& stats, const PumpFrame& pump, bool pump_skipped, co
                   const FrameTimings& timings, double dt_s);
 
 void append_watchdog_events(DemoStats& stats, const std::vector<WatchdogEvent>& events);
+
+// The end-of-run summary a headless run prints (frames, rate, pump, behaviors, watchdog,
+// errors), one line per topic.
+std::string run_summary(const DemoStats& stats, double wall_seconds);
 void append_errors(DemoStats& stats, std::vector<ErrorEntry> errors);
 void clear_errors(DemoStats& stats);
 

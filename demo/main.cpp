@@ -9,6 +9,7 @@
 //   main loop -> cleanup in reverse order.
 // Reading: docs/ARCHITECTURE.md, platform-notes.md parts A, B, D.3.
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -228,9 +229,11 @@ int main(int argc, char** argv)
 
     // ---- Main loop ----
     FrameLoop loop(loop_config, window, *driver, *renderer, *capture, controls, stats);
+    const auto run_start = std::chrono::steady_clock::now();
     while (scenario_started && loop.run_frame())
     {
     }
+    const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
     int exit_code = kExitOk;
     if (!loop.error().empty())
     {
@@ -242,6 +245,8 @@ int main(int argc, char** argv)
         std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
                     options.screenshot.c_str());
     }
+    if (exit_code == kExitOk && !scenario && options.headless)
+        std::fputs(run_summary(stats, run_seconds).c_str(), stdout);
     if (scenario)
     {
         if (!scenario->finish(loop.frames_rendered()))
