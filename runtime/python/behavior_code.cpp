@@ -1,11 +1,12 @@
 #include "behavior_code.h"
 
-#include "py_ref.h"
-
 #include <marshal.h>
 
 #include <deque>
 #include <mutex>
+
+#include "py_compat.h"
+#include "py_ref.h"
 
 namespace boc::py {
 namespace {

@@ -14,6 +14,15 @@ inline PyThreadState* current_tstate_unchecked() noexcept {
 #endif
 }
 
+#if PY_VERSION_HEX < 0x030D0000
+/// PyImport_AddModuleRef (3.13): the module named `name`, created if needed; new reference.
+inline PyObject* PyImport_AddModuleRef(const char* name) {
+  PyObject* m = PyImport_AddModule(name);  // borrowed
+  Py_XINCREF(m);
+  return m;
+}
+#endif
+
 /// True if this thread currently holds the main interpreter's GIL.
 inline bool holds_main_gil() noexcept {
   PyThreadState* ts = current_tstate_unchecked();

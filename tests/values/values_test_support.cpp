@@ -190,11 +190,9 @@ std::string run_in_subinterpreters(int count, const std::function<void(int)>& bo
 }
 
 PyObject* main_dict() {
-  PyObject* main = PyImport_AddModuleRef("__main__");
+  PyObject* main = PyImport_AddModule("__main__");  // borrowed, kept alive by sys.modules
   if (!main) return nullptr;
-  PyObject* d = PyModule_GetDict(main);  // borrowed, kept alive by sys.modules
-  Py_DECREF(main);
-  return d;
+  return PyModule_GetDict(main);  // borrowed
 }
 
 std::string exec(const char* code) {
