@@ -2,8 +2,9 @@
 # tests/run.sh — the project's test command (README "Quick start").
 #
 #   tests/run.sh                  release (everything, under one Xvfb) + tsan + asan (core only)
+#                                 + asan-python (ASan/UBSan over the core and the Python layer)
 #   tests/run.sh --quick          release only
-#   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan)
+#   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python)
 #   tests/run.sh --no-deps        skip the Debian package check/installation
 #   BOC_TSAN_SETARCH=1|0          force / forbid `setarch -R` for tsan (default: probe)
 #
@@ -22,8 +23,8 @@ cd "$ROOT"
 
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-KNOWN_PRESETS=(release debug asan tsan)
-presets=(release tsan asan)
+KNOWN_PRESETS=(release debug asan tsan asan-python)
+presets=(release tsan asan asan-python)
 install_deps=1
 while [[ $# -gt 0 ]]; do
   case "$1" in

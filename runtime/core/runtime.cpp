@@ -1,6 +1,7 @@
 #include "boc/runtime.h"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "pinned_queue.h"
@@ -200,9 +201,14 @@ PumpReport Runtime::pump_report(const PumpOptions& options) {
   }
 
   PumpReport report;
-  const std::int64_t deadline_ns =
-      options.deadline ? clock_->now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(*options.deadline).count()
-                       : 0;
+  std::int64_t deadline_ns = 0;
+  if (options.deadline) {
+    // Saturating: bocpy allows deadlines up to ~292 years, which overflow now + budget.
+    const std::int64_t now = clock_->now_ns();
+    const std::int64_t budget_ms = options.deadline->count();
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    deadline_ns = budget_ms > (kMax - now) / 1'000'000 ? kMax : now + budget_ms * 1'000'000;
+  }
   watchdog_->sample();
   for (;;) {
     if (options.max_behaviors && report.result.executed >= *options.max_behaviors) {

@@ -1,4 +1,5 @@
 // Every pump rule of the seed and bocpy-api-spec §3.4, with a manual clock.
+#include <limits>
 #include <thread>
 
 #include "test_support.h"
@@ -225,6 +226,16 @@ TEST_P(PumpTest, ConcurrentSecondPumperIsRejected) {
   EXPECT_EQ(*kind, PumpError::Kind::kConcurrentPumper);
   // The gate is cleared on exit: this thread may pump now.
   EXPECT_EQ(rt.pump().executed, 0u);
+}
+
+TEST_P(PumpTest, HugeDeadlineSaturatesInsteadOfOverflowing) {
+  Runtime rt(manual_options());
+  auto pin = make_pinned_cown<int>(0);
+  when(pin, [](int& v) { ++v; });
+  await_depth(rt, 1);
+  PumpOptions o;
+  o.deadline = std::chrono::milliseconds(std::numeric_limits<std::int64_t>::max() / 1'000'000);
+  EXPECT_EQ(rt.pump(o), (PumpResult{1, false, 0}));
 }
 
 TEST_P(PumpTest, InvalidBoundsAreRejected) {
