@@ -313,9 +313,9 @@ std::size_t Runtime::drain_pinned_without_running() {
 void Runtime::shutdown() {
   std::lock_guard lock(shutdown_mu_);
   if (stopped_) return;
-  // Release: pairs with the acquire in schedule(); bodies still running may
-  // not schedule more work from here on... except through successors already
-  // linked, which the loop below lets finish.
+  // Release: pairs with the acquire in schedule(); from here on schedule()
+  // refuses new behaviors (bodies that try get PumpError(kStopped)), while
+  // behaviors already scheduled still run or are drained below.
   stopping_.store(true, std::memory_order_release);
   // Let worker work finish; pinned work still queued is failed, not run. A
   // cancelled pinned behavior releases its cowns, which can make more worker
