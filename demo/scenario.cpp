@@ -249,47 +249,6 @@ std::string file_stem(const std::string& path)
     return std::filesystem::path(path).stem().string();
 }
 
-// Waits until the worker pool is idle: every behavior ever dispatched to a worker has
-// completed (Σ pushed == completed − pinned executed − cancelled), checked twice across a
-// short pause. Pinned behaviors are not counted: they wait for pump(). Returns false on timeout.
-bool wait_for_idle_workers(boc::Runtime& rt, std::chrono::seconds timeout)
-{
-    auto pushed_total = [&rt] {
-        std::uint64_t n = 0;
-        for (const WorkerStats& w : rt.worker_stats())
-            n += w.pushed_local + w.pushed_remote;
-        return n;
-    };
-    auto worker_done = [&rt] {
-        const RuntimeStats s = rt.stats();
-        return s.completed - s.pinned_executed - s.cancelled;
-    };
-    const auto give_up = std::chrono::steady_clock::now() + timeout;
-    int spins = 0;
-    for (;;)
-    {
-        // Completions first, then pushes. Only the main thread (this one, not scheduling now)
-        // and running worker behaviors push work, and a behavior's push precedes its
-        // completion; so if everything pushed by the second read had completed by the first,
-        // nothing was running or queued. The counters are relaxed statistics, hence the
-        // confirmation after a short pause.
-        const std::uint64_t done = worker_done();
-        const std::uint64_t pushed = pushed_total();
-        if (done == pushed)
-        {
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-            if (worker_done() == done && pushed_total() == pushed)
-                return true;
-        }
-        if (std::chrono::steady_clock::now() > give_up)
-            return false;
-        if (++spins < 64)
-            std::this_thread::yield();
-        else
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-}
-
 }  // namespace
 
 // ---- ScenarioAction ----------------------------------------------------------------------
@@ -724,7 +683,9 @@ void ScenarioRunner::after_step(std::uint64_t frame)
     if (rt == nullptr)
         return;
     boc::Runtime& runtime = rt->runtime();
-    if (!wait_for_idle_workers(runtime, std::chrono::seconds(60)))
+    // Every tile behavior has finished, so the frame's write-back is queued (or not) at
+    // a fixed point of the virtual clock.
+    if (!runtime.wait_workers_idle(std::chrono::seconds(60)))
     {
         line("error frame=" + std::to_string(frame) + " worker behaviors did not finish within 60 s");
         error_ = "frame " + std::to_string(frame) + ": worker behaviors did not finish within 60 s";

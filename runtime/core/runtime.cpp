@@ -146,6 +146,10 @@ void Runtime::dispatch(Behavior* b) noexcept {
     pinned_->push(b);
     notify_waiters();  // a thread parked in quiesce() wakes up to pump
   } else {
+    // Relaxed: the increment happens before the push that publishes the
+    // behavior; a dispatching worker behavior is itself still counted, so
+    // the count cannot touch 0 while work spawns work.
+    worker_active_.fetch_add(1, std::memory_order_relaxed);
     pool_->push(b);
   }
 }
@@ -172,6 +176,22 @@ void Runtime::run_on_worker(Behavior* b) noexcept {
     // A body that lets an exception escape must not take the worker down.
   }
   complete(b);
+  // Release: pairs with the acquire in worker_active(); everything this
+  // behavior did, including dispatching successors, happens-before a 0 read.
+  worker_active_.fetch_sub(1, std::memory_order_release);
+}
+
+bool Runtime::wait_workers_idle(std::chrono::nanoseconds timeout) const {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  for (unsigned spins = 0; worker_active() != 0; ++spins) {
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    if (spins < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  return true;
 }
 
 PumpReport Runtime::pump_report(const PumpOptions& options) {

@@ -228,6 +228,26 @@ TEST_P(PumpTest, ConcurrentSecondPumperIsRejected) {
   EXPECT_EQ(rt.pump().executed, 0u);
 }
 
+TEST_P(PumpTest, WorkersIdleOnceWorkerBehaviorsAndTheirPinnedSuccessorsAreQueued) {
+  Runtime rt(manual_options());
+  auto pin = make_pinned_cown<int>(0);
+  auto plain = make_cown<int>(0);
+  for (int i = 0; i < 50; ++i) {
+    when(plain, [&pin](int& p) {
+      ++p;
+      when(pin, [](int& v) { ++v; });  // runnable at once: goes to the pinned queue
+    });
+  }
+  ASSERT_TRUE(rt.wait_workers_idle(std::chrono::seconds(30)));
+  EXPECT_EQ(rt.worker_active(), 0u);
+  EXPECT_EQ(plain->value(), 50);
+  EXPECT_EQ(rt.pinned_depth(), 1u);  // one pinned cown: its behaviors queue one at a time
+  std::size_t total = 0;
+  while (total < 50) total += rt.pump().executed;
+  EXPECT_EQ(pin->value(), 50);
+  ASSERT_TRUE(rt.quiesce(5s));
+}
+
 TEST_P(PumpTest, HugeDeadlineSaturatesInsteadOfOverflowing) {
   Runtime rt(manual_options());
   auto pin = make_pinned_cown<int>(0);

@@ -115,6 +115,18 @@ class Runtime {
     return in_flight_.load(std::memory_order_acquire);
   }
   std::size_t pinned_depth() const noexcept;
+  /// Worker behaviors dispatched (queued or running) and not yet completed.
+  /// Behaviors still waiting for a cown are not counted.
+  std::size_t worker_active() const noexcept {
+    // Acquire: pairs with the release decrement in run_on_worker(); a caller
+    // that reads 0 sees every completed worker behavior's effects, including
+    // the pinned behaviors their releases dispatched.
+    return worker_active_.load(std::memory_order_acquire);
+  }
+  /// Blocks (polling, real time) until worker_active() is 0 or the timeout
+  /// passes; true when idle. For deterministic hosts (the demo's scenarios)
+  /// that must see a frame's worker output before sampling.
+  bool wait_workers_idle(std::chrono::nanoseconds timeout) const;
   /// Milliseconds the pinned queue has been non-empty (0 when empty).
   std::int64_t pinned_age_ms() const noexcept;
   PinnedQueueState pinned_state() const noexcept;
@@ -159,6 +171,8 @@ class Runtime {
 
   // Terminator: behaviors scheduled but not completed.
   std::atomic<std::size_t> in_flight_{0};
+  // Worker behaviors dispatched and not yet completed.
+  std::atomic<std::size_t> worker_active_{0};
   std::mutex term_mu_;
   std::condition_variable term_cv_;
 
