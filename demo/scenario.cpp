@@ -8,7 +8,6 @@
 #include <limits>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "bocpy_runtime.h"
 #include "demo_stats.h"
