@@ -158,17 +158,12 @@ int main(int argc, char** argv)
     std::unique_ptr<SimulationDriver> driver;
     try
     {
-        CliOptions driver_options = options;
         if (scenario)
         {
             // The runtime's manual clock and no watchdog monitor thread, before the runtime starts.
             scenario->install_runtime_hooks();
-            // No lockstep pump: it would keep pumping past max_behaviors until the step is
-            // written back. The scenario runner makes frames reproducible instead (it waits for
-            // the worker behaviors after each step), so every pump() gets the frame's budget.
-            driver_options.fixed_dt = false;
         }
-        driver = make_driver(driver_options);
+        driver = make_driver(options);
     }
     catch (const ScriptError& e)
     {

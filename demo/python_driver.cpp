@@ -277,25 +277,15 @@ PumpFrame PythonDriver::pump(const PumpSettings& settings)
 
     if (options_.lockstep && pending_)
     {
-        // Lockstep: the step in flight is written back in this frame. While its worker
-        // behaviors run and nothing is pumpable yet, park (GIL released); the frame's single
-        // pump() below then runs the write-back within the usual budget (its first behavior
-        // always runs). Waiting for the workers is not pump time: the budget is not spent.
-        boc::Runtime& runtime = rt->runtime();
-        const auto started = SteadyTime::now();
-        bool timed_out = false;
+        // Lockstep: the step in flight is written back in this frame, at a fixed point: wait
+        // (GIL released) until every worker behavior has finished, so the write-back is queued,
+        // then pump once with the frame's usual budget (its first behavior always runs).
+        // Waiting for the workers is not pump time: the budget is not spent.
+        bool idle = false;
         Py_BEGIN_ALLOW_THREADS
-        while (runtime.pinned_depth() == 0 && runtime.in_flight() > 0)
-        {
-            runtime.wait_for_work(std::chrono::milliseconds(50));
-            if (SteadyTime::now() - started > kLockstepTimeout)
-            {
-                timed_out = true;
-                break;
-            }
-        }
+        idle = rt->runtime().wait_workers_idle(kLockstepTimeout);
         Py_END_ALLOW_THREADS
-        if (timed_out)
+        if (!idle)
             errors_.push_back({"lockstep pump: the step in flight did not finish within 30 s", ""});
     }
 
