@@ -47,6 +47,11 @@ reason the seed recommends one pinned behavior per frame.
 import traceback
 
 from bocpy import Matrix, PinnedCown, whencall
+from bocpy._core import main_pump_queue_depth
+
+# The per-item anti-pattern stops adding uploads while this many pinned behaviors wait: it
+# is there to show starvation, not to exhaust memory when left on with a throttled pump.
+MAX_PER_ITEM_BACKLOG = 200_000
 
 # Snapshot columns.
 _X, _Y, _VX, _VY, _CX, _CY, _ID = range(7)
@@ -320,6 +325,8 @@ class Simulation:
     def dispatch_per_item(self):
         """The anti-pattern: one pinned behavior per boid uploading its current row, each
         on a fresh PinnedCown (scheduled in boid order, so the pump queue order is fixed)."""
+        if main_pump_queue_depth() >= MAX_PER_ITEM_BACKLOG:
+            return
         rows = Matrix.concat([self.positions, self.velocities], axis=1).tolist()
         for i, row in enumerate(rows):
             whencall(write_one, [PinnedCown(self.gl)], [i, row])
