@@ -2,6 +2,7 @@
 
 #include "interp_state.h"
 #include "noticeboard.h"
+#include "own_gil_interpreter.h"
 #include "module_core.h"
 #include "py_behavior.h"
 #include "py_compat.h"
@@ -138,29 +139,10 @@ void BocpyRuntime::stop() {
 
 void BocpyRuntime::worker_started(std::size_t index) {
   std::string error;
-  PyThreadState* tmp = PyThreadState_New(PyInterpreterState_Main());
-  PyEval_RestoreThread(tmp);
-  PyInterpreterConfig cfg{};
-  cfg.use_main_obmalloc = 0;  // required by OWN_GIL (CPython does not enforce it)
-  cfg.allow_fork = 0;
-  cfg.allow_exec = 0;
-  cfg.allow_threads = 1;
-  cfg.allow_daemon_threads = 0;
-  cfg.check_multi_interp_extensions = 1;
-  cfg.gil = PyInterpreterConfig_OWN_GIL;
-  PyThreadState* sub = nullptr;
-  const PyStatus status = Py_NewInterpreterFromConfig(&sub, &cfg);
-  if (PyStatus_Exception(status) || sub == nullptr) {
-    error = "worker " + std::to_string(index) + ": cannot create a sub-interpreter" +
-            (status.err_msg != nullptr ? std::string(": ") + status.err_msg : std::string());
-    PyThreadState_Clear(tmp);
-    PyThreadState_DeleteCurrent();
+  PyThreadState* sub = new_own_gil_interpreter(error);
+  if (sub == nullptr) {
+    error = "worker " + std::to_string(index) + ": " + error;
   } else {
-    PyEval_SaveThread();  // drop the new interpreter's GIL
-    PyEval_RestoreThread(tmp);
-    PyThreadState_Clear(tmp);
-    PyThreadState_DeleteCurrent();  // releases the main GIL
-    PyEval_RestoreThread(sub);
     if (!install_bocpy_package() || !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path)) {
       PyObject* exc = PyErr_GetRaisedException();
       PyObject* text = exc != nullptr ? PyObject_Str(exc) : nullptr;

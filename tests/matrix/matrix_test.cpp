@@ -21,6 +21,7 @@
 
 #include "matrix_kernels.h"
 #include "matrix_module.h"
+#include "own_gil_interpreter.h"
 #include "matrix_transport.h"
 
 #ifndef BOC_PYTHON_EXECUTABLE
@@ -118,31 +119,8 @@ std::string run_in_subinterpreter(const std::function<void()>& body) {
   std::string error;
   PyThreadState* main_state = PyEval_SaveThread();
   std::thread worker([&] {
-    // Py_NewInterpreterFromConfig needs *a* current thread state.
-    PyThreadState* temp = PyThreadState_New(PyInterpreterState_Main());
-    PyEval_RestoreThread(temp);
-    PyInterpreterConfig config{};
-    config.use_main_obmalloc = 0;
-    config.allow_fork = 0;
-    config.allow_exec = 0;
-    config.allow_threads = 1;
-    config.allow_daemon_threads = 0;
-    config.check_multi_interp_extensions = 1;
-    config.gil = PyInterpreterConfig_OWN_GIL;
-    PyThreadState* sub = nullptr;
-    const PyStatus status = Py_NewInterpreterFromConfig(&sub, &config);
-    if (PyStatus_Exception(status)) {
-      // On failure the temporary state is current again.
-      error = status.err_msg != nullptr ? status.err_msg : "creation failed";
-      PyThreadState_Clear(temp);
-      PyThreadState_DeleteCurrent();
-      return;
-    }
-    PyEval_SaveThread();         // drop the sub-interpreter's GIL
-    PyEval_RestoreThread(temp);  // main GIL, to delete the temporary state
-    PyThreadState_Clear(temp);
-    PyThreadState_DeleteCurrent();
-    PyEval_RestoreThread(sub);
+    PyThreadState* sub = boc::py::new_own_gil_interpreter(error);
+    if (sub == nullptr) return;
     body();
     Py_EndInterpreter(sub);
   });

@@ -10,6 +10,7 @@
 #ifdef BOC_VALUES_WITH_MATRIX
 #include "matrix_module.h"
 #endif
+#include "own_gil_interpreter.h"
 
 namespace boc::values_test {
 namespace {
@@ -109,29 +110,9 @@ void run_prelude_or_die() {
 
 // Body of a sub-interpreter thread (pattern A). Returns "" or an error.
 std::string sub_thread(const std::function<void()>& body) {
-  PyThreadState* tmp = PyThreadState_New(PyInterpreterState_Main());
-  PyEval_RestoreThread(tmp);  // main GIL, briefly
-  PyInterpreterConfig cfg{};
-  cfg.use_main_obmalloc = 0;
-  cfg.allow_fork = 0;
-  cfg.allow_exec = 0;
-  cfg.allow_threads = 1;
-  cfg.allow_daemon_threads = 0;
-  cfg.check_multi_interp_extensions = 1;
-  cfg.gil = PyInterpreterConfig_OWN_GIL;
-  PyThreadState* sub = nullptr;
-  PyStatus st = Py_NewInterpreterFromConfig(&sub, &cfg);
-  if (PyStatus_Exception(st)) {
-    // tmp is current again (with the main GIL).
-    PyThreadState_Clear(tmp);
-    PyThreadState_DeleteCurrent();
-    return std::string("Py_NewInterpreterFromConfig failed: ") + (st.err_msg ? st.err_msg : "?");
-  }
-  PyEval_SaveThread();        // drop the sub GIL
-  PyEval_RestoreThread(tmp);  // main GIL, to delete tmp
-  PyThreadState_Clear(tmp);
-  PyThreadState_DeleteCurrent();
-  PyEval_RestoreThread(sub);
+  std::string error;
+  PyThreadState* sub = boc::py::new_own_gil_interpreter(error);
+  if (sub == nullptr) return error;
   run_prelude_or_die();
   body();
   Py_EndInterpreter(sub);
