@@ -56,6 +56,13 @@ class PinnedTestCase(unittest.TestCase):
             self.assertEqual(interp, 0, f"{what} ran in interpreter {interp}, not main")
         self.assertEqual(ident, threading.get_ident(), f"{what} ran off the main thread")
 
+    def assertRanOnMainWith(self, result, value, what="body"):
+        """result = (where(), id(p.value)) returned by a pinned body: it ran on
+        main and saw `value` itself, not a copy."""
+        location, value_id = result
+        self.assertOnMain(location, what)
+        self.assertEqual(value_id, id(value))
+
     def assertOnWorker(self, location, what="body"):
         interp, ident = location
         if interp is not None:
@@ -339,9 +346,7 @@ class TestHandles(PinnedTestCase):
         is_handle, worker_location, inner = w.unwrap()
         self.assertTrue(is_handle, "the captured handle lost its PinnedCown type")
         self.assertOnWorker(worker_location, "capturing worker")
-        location, value_id = inner.unwrap()
-        self.assertOnMain(location, "pinned body scheduled by a worker")
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(inner.unwrap(), value, "pinned body scheduled by a worker")
         self.assertEqual(value.log, ["main-ran"])
 
     def test_handle_inside_cown_value(self):
@@ -358,9 +363,7 @@ class TestHandles(PinnedTestCase):
         quiesce(QUIESCE_TIMEOUT)
         tag, inner = w.unwrap()
         self.assertEqual(tag, "wrap")
-        location, value_id = inner.unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(inner.unwrap(), value)
 
     def test_cown_of_pinned_cown(self):
         value = NotPicklable()
@@ -372,9 +375,7 @@ class TestHandles(PinnedTestCase):
                 return where(), id(p.value)
             return on_main
         quiesce(QUIESCE_TIMEOUT)
-        location, value_id = w.unwrap().unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(w.unwrap().unwrap(), value)
 
     def test_handle_returned_from_behavior(self):
         value = NotPicklable()
@@ -390,9 +391,7 @@ class TestHandles(PinnedTestCase):
         def on_main(p):
             return where(), id(p.value)
         quiesce(QUIESCE_TIMEOUT)
-        location, value_id = on_main.unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(on_main.unwrap(), value)
 
     def test_handle_returned_then_used_by_downstream_worker(self):
         value = NotPicklable()
@@ -409,9 +408,7 @@ class TestHandles(PinnedTestCase):
         quiesce(QUIESCE_TIMEOUT)
         worker_location, inner = downstream.unwrap()
         self.assertOnWorker(worker_location, "downstream")
-        location, value_id = inner.unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(inner.unwrap(), value)
 
     def test_two_workers_share_one_handle(self):
         pc = PinnedCown([])
@@ -445,9 +442,7 @@ class TestHandles(PinnedTestCase):
                 return where(), id(p.value)
             return on_main
         quiesce(QUIESCE_TIMEOUT)
-        location, value_id = w.unwrap().unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(w.unwrap().unwrap(), value)
 
     @unittest.skipUnless(hasattr(bocpy, "notice_update"), "no noticeboard")
     def test_handle_via_notice_update(self):
@@ -467,9 +462,7 @@ class TestHandles(PinnedTestCase):
         quiesce(QUIESCE_TIMEOUT)
         inner = w.unwrap()
         self.assertIsNotNone(inner, "the worker did not see the handle")
-        location, value_id = inner.unwrap()
-        self.assertOnMain(location)
-        self.assertEqual(value_id, id(value))
+        self.assertRanOnMainWith(inner.unwrap(), value)
 
 
 if __name__ == "__main__":

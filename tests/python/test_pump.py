@@ -371,57 +371,38 @@ class TestPumpErrors(PumpTestCase):
         queue_returning(range(4))
         self.assertEqual(pump(raise_on_error=True), PumpResult(4, False, 0))
 
-    def test_keyboard_interrupt_propagates_rest_stays_queued(self):
-        pcs = [PinnedCown(i) for i in range(3)]
+    def assert_base_exception_propagates(self, exc, followers):
+        """A pinned body raising `exc` (a BaseException only) makes pump() re-raise
+        it after that behavior; the `followers` queued after it stay queued."""
+        pcs = [PinnedCown(i) for i in range(1 + len(followers))]
+
         @when(pcs[0])
-        def interrupt(p):
-            raise KeyboardInterrupt
-        @when(pcs[1])
-        def fine1(p):
-            return "fine1"
-        @when(pcs[2])
-        def fine2(p):
-            return "fine2"
-        with self.assertRaises(KeyboardInterrupt):
-            pump()
-        self.assertEqual(pump(), PumpResult(2, False, 0))
+        def failing(p, exc=exc):
+            raise exc
+        results = []
+        for pc, tag in zip(pcs[1:], followers):
+            @when(pc)
+            def fine(p, tag=tag):
+                return tag
+            results.append(fine)
+        with self.assertRaises(type(exc)) as cm:
+            pump(raise_on_error=False)
+        self.assertEqual(pump(), PumpResult(len(followers), False, 0))
         quiesce(QUIESCE_TIMEOUT)
-        with self.assertRaises(KeyboardInterrupt):
-            interrupt.unwrap()  # captured in the result cown too
-        self.assertEqual((fine1.unwrap(), fine2.unwrap()), ("fine1", "fine2"))
+        with self.assertRaises(type(exc)):
+            failing.unwrap()  # captured in the result cown too
+        self.assertEqual([r.unwrap() for r in results], list(followers))
+        return cm.exception
+
+    def test_keyboard_interrupt_propagates_rest_stays_queued(self):
+        self.assert_base_exception_propagates(KeyboardInterrupt(), ("fine1", "fine2"))
 
     def test_system_exit_propagates_rest_stays_queued(self):
-        pcs = [PinnedCown(i) for i in range(2)]
-        @when(pcs[0])
-        def leave(p):
-            raise SystemExit(7)
-        @when(pcs[1])
-        def fine(p):
-            return "fine"
-        with self.assertRaises(SystemExit) as cm:
-            pump(raise_on_error=False)
-        self.assertEqual(cm.exception.code, 7)
-        self.assertEqual(pump(), PumpResult(1, False, 0))
-        quiesce(QUIESCE_TIMEOUT)
-        with self.assertRaises(SystemExit):
-            leave.unwrap()
-        self.assertEqual(fine.unwrap(), "fine")
+        raised = self.assert_base_exception_propagates(SystemExit(7), ("fine",))
+        self.assertEqual(raised.code, 7)
 
     def test_generator_exit_propagates(self):
-        pcs = [PinnedCown(i) for i in range(2)]
-        @when(pcs[0])
-        def close(p):
-            raise GeneratorExit
-        @when(pcs[1])
-        def fine(p):
-            return "fine"
-        with self.assertRaises(GeneratorExit):
-            pump()
-        self.assertEqual(pump(), PumpResult(1, False, 0))
-        quiesce(QUIESCE_TIMEOUT)
-        with self.assertRaises(GeneratorExit):
-            close.unwrap()
-        self.assertEqual(fine.unwrap(), "fine")
+        self.assert_base_exception_propagates(GeneratorExit(), ("fine",))
 
     def test_keyboard_interrupt_after_an_ordinary_error(self):
         pcs = [PinnedCown(i) for i in range(2)]
