@@ -21,6 +21,7 @@
 
 #include "matrix_kernels.h"
 #include "matrix_module.h"
+#include "matrix_python.h"
 #include "own_gil_interpreter.h"
 #include "matrix_transport.h"
 
@@ -37,79 +38,12 @@ namespace mx = boc::matrix;
 
 // ---- Embedding helpers ------------------------------------------------------
 
-/// Makes `import bocpy._math` work without the runtime's `bocpy` package: a
-/// bare namespace-like parent module that re-exports Matrix, as the real
-/// package does.
-constexpr const char* kStubPackage = R"(
-import sys, types
-if "bocpy" not in sys.modules:
-    _pkg = types.ModuleType("bocpy")
-    _pkg.__path__ = []
-    sys.modules["bocpy"] = _pkg
-import bocpy._math
-sys.modules["bocpy"].Matrix = bocpy._math.Matrix
-)";
-
-/// Runs code in a fresh namespace of the current interpreter. Returns the new
-/// reference to the namespace dict, or nullptr after printing the error.
-PyObject* run_code(
-    const char* code,
-    std::initializer_list<std::pair<const char*, PyObject*>> names = {}) {
-  PyObject* globals = PyDict_New();
-  if (globals == nullptr ||
-      PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
-    PyErr_Print();
-    Py_XDECREF(globals);
-    return nullptr;
-  }
-  for (const auto& [name, value] : names) {
-    PyDict_SetItemString(globals, name, value);
-  }
-  PyObject* result = PyRun_String(code, Py_file_input, globals, globals);
-  if (result == nullptr) {
-    PyErr_Print();
-    Py_DECREF(globals);
-    return nullptr;
-  }
-  Py_DECREF(result);
-  return globals;
-}
-
-bool install_stub_package() {
-  PyObject* ns = run_code(kStubPackage);
-  Py_XDECREF(ns);
-  return ns != nullptr;
-}
+using boc::matrix_test::install_stub_package;
+using boc::matrix_test::run_code;
 
 /// Runs a unittest file as __main__ and returns its exit status (0 = all
 /// tests passed), or -1 if it could not be run.
-int run_python_test_file(const char* path) {
-  constexpr const char* kDriver = R"(
-import runpy, sys
-sys.argv = [PATH]
-try:
-    runpy.run_path(PATH, run_name="__main__")
-    rc = 0
-except SystemExit as e:
-    rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-sys.stdout.flush()
-sys.stderr.flush()
-)";
-  PyObject* path_obj = PyUnicode_FromString(path);
-  if (path_obj == nullptr) {
-    PyErr_Print();
-    return -1;
-  }
-  PyObject* ns = run_code(kDriver, {{"PATH", path_obj}});
-  Py_DECREF(path_obj);
-  if (ns == nullptr) {
-    return -1;
-  }
-  PyObject* rc = PyDict_GetItemString(ns, "rc");  // borrowed
-  const long value = rc == nullptr ? -1 : PyLong_AsLong(rc);
-  Py_DECREF(ns);
-  return static_cast<int>(value);
-}
+int run_python_test_file(const char* path) { return boc::matrix_test::run_script(path); }
 
 /// Runs body inside a new own-GIL sub-interpreter that is created, used and
 /// ended on a new OS thread (platform-notes C.3 "Pattern A"). The calling
@@ -129,40 +63,11 @@ std::string run_in_subinterpreter(const std::function<void()>& body) {
   return error;
 }
 
-std::string python_home() {
-  // <prefix>/bin/python3.x -> <prefix>
-  std::string path = BOC_PYTHON_EXECUTABLE;
-  for (int i = 0; i < 2; ++i) {
-    const std::size_t slash = path.find_last_of('/');
-    path = slash == std::string::npos ? std::string() : path.substr(0, slash);
-  }
-  return path;
-}
-
 class PythonEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    ASSERT_NE(
-        PyImport_AppendInittab(boc::py::kMathModuleName, boc_py_init_math), -1);
-    PyConfig config;
-    PyConfig_InitIsolatedConfig(&config);
-    config.install_signal_handlers = 0;
-    const std::string home = python_home();
-    PyStatus status = PyConfig_SetBytesString(&config, &config.program_name,
-                                              BOC_PYTHON_EXECUTABLE);
-    if (!PyStatus_Exception(status)) {
-      status = PyConfig_SetBytesString(&config, &config.executable,
-                                       BOC_PYTHON_EXECUTABLE);
-    }
-    if (!PyStatus_Exception(status) && !home.empty()) {
-      status = PyConfig_SetBytesString(&config, &config.home, home.c_str());
-    }
-    if (!PyStatus_Exception(status)) {
-      status = Py_InitializeFromConfig(&config);
-    }
-    PyConfig_Clear(&config);
-    ASSERT_FALSE(PyStatus_Exception(status))
-        << (status.err_msg != nullptr ? status.err_msg : "");
+    const std::string error = boc::matrix_test::start_python();
+    ASSERT_TRUE(error.empty()) << error;
     ASSERT_TRUE(install_stub_package());
   }
 
