@@ -277,24 +277,30 @@ class TestExitStatus(RunnerTestCase):
         self.assertEqual(proc.returncode, 130)
         self.assertIn("KeyboardInterrupt", proc.stderr)
 
+    def interrupt_when_ready(self, path, delay):
+        """Runs path, waits for it to print READY, sends SIGINT after `delay`
+        seconds; returns (returncode, stdout rest, stderr)."""
+        proc = subprocess.Popen([RUNNER, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=clean_env())
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), "READY")
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return proc.returncode, out, err
+
     def test_sigint(self):
         path = self.write("sleepy.py", """\
             import time
             print("READY", flush=True)
             time.sleep(60)
             """)
-        proc = subprocess.Popen([RUNNER, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=clean_env())
-        try:
-            self.assertEqual(proc.stdout.readline().strip(), "READY")
-            time.sleep(0.2)
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=TIMEOUT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        self.assertEqual(proc.returncode, 130, err)
+        returncode, _, err = self.interrupt_when_ready(path, 0.2)
+        self.assertEqual(returncode, 130, err)
         self.assertIn("KeyboardInterrupt", err)
 
     def test_sigint_during_wait(self):
@@ -318,19 +324,9 @@ class TestExitStatus(RunnerTestCase):
             if __name__ == "__main__":
                 main()
             """)
-        proc = subprocess.Popen([RUNNER, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=clean_env())
-        try:
-            self.assertEqual(proc.stdout.readline().strip(), "READY")
-            time.sleep(0.5)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=TIMEOUT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        returncode, out, err = self.interrupt_when_ready(path, 0.5)
         self.assertNotIn("NOT INTERRUPTED", out)
-        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(returncode, 130, err)
         self.assertIn("KeyboardInterrupt", err)
 
     def test_unittest_failure_is_non_zero(self):
