@@ -292,22 +292,36 @@ WakeReason Runtime::wait_for_work(std::chrono::nanoseconds max_wait) {
 }
 
 bool Runtime::quiesce(std::optional<std::chrono::milliseconds> timeout) {
+  QuiesceOptions options;
+  if (timeout) options.timeout = *timeout;
+  return quiesce(options);
+}
+
+bool Runtime::quiesce(const QuiesceOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const bool can_pump = may_pump_on_this_thread() && !tl_in_pump_body && !pool_->on_worker_thread();
   while (in_flight() > 0) {
     std::chrono::nanoseconds slice = can_pump ? std::chrono::nanoseconds(wait_pump_poll())
                                               : std::chrono::nanoseconds(std::chrono::milliseconds(50));
-    if (timeout) {
-      const auto left = start + *timeout - std::chrono::steady_clock::now();
+    if (options.max_slice) slice = std::min(slice, *options.max_slice);
+    if (options.timeout) {
+      const auto left = start + *options.timeout - std::chrono::steady_clock::now();
       if (left <= std::chrono::nanoseconds::zero()) return false;
       slice = std::min<std::chrono::nanoseconds>(slice, left);
     }
     const WakeReason reason = wait_for_work(slice);
+    if (options.after_slice) options.after_slice();
     if (reason == WakeReason::kTerminated) return true;
     if (can_pump && pinned_->depth() > 0) {
       PumpOptions batch;
       batch.max_behaviors = options_.wait_pump_batch;
-      PumpReport report = pump_report(batch);
+      PumpReport report;
+      try {
+        report = pump_report(batch);
+      } catch (const PumpError& e) {
+        if (e.kind() != PumpError::Kind::kConcurrentPumper) throw;
+        continue;  // another thread is pumping: keep waiting
+      }
       if (report.stop == PumpStop::kFatal && report.error) std::rethrow_exception(report.error);
     }
   }

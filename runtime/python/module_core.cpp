@@ -348,7 +348,7 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
     PyErr_SetString(PyExc_RuntimeError, "wait()/quiesce() cannot be called from inside a behavior");
     return nullptr;
   }
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  QuiesceOptions options;
   if (arg != Py_None) {
     const double seconds = PyFloat_AsDouble(arg);
     if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
@@ -356,53 +356,41 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
       PyErr_SetString(PyExc_ValueError, "timeout must not be NaN");
       return nullptr;
     }
-    if (seconds <= 1e9) {
-      deadline = std::chrono::steady_clock::now() +
-                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                     std::chrono::duration<double>(seconds < 0 ? 0 : seconds));
+    if (seconds <= 1e9) {  // bocpy: more than 1e9 s means forever
+      options.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::duration<double>(seconds < 0 ? 0 : seconds));
     }
   }
-  Runtime& runtime = rt->runtime();
-  for (;;) {
+  // The core's quiesce loop (park, pump pinned work in batches of 64), with
+  // the GIL released while parked and signals checked every <= 20 ms.
+  struct SignalPending {};
+  options.max_slice = std::chrono::milliseconds(20);
+  PyThreadState* ts = PyEval_SaveThread();
+  options.after_slice = [&ts] {
+    PyEval_RestoreThread(ts);
     drain_deferred_decrefs();
-    if (runtime.in_flight() == 0) break;
-    std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(BocpyRuntime::wait_pump_poll(),
-                                                                        std::chrono::milliseconds(20));
-    if (deadline) {
-      const auto left = *deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::nanoseconds::zero()) Py_RETURN_FALSE;
-      slice = std::min<std::chrono::nanoseconds>(slice, left);
-    }
-    WakeReason reason;
-    Py_BEGIN_ALLOW_THREADS
-    reason = runtime.wait_for_work(slice);
-    Py_END_ALLOW_THREADS
-    if (PyErr_CheckSignals() < 0) return nullptr;
-    if (reason == WakeReason::kTerminated) break;
-    if (runtime.pinned_depth() > 0) {
-      PumpOptions batch;
-      batch.max_behaviors = 64;
-      PumpReport report;
-      try {
-        report = runtime.pump_report(batch);
-      } catch (const PumpError&) {
-        continue;  // another thread is pumping; keep waiting
-      }
-      if (report.stop == PumpStop::kFatal && report.error) {
-        try {
-          std::rethrow_exception(report.error);
-        } catch (const PythonError& e) {
-          PyErr_SetRaisedException(Py_NewRef(e.get()));
-          return nullptr;
-        } catch (...) {
-          PyErr_SetString(PyExc_RuntimeError, "a pinned behavior failed fatally");
-          return nullptr;
-        }
-      }
-    }
+    const int signalled = PyErr_CheckSignals();
+    ts = PyEval_SaveThread();
+    if (signalled < 0) throw SignalPending{};  // the exception stays set on ts
+  };
+  bool quiescent = false;
+  try {
+    quiescent = rt->runtime().quiesce(options);
+  } catch (const SignalPending&) {
+    PyEval_RestoreThread(ts);
+    return nullptr;
+  } catch (const PythonError& e) {
+    PyEval_RestoreThread(ts);
+    PyErr_SetRaisedException(Py_NewRef(e.get()));
+    return nullptr;
+  } catch (const std::exception& e) {
+    PyEval_RestoreThread(ts);
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    return nullptr;
   }
+  PyEval_RestoreThread(ts);
   drain_deferred_decrefs();
-  Py_RETURN_TRUE;
+  return PyBool_FromLong(quiescent);
 }
 
 // ---------------------------------------------------------------- pump

@@ -46,6 +46,12 @@ struct RuntimeOptions {
   std::chrono::microseconds worker_spin{20};
 };
 
+struct QuiesceOptions {
+  std::optional<std::chrono::nanoseconds> timeout;  ///< unset: wait until quiescent
+  std::optional<std::chrono::nanoseconds> max_slice;
+  std::function<void()> after_slice;
+};
+
 /// Why wait_for_work() returned.
 enum class WakeReason { kTerminated, kPumpReady, kTimedOut };
 
@@ -94,6 +100,10 @@ class Runtime {
   /// drains pinned work itself: parks at most wait_pump_poll, pumps up to
   /// wait_pump_batch per wake. A fatal body error propagates.
   bool quiesce(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  /// As quiesce(timeout), with `options`: parks at most `max_slice` at a
+  /// time and calls `after_slice` (no runtime lock held) after every park;
+  /// an exception from it abandons the wait (a host's signal check).
+  bool quiesce(const QuiesceOptions& options);
 
   /// Parks up to `max_wait` (real time) until nothing is in flight
   /// (kTerminated), pinned work is queued (kPumpReady) or time is up.
