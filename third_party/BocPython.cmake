@@ -26,7 +26,7 @@ if(NOT Python3_EXECUTABLE AND NOT Python3_ROOT_DIR AND NOT DEFINED ENV{Python3_R
 endif()
 # Interpreter must be requested too: CMake 3.25 knows names only up to 3.12 and a
 # Development-only search ignores Python3_EXECUTABLE.
-find_package(Python3 ${BOC_PYTHON_MIN_VERSION} COMPONENTS Interpreter Development.Embed GLOBAL)
+find_package(Python3 ${BOC_PYTHON_MIN_VERSION} COMPONENTS Interpreter Development.Embed Development.Module GLOBAL)
 if(NOT Python3_FOUND OR NOT Python3_Development.Embed_FOUND)
   message(FATAL_ERROR
     "bocpy needs CPython >= ${BOC_PYTHON_MIN_VERSION} with headers and libpython "
@@ -36,3 +36,12 @@ if(NOT Python3_FOUND OR NOT Python3_Development.Embed_FOUND)
 endif()
 message(STATUS "bocpy: embedding CPython ${Python3_VERSION}: ${Python3_EXECUTABLE} lib=${Python3_LIBRARIES}")
 set(BOC_PYTHON_EXECUTABLE "${Python3_EXECUTABLE}" CACHE INTERNAL "")
+
+# What the Python layer links: libpython for the hosts that embed CPython (the
+# runner, the demo, the tests), headers only for the importable extension
+# (runtime/python/extension), whose symbols come from the interpreter that
+# loads it. Evaluated on the consuming target, so one set of static libraries
+# serves both.
+add_library(boc_cpython INTERFACE)
+target_link_libraries(boc_cpython INTERFACE
+  "$<IF:$<BOOL:$<TARGET_PROPERTY:BOC_PYTHON_EXTENSION>>,Python3::Module,Python3::Python>")

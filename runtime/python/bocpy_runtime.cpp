@@ -72,6 +72,22 @@ void python_sink(const std::shared_ptr<MainRef>& callback, const StarvationRepor
   if (!have_gil) PyGILState_Release(gstate);
 }
 
+// The main interpreter's sys.path first, so a worker imports bocpy (and the
+// script's modules) from where main did.
+bool set_worker_sys_path(const std::vector<std::string>& main_path) {
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  if (path == nullptr || !PyList_Check(path)) return true;  // nothing to extend
+  for (auto it = main_path.rbegin(); it != main_path.rend(); ++it) {
+    PyObject* item = PyUnicode_FromStringAndSize(it->data(), static_cast<Py_ssize_t>(it->size()));
+    if (item == nullptr) return false;
+    const int present = PySequence_Contains(path, item);
+    const int rc = present == 0 ? PyList_Insert(path, 0, item) : present;
+    Py_DECREF(item);
+    if (rc < 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::size_t BocpyRuntime::in_flight() noexcept {
@@ -143,7 +159,8 @@ void BocpyRuntime::worker_started(std::size_t index) {
   if (sub == nullptr) {
     error = "worker " + std::to_string(index) + ": " + error;
   } else {
-    if (!install_bocpy_package() || !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path)) {
+    if (!set_worker_sys_path(config_.sys_path) || !import_bocpy_in_worker() ||
+        !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path)) {
       PyObject* exc = PyErr_GetRaisedException();
       PyObject* text = exc != nullptr ? PyObject_Str(exc) : nullptr;
       const char* s = text != nullptr ? PyUnicode_AsUTF8(text) : nullptr;

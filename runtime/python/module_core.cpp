@@ -617,6 +617,14 @@ PyObject* core_set_loading_bindings(PyObject* module, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// atexit hook registered by the bocpy package on the main interpreter: the
+// interpreter's exit finishes bocpy's work and ends the workers before
+// finalisation starts (a stock python has no host to do it).
+PyObject* core_shutdown_at_exit(PyObject*, PyObject*) {
+  if (in_main_interpreter()) shutdown_runtime_for_exit();
+  Py_RETURN_NONE;
+}
+
 PyMethodDef core_methods[] = {
     {"when", reinterpret_cast<PyCFunction>(core_when), METH_VARARGS,
      "when(*cowns): decorator scheduling the function as a behavior over the cowns; returns its result Cown."},
@@ -644,6 +652,7 @@ PyMethodDef core_methods[] = {
     {"scheduler_stats", core_scheduler_stats, METH_NOARGS, "Per-worker scheduler counters (list of dicts)."},
     {"_set_loading_bindings", core_set_loading_bindings, METH_O, nullptr},
     {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
+    {"_shutdown_at_exit", core_shutdown_at_exit, METH_NOARGS, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 int core_exec(PyObject* module) {

@@ -17,6 +17,10 @@ void register_builtin_modules();
 /// a Python error set on failure.
 bool install_bocpy_package();
 
+/// Worker interpreter, GIL held, its sys.path set: imports bocpy the way the
+/// main interpreter got it (embedded sources, or the package on sys.path).
+bool import_bocpy_in_worker();
+
 /// Main thread, GIL held: if a bocpy runtime is running, finish all work (as
 /// bocpy.wait() does) and end the worker interpreters. Idempotent; never
 /// raises (errors are printed).

@@ -186,6 +186,8 @@ PyMethodDef capsule_methods[] = {
     {"unwrap", m_unwrap, METH_NOARGS, "Take the value out (re-raising a stored exception)."},
     {"__enter__", m_enter, METH_NOARGS, nullptr},
     {"__exit__", m_exit, METH_VARARGS, nullptr},
+    // Cown[T] / PinnedCown[T] in annotations, as bocpy's typed examples write them.
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyType_Slot capsule_slots[] = {

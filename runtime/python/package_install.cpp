@@ -37,9 +37,24 @@ if not any(type(f).__name__ == "_BocpyEmbeddedFinder" for f in sys.meta_path):
     sys.meta_path.insert(0, _BocpyEmbeddedFinder(_sources))
 )PY";
 
+// Set when a host serves bocpy from the binary (EmbeddedPython); the
+// extension package leaves it false and its workers import from sys.path.
+// Written on main before any worker starts, read by workers after the
+// runtime's start hand-off.
+bool g_package_embedded = false;
+
 }  // namespace
 
+bool import_bocpy_in_worker() {
+  if (g_package_embedded) return install_bocpy_package();
+  PyObject* pkg = PyImport_ImportModule("bocpy");
+  if (pkg == nullptr) return false;
+  Py_DECREF(pkg);
+  return true;
+}
+
 bool install_bocpy_package() {
+  g_package_embedded = true;
   PyObject* sources = PyDict_New();
   if (sources == nullptr) return false;
   for (const EmbeddedSource* s = kPackageSources; s->module != nullptr; ++s) {

@@ -6,6 +6,7 @@ own GIL, or on the main thread (drained by ``pump()``) when it names a
 ``PinnedCown``.
 """
 
+from bocpy import _core
 from bocpy._core import (
     TIMEOUT,
     Cown,
@@ -40,6 +41,13 @@ from bocpy.behaviors import (
 )
 
 __version__ = "0.13.0+boc"
+
+if _core.is_primary():
+    import atexit as _atexit
+
+    # Interpreter exit finishes the work and ends the workers first.
+    _atexit.register(_core._shutdown_at_exit)
+    del _atexit
 
 __all__ = [
     "Behaviors",
