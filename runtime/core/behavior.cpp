@@ -6,6 +6,7 @@
 
 #include "boc/runtime.h"
 #include "sharded_counter.h"
+#include "small_alloc.h"
 #include "spin.h"
 
 namespace boc {
@@ -61,7 +62,11 @@ void Request::release() noexcept {
   next->resolve();
 }
 
-Behavior::Behavior(std::span<CownBase* const> cowns) {
+Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, false); }
+
+Behavior::Behavior(std::span<CownBase* const> cowns, AdoptRefs) { init_requests(cowns, true); }
+
+void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
@@ -76,8 +81,18 @@ Behavior::Behavior(std::span<CownBase* const> cowns) {
   for (CownBase* c : cowns) {
     if (c != nullptr) sorted[n++] = c;
   }
-  std::sort(sorted, sorted + n, [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
-  n = static_cast<std::size_t>(std::unique(sorted, sorted + n) - sorted);
+  if (n > 1) {
+    std::sort(sorted, sorted + n, [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
+    std::size_t kept = 1;
+    for (std::size_t i = 1; i < n; ++i) {
+      if (sorted[i] != sorted[kept - 1]) {
+        sorted[kept++] = sorted[i];
+      } else if (adopt) {
+        sorted[i]->release_ref();  // a duplicate's handed-over reference
+      }
+    }
+    n = kept;
+  }
 
   count_requests_ = n;
   if (n <= kInlineRequests) {
@@ -88,7 +103,7 @@ Behavior::Behavior(std::span<CownBase* const> cowns) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     requests_[i].cown_ = sorted[i];
-    sorted[i]->retain();
+    if (!adopt) sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();
   }
   live_behaviors().add(1);
@@ -98,6 +113,9 @@ Behavior::~Behavior() {
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   live_behaviors().add(-1);
 }
+
+void* Behavior::operator new(std::size_t size) { return detail::small_alloc(size); }
+void Behavior::operator delete(void* p, std::size_t size) noexcept { detail::small_free(p, size); }
 
 std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(live_behaviors().sum()); }
 
@@ -112,6 +130,12 @@ void Behavior::schedule(Runtime* rt) noexcept {
     if (requests_[i].start_enqueue(this)) ++acquired_now;
   }
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].finish_enqueue();
+  // Every cown was free: no predecessor holds a pointer to this behavior, so
+  // nobody else touches the countdown and it can be skipped.
+  if (acquired_now == count_requests_) {
+    rt->dispatch(this);
+    return;
+  }
   // Fold the immediately acquired cowns and the +1 into one decrement.
   // AcqRel: the last decrementer must see every releasing predecessor's writes
   // (acquire) and publish ours (release) to whoever dispatches.

@@ -1,16 +1,63 @@
 #include "boc/cown.h"
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "sharded_counter.h"
+#include "small_alloc.h"
 
 namespace boc {
 namespace detail {
-std::size_t shard_index() noexcept {
-  // Relaxed: uniqueness of the per-thread index only matters for spreading.
-  static std::atomic<std::size_t> next{0};
-  thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % ShardedCounter::kShards;
-  return index;
+namespace {
+// Shards no live thread holds. Guarded by the mutex, which also orders a
+// shard's last write by its old holder before the first by its new one.
+struct ShardPool {
+  std::mutex mu;
+  std::vector<std::size_t> free;
+  std::size_t next = 0;
+};
+ShardPool& shard_pool() {
+  static ShardPool* p = new ShardPool();  // never destroyed: threads may exit after main
+  return *p;
+}
+
+// Plain data, so it stays readable after the releaser below ran at thread exit.
+struct ThreadShard {
+  std::size_t index = ShardedCounter::kSharedShard;
+  unsigned char state = 0;  // 0 none yet, 1 leased, 2 given back (use the shared shard)
+};
+thread_local ThreadShard tl_shard;
+
+struct ShardReleaser {
+  ~ShardReleaser() {
+    if (tl_shard.state != 1) return;
+    ShardPool& p = shard_pool();
+    std::lock_guard lock(p.mu);
+    p.free.push_back(tl_shard.index);
+    tl_shard = {ShardedCounter::kSharedShard, 2};
+  }
+};
+thread_local ShardReleaser tl_releaser;
+}  // namespace
+
+ShardLease shard_lease() noexcept {
+  ThreadShard& t = tl_shard;
+  if (t.state == 0) {
+    t.state = 2;
+    ShardPool& p = shard_pool();
+    std::lock_guard lock(p.mu);
+    if (!p.free.empty()) {
+      t.index = p.free.back();
+      p.free.pop_back();
+      t.state = 1;
+    } else if (p.next < ShardedCounter::kSharedShard) {
+      t.index = p.next++;
+      t.state = 1;
+    }
+    if (t.state == 1) (void)&tl_releaser;  // odr-use: registers the give-back at thread exit
+  }
+  return {t.index, t.state == 1};
 }
 }  // namespace detail
 
@@ -53,6 +100,9 @@ CownBase::~CownBase() {
     g_live_pinned.fetch_sub(1, std::memory_order_relaxed);
   }
 }
+
+void* CownBase::operator new(std::size_t size) { return detail::small_alloc(size); }
+void CownBase::operator delete(void* p, std::size_t size) noexcept { detail::small_free(p, size); }
 
 std::size_t CownBase::live_count() noexcept { return static_cast<std::size_t>(live_cowns().sum()); }
 

@@ -61,16 +61,17 @@ std::size_t default_worker_count() noexcept {
 Runtime::Runtime(RuntimeOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SteadyClock::instance()),
-      owner_thread_(this_thread_key()),
-      scheduled_(std::make_unique<detail::ShardedCounter>()),
-      completed_(std::make_unique<detail::ShardedCounter>()) {
+      owner_thread_(this_thread_key()) {
   // Relaxed: plain configuration value.
   wait_poll_ms_.store(std::max<std::int64_t>(1, options_.wait_pump_poll.count()), std::memory_order_relaxed);
   pinned_ = std::make_unique<PinnedQueue>(*clock_);
   watchdog_ = std::make_unique<Watchdog>(clock_, [this] { return pinned_->state(); });
+  const std::size_t workers = options_.worker_count == 0 ? 1 : options_.worker_count;
+  slot_count_ = workers + 1;
+  slots_ = std::make_unique<CountSlot[]>(slot_count_);
   pool_ = std::make_unique<WorkerPool>(
-      options_.worker_count == 0 ? 1 : options_.worker_count, [this](Behavior* b) { run_on_worker(b); },
-      options_.on_worker_start, options_.on_worker_stop, options_.worker_spin);
+      workers, [this](Behavior* b) { run_on_worker(b); }, options_.on_worker_start, options_.on_worker_stop,
+      [this](std::size_t) { on_worker_idle(); }, options_.worker_spin);
   // Release: a thread that finds this runtime through current() sees it constructed.
   g_current.store(this, std::memory_order_release);
 }
@@ -87,6 +88,54 @@ Runtime* Runtime::current() noexcept {
   return g_current.load(std::memory_order_acquire);
 }
 
+// Counting. Each counter is a pair of monotonic counts (scheduled/completed,
+// dispatched/finished) summed over the slots. A worker writes only its own
+// slot, with a plain load + release store (no read-modify-write, no shared
+// cache line on the hot path); every other thread shares the last slot with
+// fetch_add. A reader sums all the "done" halves first and then all the
+// "started" halves, with acquire loads: a behavior's start happens-before its
+// end (the dispatch chain orders them), so every end the reader saw has its
+// start in the second sum. The difference is therefore never negative, and 0
+// only if everything started by then had ended; anything started later was
+// started by one of those (already ended) behaviors, or by a host thread
+// racing with the reader, as with any counter.
+namespace {
+void bump(std::atomic<std::uint64_t>& c, bool exclusive) noexcept {
+  if (exclusive) {
+    // Relaxed load: this thread is the only writer. Release store: pairs
+    // with the acquire loads of the readers (see "Counting").
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  } else {
+    // Release: as above; RMW because the shared slot has several writers.
+    c.fetch_add(1, std::memory_order_release);
+  }
+}
+}  // namespace
+
+Runtime::CountSlot& Runtime::my_slot(bool& exclusive) const noexcept {
+  const std::size_t w = pool_ ? pool_->current_worker() : WorkerPool::kNotAWorker;
+  exclusive = w != WorkerPool::kNotAWorker;
+  return slots_[exclusive ? w : slot_count_ - 1];
+}
+
+std::size_t Runtime::in_flight() const noexcept {
+  std::uint64_t done = 0;
+  std::uint64_t started = 0;
+  // Acquire: pairs with the release in bump(); ends first, then starts.
+  for (std::size_t i = 0; i < slot_count_; ++i) done += slots_[i].completed.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < slot_count_; ++i) started += slots_[i].scheduled.load(std::memory_order_acquire);
+  return static_cast<std::size_t>(started - done);
+}
+
+std::size_t Runtime::worker_active() const noexcept {
+  std::uint64_t done = 0;
+  std::uint64_t started = 0;
+  // Acquire: as in in_flight().
+  for (std::size_t i = 0; i < slot_count_; ++i) done += slots_[i].finished.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < slot_count_; ++i) started += slots_[i].dispatched.load(std::memory_order_acquire);
+  return static_cast<std::size_t>(started - done);
+}
+
 std::size_t Runtime::worker_count() const noexcept { return pool_->size(); }
 std::size_t Runtime::pinned_depth() const noexcept { return pinned_->depth(); }
 PinnedQueueState Runtime::pinned_state() const noexcept { return pinned_->state(); }
@@ -100,8 +149,10 @@ std::int64_t Runtime::pinned_age_ms() const noexcept {
 RuntimeStats Runtime::stats() const noexcept {
   RuntimeStats s;
   // Relaxed: statistics; in_flight uses its own accessor's acquire.
-  s.scheduled = static_cast<std::uint64_t>(scheduled_->sum());
-  s.completed = static_cast<std::uint64_t>(completed_->sum());
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    s.completed += slots_[i].completed.load(std::memory_order_relaxed);
+    s.scheduled += slots_[i].scheduled.load(std::memory_order_relaxed);
+  }
   s.pinned_executed = pinned_executed_.load(std::memory_order_relaxed);
   s.cancelled = cancelled_.load(std::memory_order_relaxed);
   s.in_flight = in_flight();
@@ -134,10 +185,11 @@ void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
   if (stopping_.load(std::memory_order_acquire)) {
     throw PumpError(PumpError::Kind::kStopped, "cannot schedule a behavior: the runtime is shutting down");
   }
-  // Relaxed: the terminator hold is taken before the behavior becomes
-  // reachable (phase 1 publishes it with acq_rel exchanges).
-  in_flight_.fetch_add(1, std::memory_order_relaxed);
-  scheduled_->add(1);
+  bool exclusive;
+  // The terminator hold is taken before the behavior becomes reachable
+  // (phase 1 publishes it with acq_rel exchanges).
+  CountSlot& slot = my_slot(exclusive);
+  bump(slot.scheduled, exclusive);
   behavior.release()->schedule(this);
 }
 
@@ -146,10 +198,12 @@ void Runtime::dispatch(Behavior* b) noexcept {
     pinned_->push(b);
     notify_waiters();  // a thread parked in quiesce() wakes up to pump
   } else {
-    // Relaxed: the increment happens before the push that publishes the
-    // behavior; a dispatching worker behavior is itself still counted, so
-    // the count cannot touch 0 while work spawns work.
-    worker_active_.fetch_add(1, std::memory_order_relaxed);
+    // Counted before the push that publishes the behavior; a dispatching
+    // worker behavior is itself still counted, so the count cannot touch 0
+    // while work spawns work.
+    bool exclusive;
+    CountSlot& slot = my_slot(exclusive);
+    bump(slot.dispatched, exclusive);
     pool_->push(b);
   }
 }
@@ -163,10 +217,24 @@ void Runtime::notify_waiters() noexcept {
 void Runtime::complete(Behavior* b) noexcept {
   b->release_all();
   delete b;
-  completed_->add(1);
-  // Release: pairs with the acquire in in_flight(); a quiescer that reads 0
-  // sees every body's writes.
-  if (in_flight_.fetch_sub(1, std::memory_order_release) == 1) notify_waiters();
+  bool exclusive;
+  CountSlot& slot = my_slot(exclusive);
+  bump(slot.completed, exclusive);
+  // A worker checks for termination once it runs out of work (on_worker_idle);
+  // other threads (pump, drain) check right away, after the same fence as
+  // on_worker_idle() so a worker finishing at the same time is not missed.
+  if (!exclusive) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (in_flight() == 0) notify_waiters();
+  }
+}
+
+void Runtime::on_worker_idle() noexcept {
+  // Seq_cst fence: two workers that finish the last behaviors at once each
+  // stored their own `completed` before loading the other's; the fences make
+  // at least one of them see both (store-buffering), so one notifies.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (in_flight() == 0) notify_waiters();
 }
 
 void Runtime::run_on_worker(Behavior* b) noexcept {
@@ -176,9 +244,11 @@ void Runtime::run_on_worker(Behavior* b) noexcept {
     // A body that lets an exception escape must not take the worker down.
   }
   complete(b);
-  // Release: pairs with the acquire in worker_active(); everything this
-  // behavior did, including dispatching successors, happens-before a 0 read.
-  worker_active_.fetch_sub(1, std::memory_order_release);
+  // Everything this behavior did, including dispatching successors, is
+  // counted before its `finished` (see "Counting").
+  bool exclusive;
+  CountSlot& slot = my_slot(exclusive);
+  bump(slot.finished, exclusive);
 }
 
 bool Runtime::wait_workers_idle(std::chrono::nanoseconds timeout) const {

@@ -10,15 +10,32 @@
 
 namespace boc::detail {
 
-std::size_t shard_index() noexcept;
+/// The calling thread's shard. A thread leases a shard of its own while one
+/// is free (then it is the only writer of it, see cown.cpp) and gives it back
+/// when it exits; threads beyond that share the last shard.
+struct ShardLease {
+  std::size_t index;
+  bool exclusive;
+};
+ShardLease shard_lease() noexcept;
 
 class ShardedCounter {
  public:
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kSharedShard = kShards - 1;
 
   void add(std::int64_t n) noexcept {
-    // Relaxed: a statistic; readers only need eventual values.
-    shards_[shard_index()].value.fetch_add(n, std::memory_order_relaxed);
+    const ShardLease lease = shard_lease();
+    auto& v = shards_[lease.index].value;
+    if (lease.exclusive) {
+      // Relaxed load + store: this thread is the shard's only writer while it
+      // holds the lease (the lease hand-over is ordered by a mutex), so no
+      // read-modify-write is needed.
+      v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    } else {
+      // Relaxed: a statistic; the shared shard has several writers.
+      v.fetch_add(n, std::memory_order_relaxed);
+    }
   }
   std::int64_t sum() const noexcept {
     std::int64_t s = 0;

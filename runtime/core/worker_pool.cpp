@@ -7,14 +7,60 @@ namespace {
 // The pool the current thread works for, and its index there.
 thread_local const WorkerPool* tl_pool = nullptr;
 thread_local std::size_t tl_index = 0;
+
+// An owner with private work looks at its own shared queue first every this
+// many pops, so remote pushes are not starved by a long private chain.
+constexpr unsigned kSharedCheckPeriod = 61;
 }  // namespace
 
-WorkerPool::WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop,
+void WorkerPool::List::push(Behavior* b) noexcept {
+  b->queue_next_ = nullptr;
+  if (tail != nullptr) {
+    tail->queue_next_ = b;
+  } else {
+    head = b;
+  }
+  tail = b;
+  ++count;
+}
+
+Behavior* WorkerPool::List::pop() noexcept {
+  Behavior* b = head;
+  if (b == nullptr) return nullptr;
+  head = b->queue_next_;
+  if (head == nullptr) tail = nullptr;
+  --count;
+  return b;
+}
+
+void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
+  if (n == 0) return;
+  Behavior* first = head;
+  Behavior* last = head;
+  for (std::size_t i = 1; i < n; ++i) last = last->queue_next_;
+  head = last->queue_next_;
+  if (head == nullptr) tail = nullptr;
+  count -= n;
+  last->queue_next_ = nullptr;
+  if (to.tail != nullptr) {
+    to.tail->queue_next_ = first;
+  } else {
+    to.head = first;
+  }
+  to.tail = last;
+  to.count += n;
+}
+
+WorkerPool::WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop, Hook on_idle,
                        std::chrono::microseconds spin)
-    : run_(std::move(run)), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), spin_(spin) {
+    : run_(std::move(run)),
+      on_start_(std::move(on_start)),
+      on_stop_(std::move(on_stop)),
+      on_idle_(std::move(on_idle)),
+      spin_(spin) {
   if (workers == 0) workers = 1;
-  queues_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) queues_.push_back(std::make_unique<Queue>());
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
   threads_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { worker_main(i); });
 }
@@ -23,30 +69,36 @@ WorkerPool::~WorkerPool() { stop(); }
 
 bool WorkerPool::on_worker_thread() const noexcept { return tl_pool == this; }
 
+std::size_t WorkerPool::current_worker() const noexcept { return tl_pool == this ? tl_index : kNotAWorker; }
+
 void WorkerPool::push(Behavior* b) noexcept {
-  std::size_t index;
   if (tl_pool == this) {
-    index = tl_index;
-  } else {
-    // Relaxed: only spreads load; any index is correct.
-    index = round_robin_.fetch_add(1, std::memory_order_relaxed) % queues_.size();
+    // The owner runs its private list itself, so no wake-up is needed; find_work
+    // shares it when another worker is idle.
+    Worker& w = *workers_[tl_index];
+    w.pushed_local.bump();
+    w.local.push(b);
+    return;
   }
-  Queue& q = *queues_[index];
-  // Relaxed: statistics.
-  (tl_pool == this ? q.pushed_local : q.pushed_remote).fetch_add(1, std::memory_order_relaxed);
-  b->queue_next_ = nullptr;
+  // Relaxed: only spreads load; any index is correct.
+  const std::size_t index = round_robin_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+  List one;
+  one.push(b);
+  push_shared(index, one, true);
+}
+
+void WorkerPool::push_shared(std::size_t index, List& batch, bool remote) noexcept {
+  Worker& v = *workers_[index];
+  const std::size_t n = batch.count;
   {
-    std::lock_guard lock(q.mu);
-    if (q.tail != nullptr) {
-      q.tail->queue_next_ = b;
-    } else {
-      q.head = b;
-    }
-    q.tail = b;
+    std::lock_guard lock(v.mu);
+    batch.move_front(n, v.shared);
+    if (remote) v.pushed_remote.bump();
+    // Seq_cst: Dekker pair with sleepers_ (the load below and the parker's
+    // increment then re-check in worker_main).
+    v.shared_count.store(v.shared.count, std::memory_order_seq_cst);
   }
-  // Seq_cst: Dekker pair with idle_ (see the header).
-  pending_.fetch_add(1, std::memory_order_seq_cst);
-  if (idle_.load(std::memory_order_seq_cst) > 0) {
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     // Taking park_mu_ orders this notify after a parking worker's predicate
     // check, so the wake-up cannot be lost.
     std::lock_guard lock(park_mu_);
@@ -54,49 +106,81 @@ void WorkerPool::push(Behavior* b) noexcept {
   }
 }
 
-Behavior* WorkerPool::pop_from(std::size_t index) noexcept {
-  Queue& q = *queues_[index];
-  std::lock_guard lock(q.mu);
-  Behavior* b = q.head;
-  if (b == nullptr) return nullptr;
-  q.head = b->queue_next_;
-  if (q.head == nullptr) q.tail = nullptr;
+void WorkerPool::share(Worker& self, std::size_t index) noexcept {
+  // Half of what is left (at least one): the idle worker steals from it and
+  // the owner keeps the rest in order.
+  List batch;
+  self.local.move_front((self.local.count + 1) / 2, batch);
+  push_shared(index, batch, false);
+}
+
+Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) noexcept {
+  Worker& v = *workers_[victim];
+  Behavior* b;
+  {
+    std::lock_guard lock(v.mu);
+    b = v.shared.pop();
+    if (b == nullptr) return nullptr;
+    // Relaxed: a decrease never needs a wake-up; the mutex orders the list.
+    v.shared_count.store(v.shared.count, std::memory_order_relaxed);
+  }
+  (steal ? self.popped_via_steal : self.popped_local).bump();
   return b;
 }
 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
-  // Relaxed: a hint to skip lock traffic when nothing is queued anywhere; the
-  // parking protocol re-checks with seq_cst before sleeping.
-  if (pending_.load(std::memory_order_relaxed) == 0) return nullptr;
-  Behavior* b = pop_from(self);
-  if (b != nullptr) {
-    // Relaxed: statistic.
-    queues_[self]->popped_local.fetch_add(1, std::memory_order_relaxed);
-  }
-  for (std::size_t k = 1; b == nullptr && k < queues_.size(); ++k) {
-    b = pop_from((self + k) % queues_.size());  // steal
-    if (b != nullptr) {
-      // Relaxed: statistic.
-      queues_[self]->popped_via_steal.fetch_add(1, std::memory_order_relaxed);
+  Worker& w = *workers_[self];
+  if (w.local.count > 0) {
+    // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
+    if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
+      if (Behavior* b = take_shared(self, w, false)) return b;
     }
+    Behavior* b = w.local.pop();
+    w.popped_local.bump();
+    // Relaxed: a hint; if it is stale, the idle worker just waits for the
+    // next pop, and the private list is never lost (its owner runs it).
+    if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
+    return b;
   }
-  if (b != nullptr) {
-    // Relaxed: the queue mutex already orders the node hand-off; the counter
-    // only feeds the hint above and the parking check.
-    pending_.fetch_sub(1, std::memory_order_relaxed);
+  // Relaxed hints: the parking protocol re-checks with seq_cst before sleeping.
+  if (w.shared_count.load(std::memory_order_relaxed) > 0) {
+    if (Behavior* b = take_shared(self, w, false)) return b;
   }
-  return b;
+  const std::size_t n = workers_.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    const std::size_t victim = (self + k) % n;
+    if (workers_[victim]->shared_count.load(std::memory_order_relaxed) == 0) continue;
+    if (Behavior* b = take_shared(victim, w, true)) return b;
+  }
+  return nullptr;
+}
+
+bool WorkerPool::any_shared_work() const noexcept {
+  for (const auto& w : workers_) {
+    // Seq_cst: the parker's half of the Dekker pair with push_shared().
+    if (w->shared_count.load(std::memory_order_seq_cst) > 0) return true;
+  }
+  return false;
 }
 
 void WorkerPool::worker_main(std::size_t index) {
   tl_pool = this;
   tl_index = index;
+  Worker& self = *workers_[index];
   if (on_start_) on_start_(index);
+  bool ran = false;
   for (;;) {
     if (Behavior* b = find_work(index)) {
       run_(b);
+      ran = true;
       continue;
     }
+    // Out of work: the private list is empty, so everything left is in shared
+    // queues, which the spin and the parking check below look at.
+    if (ran && on_idle_) on_idle_(index);
+    ran = false;
+    // Relaxed: a hint for sharing (see the header).
+    idle_.fetch_add(1, std::memory_order_relaxed);
     // Bounded spin before parking: a wake-up from a futex costs tens of µs on
     // this class of VM, a short spin catches the common back-to-back hand-off.
     const auto spin_until = std::chrono::steady_clock::now() + spin_;
@@ -107,19 +191,25 @@ void WorkerPool::worker_main(std::size_t index) {
       spin.once();
       if (++tries % 16 == 0 && std::chrono::steady_clock::now() >= spin_until) break;
     }
-    if (b != nullptr) {
-      run_(b);
+    if (b == nullptr) {
+      std::unique_lock lock(park_mu_);
+      self.parked.bump();
+      // Seq_cst: Dekker pair with shared_count (see push_shared).
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      while (!stop_ && !any_shared_work()) park_cv_.wait(lock);
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      // Exit only once nothing is left to run.
+      const bool exit = stop_ && !any_shared_work();
+      lock.unlock();
+      // Relaxed: see above.
+      idle_.fetch_sub(1, std::memory_order_relaxed);
+      if (exit) break;
       continue;
     }
-    std::unique_lock lock(park_mu_);
-    // Relaxed: statistic.
-    queues_[index]->parked.fetch_add(1, std::memory_order_relaxed);
-    // Seq_cst: Dekker pair with pending_ (see the header).
-    idle_.fetch_add(1, std::memory_order_seq_cst);
-    while (!stop_ && pending_.load(std::memory_order_seq_cst) == 0) park_cv_.wait(lock);
-    idle_.fetch_sub(1, std::memory_order_seq_cst);
-    // Seq_cst: same pairing; exit only once nothing is left to run.
-    if (stop_ && pending_.load(std::memory_order_seq_cst) == 0) break;
+    // Relaxed: see above.
+    idle_.fetch_sub(1, std::memory_order_relaxed);
+    run_(b);
+    ran = true;
   }
   if (on_stop_) on_stop_(index);
   tl_pool = nullptr;
@@ -127,16 +217,15 @@ void WorkerPool::worker_main(std::size_t index) {
 
 std::vector<WorkerStats> WorkerPool::stats() const {
   std::vector<WorkerStats> out;
-  for (std::size_t i = 0; i < queues_.size(); ++i) {
-    const Queue& q = *queues_[i];
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& w = *workers_[i];
     WorkerStats s;
     s.worker_index = i;
-    // Relaxed: statistics.
-    s.pushed_local = q.pushed_local.load(std::memory_order_relaxed);
-    s.pushed_remote = q.pushed_remote.load(std::memory_order_relaxed);
-    s.popped_local = q.popped_local.load(std::memory_order_relaxed);
-    s.popped_via_steal = q.popped_via_steal.load(std::memory_order_relaxed);
-    s.parked = q.parked.load(std::memory_order_relaxed);
+    s.pushed_local = w.pushed_local.get();
+    s.pushed_remote = w.pushed_remote.get();
+    s.popped_local = w.popped_local.get();
+    s.popped_via_steal = w.popped_via_steal.get();
+    s.parked = w.parked.get();
     out.push_back(s);
   }
   return out;

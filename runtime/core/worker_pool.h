@@ -1,7 +1,12 @@
-// The worker pool: N threads, one queue each, work stealing, and parking
-// after a short bounded spin. Behaviors dispatched from a worker go to that
-// worker's own queue (the successor usually touches the same cowns); others
-// are spread round-robin.
+// The worker pool: N threads, each with a private FIFO of the behaviors it
+// dispatched itself and a shared, locked queue that other threads push to and
+// steal from; parking after a short bounded spin.
+//
+// A worker's own dispatches (a released cown's successor, a body's when())
+// go to its private list without any atomic operation. Only while some worker
+// is idle does the owner move work to its shared queue, where the idle one
+// steals it: sharing costs a lock only when there is someone to share with.
+// Pushes from other threads go to a shared queue, round-robin.
 #pragma once
 
 #include <atomic>
@@ -25,7 +30,11 @@ class WorkerPool {
   using Hook = std::function<void(std::size_t)>;
   using Runner = std::function<void(Behavior*)>;
 
-  WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop,
+  static constexpr std::size_t kNotAWorker = static_cast<std::size_t>(-1);
+
+  /// `on_idle` runs on a worker each time it runs out of work after having
+  /// run something (the runtime's terminator check).
+  WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop, Hook on_idle,
              std::chrono::microseconds spin);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -36,40 +45,73 @@ class WorkerPool {
   /// thread and joins them. Idempotent.
   void stop() noexcept;
 
-  std::size_t size() const noexcept { return queues_.size(); }
+  std::size_t size() const noexcept { return workers_.size(); }
   /// Per-worker counters (exact once the pool is quiet).
   std::vector<WorkerStats> stats() const;
   bool on_worker_thread() const noexcept;
+  /// The calling thread's index in this pool, or kNotAWorker.
+  std::size_t current_worker() const noexcept;
 
  private:
-  struct alignas(64) Queue {
-    std::mutex mu;
+  // A statistic written by one thread at a time: a relaxed load and store
+  // (no read-modify-write). Readers only need eventual values.
+  struct Stat {
+    std::atomic<std::uint64_t> v{0};
+    void bump() noexcept { v.store(v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+  };
+
+  struct List {
     Behavior* head = nullptr;
     Behavior* tail = nullptr;
-    // Statistics of the worker that owns this queue. Relaxed throughout:
-    // counters only, each written by one thread (pushes by any thread).
-    std::atomic<std::uint64_t> pushed_local{0};
-    std::atomic<std::uint64_t> pushed_remote{0};
-    std::atomic<std::uint64_t> popped_local{0};
-    std::atomic<std::uint64_t> popped_via_steal{0};
-    std::atomic<std::uint64_t> parked{0};
+    std::size_t count = 0;
+    void push(Behavior* b) noexcept;
+    Behavior* pop() noexcept;
+    /// Moves the first n behaviors to the end of `to`.
+    void move_front(std::size_t n, List& to) noexcept;
+  };
+
+  struct alignas(64) Worker {
+    // Owner only.
+    List local;
+    unsigned pops = 0;
+    Stat pushed_local;
+    Stat popped_local;
+    Stat popped_via_steal;
+    Stat parked;
+    // Shared part: its own cache lines.
+    alignas(64) std::mutex mu;
+    List shared;  // guarded by mu
+    Stat pushed_remote;  // written under mu
+    // shared.count, readable without mu. Stores are seq_cst (Dekker pair with
+    // sleepers_, see push_shared) and made under mu.
+    std::atomic<std::size_t> shared_count{0};
   };
 
   void worker_main(std::size_t index);
-  Behavior* pop_from(std::size_t index) noexcept;
+  /// Appends behaviors to worker `index`'s shared queue and wakes a sleeper.
+  void push_shared(std::size_t index, List& batch, bool remote) noexcept;
+  /// Moves part of the caller's private list to its shared queue when another
+  /// worker is idle.
+  void share(Worker& self, std::size_t index) noexcept;
+  Behavior* take_shared(std::size_t victim, Worker& self, bool steal) noexcept;
   Behavior* find_work(std::size_t self) noexcept;
+  bool any_shared_work() const noexcept;
 
   Runner run_;
   Hook on_start_;
   Hook on_stop_;
+  Hook on_idle_;
   std::chrono::microseconds spin_;
-  std::vector<std::unique_ptr<Queue>> queues_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 
-  // Queued, not yet popped. Seq_cst with idle_ (Dekker): a pusher that does
-  // not see an idle worker is seen by that worker's final check, and vice versa.
-  alignas(64) std::atomic<std::size_t> pending_{0};
+  // Workers that are out of work (spinning or parked). Relaxed: a hint that
+  // decides when an owner shares its private work; never needed for safety.
   alignas(64) std::atomic<std::size_t> idle_{0};
+  // Workers parked or about to park. Seq_cst (Dekker with shared_count): a
+  // pusher that does not see a sleeper is seen by that sleeper's final check.
+  alignas(64) std::atomic<std::size_t> sleepers_{0};
   std::atomic<std::size_t> round_robin_{0};
   std::mutex park_mu_;
   std::condition_variable park_cv_;

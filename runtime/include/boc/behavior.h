@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <new>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -91,10 +92,29 @@ class Behavior {
   /// Number of live Behavior objects in the process (leak checks in tests).
   static std::size_t live_count() noexcept;
 
+  // Behaviors come from per-thread pools (runtime/core/small_alloc.cpp): they
+  // are usually freed on another thread than the one that made them.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
+  static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
+    ::operator delete(p, size, al);
+  }
+  static void* operator new(std::size_t, void* where) noexcept { return where; }
+  static void operator delete(void*, void*) noexcept {}
+
  protected:
   /// `cowns` may contain duplicates and nullptrs (ignored); each distinct cown
   /// is retained until the behavior is destroyed.
   explicit Behavior(std::span<CownBase* const> cowns);
+
+  /// Tag: the caller hands over one reference per non-null entry of `cowns`
+  /// (duplicates included) instead of the behavior taking new ones.
+  struct AdoptRefs {};
+  /// As above, but adopts the references (saves a retain/release pair per
+  /// cown). Must not be followed by anything that can throw in the subclass
+  /// constructor, or the caller would release the references a second time.
+  Behavior(std::span<CownBase* const> cowns, AdoptRefs);
 
  private:
   friend class Request;
@@ -108,6 +128,7 @@ class Behavior {
   void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
+  void init_requests(std::span<CownBase* const> cowns, bool adopt);
 
   static constexpr std::size_t kInlineRequests = 4;
 

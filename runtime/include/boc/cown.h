@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <utility>
 
 namespace boc {
@@ -48,6 +49,17 @@ class CownBase {
   static std::size_t live_count() noexcept;
   /// Number of pinned cowns alive in the process (quiesce auto-pumps while > 0).
   static std::size_t live_pinned_count() noexcept;
+
+  // Cowns (result cowns above all) come from per-thread pools, as behaviors
+  // do (runtime/core/small_alloc.cpp).
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
+  static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
+    ::operator delete(p, size, al);
+  }
+  static void* operator new(std::size_t, void* where) noexcept { return where; }
+  static void operator delete(void*, void*) noexcept {}
 
  protected:
   explicit CownBase(bool pinned);

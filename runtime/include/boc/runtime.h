@@ -119,20 +119,15 @@ class Runtime {
   Clock& clock() noexcept { return *clock_; }
   std::size_t worker_count() const noexcept;
 
-  std::size_t in_flight() const noexcept {
-    // Acquire: pairs with the release decrement in complete(); a caller that
-    // reads 0 sees every completed behavior's writes.
-    return in_flight_.load(std::memory_order_acquire);
-  }
+  /// Behaviors scheduled and not yet completed. A caller that reads 0 sees
+  /// every completed behavior's writes (see runtime.cpp, "Counting").
+  std::size_t in_flight() const noexcept;
   std::size_t pinned_depth() const noexcept;
   /// Worker behaviors dispatched (queued or running) and not yet completed.
-  /// Behaviors still waiting for a cown are not counted.
-  std::size_t worker_active() const noexcept {
-    // Acquire: pairs with the release decrement in run_on_worker(); a caller
-    // that reads 0 sees every completed worker behavior's effects, including
-    // the pinned behaviors their releases dispatched.
-    return worker_active_.load(std::memory_order_acquire);
-  }
+  /// Behaviors still waiting for a cown are not counted. A caller that reads
+  /// 0 sees every completed worker behavior's effects, including the pinned
+  /// behaviors their releases dispatched.
+  std::size_t worker_active() const noexcept;
   /// Blocks (polling, real time) until worker_active() is 0 or the timeout
   /// passes; true when idle. For deterministic hosts (the demo's scenarios)
   /// that must see a frame's worker output before sampling.
@@ -179,10 +174,21 @@ class Runtime {
   std::unique_ptr<WorkerPool> pool_;
   std::uint64_t owner_thread_;
 
-  // Terminator: behaviors scheduled but not completed.
-  std::atomic<std::size_t> in_flight_{0};
-  // Worker behaviors dispatched and not yet completed.
-  std::atomic<std::size_t> worker_active_{0};
+  // Terminator and worker-active counts, split by thread (see runtime.cpp,
+  // "Counting"): one slot per worker, written only by that worker, and one
+  // shared by every other thread.
+  struct alignas(64) CountSlot {
+    std::atomic<std::uint64_t> scheduled{0};
+    std::atomic<std::uint64_t> completed{0};
+    std::atomic<std::uint64_t> dispatched{0};
+    std::atomic<std::uint64_t> finished{0};
+  };
+  /// The calling thread's slot and whether it is that slot's only writer.
+  CountSlot& my_slot(bool& exclusive) const noexcept;
+  /// On a worker that ran out of work: wakes quiescers if nothing is in flight.
+  void on_worker_idle() noexcept;
+  std::unique_ptr<CountSlot[]> slots_;
+  std::size_t slot_count_ = 0;
   std::mutex term_mu_;
   std::condition_variable term_cv_;
 
@@ -193,8 +199,6 @@ class Runtime {
   bool stopped_ = false;
   std::mutex shutdown_mu_;
 
-  std::unique_ptr<detail::ShardedCounter> scheduled_;
-  std::unique_ptr<detail::ShardedCounter> completed_;
   std::atomic<std::uint64_t> pinned_executed_{0};
   std::atomic<std::uint64_t> cancelled_{0};
 };

@@ -1,11 +1,13 @@
 // C++ sugar over the runtime: `boc::when(a, b, [](A& a, B& b) { ... })`
 // schedules a behavior over cowns a and b on Runtime::current() and returns
 // its result cown (holding the lambda's return value, or std::monostate for
-// void, and the exception if the body threw).
+// void, and the exception if the body threw). `boc::when_detached` is the
+// same without a result cown.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -23,23 +25,32 @@ namespace detail {
 template <class R>
 using StoredResult = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
 
+// Holds the body. A base class listed before Behavior, so the body is built
+// (and may throw) before Behavior adopts the cown references.
+template <class F>
+struct BodyHolder {
+  explicit BodyHolder(F f) : f_(std::move(f)) {}
+  F f_;
+};
+
 template <class F, class... Ts>
-class WhenBehavior final : public Behavior {
+class WhenBehavior final : private BodyHolder<F>, public Behavior {
  public:
   using R = std::invoke_result_t<F&, Ts&...>;
   using Result = StoredResult<R>;
 
-  WhenBehavior(std::span<CownBase* const> all, CownPtr<Result> result, F f, CownPtr<Ts>... args)
-      : Behavior(all), result_(std::move(result)), f_(std::move(f)), args_(std::move(args)...) {}
+  // Adopts one reference per entry of `all` (the cowns, then the result).
+  WhenBehavior(std::span<CownBase* const> all, Cown<Result>* result, F f, Cown<Ts>*... args)
+      : BodyHolder<F>(std::move(f)), Behavior(all, AdoptRefs{}), result_(result), args_(args...) {}
 
   BodyResult run() override {
     try {
       std::apply(
-          [this](auto&... c) {
+          [this](auto*... c) {
             if constexpr (std::is_void_v<R>) {
-              f_(c->value()...);
+              this->f_(c->value()...);
             } else {
-              result_->value() = f_(c->value()...);
+              result_->value() = this->f_(c->value()...);
             }
           },
           args_);
@@ -58,26 +69,72 @@ class WhenBehavior final : public Behavior {
   }
 
  private:
-  CownPtr<Result> result_;
-  F f_;
-  std::tuple<CownPtr<Ts>...> args_;
+  // Kept alive by the references the Behavior base holds.
+  Cown<Result>* result_;
+  std::tuple<Cown<Ts>*...> args_;
+};
+
+// when_detached's behavior: no result cown. A body error still reaches
+// pump() for pinned behaviors; on a worker it is dropped.
+template <class F, class... Ts>
+class DetachedBehavior final : private BodyHolder<F>, public Behavior {
+ public:
+  DetachedBehavior(std::span<CownBase* const> all, F f, Cown<Ts>*... args)
+      : BodyHolder<F>(std::move(f)), Behavior(all, AdoptRefs{}), args_(args...) {}
+
+  BodyResult run() override {
+    try {
+      std::apply([this](auto*... c) { (void)this->f_(c->value()...); }, args_);
+      return {};
+    } catch (const FatalError&) {
+      return {BodyOutcome::kFatal, std::current_exception()};
+    } catch (...) {
+      return {BodyOutcome::kError, std::current_exception()};
+    }
+  }
+
+  void cancel(std::string_view) override {}
+
+ private:
+  std::tuple<Cown<Ts>*...> args_;
 };
 
 template <class F, class... Ts>
 auto when_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
   using B = WhenBehavior<std::decay_t<F>, Ts...>;
   auto result = make_cown<typename B::Result>();
+  CownPtr<typename B::Result> for_behavior = result;
   // The result cown is part of the request set, so a behavior scheduled on it
   // runs strictly after this one (the "happens-after" idiom).
   std::array<CownBase*, sizeof...(Ts) + 1> all{static_cast<CownBase*>(cowns.get())..., result.get()};
-  rt.schedule(std::make_unique<B>(std::span<CownBase* const>(all), result, std::forward<F>(f), std::move(cowns)...));
+  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), result.get(), std::forward<F>(f), cowns.get()...));
+  // The behavior now owns these references.
+  (cowns.detach(), ...);
+  for_behavior.detach();
+  rt.schedule(std::move(b));
   return result;
+}
+
+template <class F, class... Ts>
+void when_detached_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
+  using B = DetachedBehavior<std::decay_t<F>, Ts...>;
+  std::array<CownBase*, sizeof...(Ts)> all{static_cast<CownBase*>(cowns.get())...};
+  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), std::forward<F>(f), cowns.get()...));
+  // The behavior now owns these references.
+  (cowns.detach(), ...);
+  rt.schedule(std::move(b));
 }
 
 template <class Tuple, std::size_t... I>
 auto when_split(Runtime& rt, Tuple&& t, std::index_sequence<I...>) {
   constexpr std::size_t kLast = std::tuple_size_v<std::decay_t<Tuple>> - 1;
   return when_on(rt, std::get<kLast>(std::forward<Tuple>(t)), std::get<I>(std::forward<Tuple>(t))...);
+}
+
+template <class Tuple, std::size_t... I>
+void when_detached_split(Runtime& rt, Tuple&& t, std::index_sequence<I...>) {
+  constexpr std::size_t kLast = std::tuple_size_v<std::decay_t<Tuple>> - 1;
+  when_detached_on(rt, std::get<kLast>(std::forward<Tuple>(t)), std::get<I>(std::forward<Tuple>(t))...);
 }
 
 }  // namespace detail
@@ -90,6 +147,28 @@ auto when(Args&&... args) {
   if (rt == nullptr) throw std::logic_error("boc::when: no live Runtime");
   return detail::when_split(*rt, std::forward_as_tuple(std::forward<Args>(args)...),
                             std::make_index_sequence<sizeof...(Args) - 1>{});
+}
+
+/// when_detached(cown..., body): as when(), but makes no result cown and
+/// returns nothing (the body's return value is discarded). For callers that
+/// never read the result: it saves the result cown's allocation and a request.
+/// A body error cannot be read afterwards; pump() still reports the errors
+/// of pinned bodies.
+template <class... Args>
+void when_detached(Args&&... args) {
+  static_assert(sizeof...(Args) >= 1, "when_detached() needs a body");
+  Runtime* rt = Runtime::current();
+  if (rt == nullptr) throw std::logic_error("boc::when_detached: no live Runtime");
+  detail::when_detached_split(*rt, std::forward_as_tuple(std::forward<Args>(args)...),
+                              std::make_index_sequence<sizeof...(Args) - 1>{});
+}
+
+/// when_detached_in(runtime, cown..., body): as when_detached(), on an explicit runtime.
+template <class... Args>
+void when_detached_in(Runtime& rt, Args&&... args) {
+  static_assert(sizeof...(Args) >= 1, "when_detached_in() needs a body");
+  detail::when_detached_split(rt, std::forward_as_tuple(std::forward<Args>(args)...),
+                              std::make_index_sequence<sizeof...(Args) - 1>{});
 }
 
 /// when_in(runtime, cown..., body): as when(), on an explicit runtime.
