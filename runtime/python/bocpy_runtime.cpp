@@ -1,6 +1,8 @@
 #include "bocpy_runtime.h"
 
 #include "interp_state.h"
+#include "log_forwarding.h"
+#include "py_ref.h"
 #include "noticeboard.h"
 #include "own_gil_interpreter.h"
 #include "module_core.h"
@@ -88,6 +90,37 @@ bool set_worker_sys_path(const std::vector<std::string>& main_path) {
   return true;
 }
 
+// Worker, bocpy imported: its root logger forwards to main.
+bool install_worker_logging(const std::vector<std::pair<std::string, int>>& levels) {
+  PyRef list(PyList_New(0));
+  if (!list) return false;
+  for (const auto& [name, level] : levels) {
+    PyRef item(Py_BuildValue("(s#i)", name.data(), static_cast<Py_ssize_t>(name.size()), level));
+    if (!item || PyList_Append(list.get(), item.get()) < 0) return false;
+  }
+  PyRef mod(PyImport_ImportModule("bocpy._worker_logging"));
+  PyRef r(mod ? PyObject_CallMethod(mod.get(), "install", "O", list.get()) : nullptr);
+  return static_cast<bool>(r);
+}
+
+// A _DummyThread (made by threading.current_thread() in a worker, e.g. for a
+// log record) is dropped at interpreter end after threading's globals are
+// gone, and its finaliser then fails ("Exception ignored in
+// _DeleteDummyThreadOnDel"). Drop it while the module is alive.
+void forget_dummy_thread() {
+  PyRef threading(PyImport_GetModule(PyRef(PyUnicode_FromString("threading")).get()));
+  if (!threading) {
+    PyErr_Clear();
+    return;
+  }
+  PyRef info(PyObject_GetAttrString(threading.get(), "_thread_local_info"));
+  if (info && PyObject_HasAttrString(info.get(), "_track_dummy_thread_ref") &&
+      PyObject_DelAttrString(info.get(), "_track_dummy_thread_ref") < 0) {
+    PyErr_WriteUnraisable(info.get());
+  }
+  PyErr_Clear();
+}
+
 }  // namespace
 
 std::size_t BocpyRuntime::in_flight() noexcept {
@@ -151,6 +184,7 @@ void BocpyRuntime::stop() {
   delete rt;
   Py_END_ALLOW_THREADS
   drain_deferred_decrefs();
+  deliver_forwarded_logs();
 }
 
 void BocpyRuntime::worker_started(std::size_t index) {
@@ -160,6 +194,7 @@ void BocpyRuntime::worker_started(std::size_t index) {
     error = "worker " + std::to_string(index) + ": " + error;
   } else {
     if (!set_worker_sys_path(config_.sys_path) || !import_bocpy_in_worker() ||
+        !install_worker_logging(config_.log_levels) ||
         !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path)) {
       PyObject* exc = PyErr_GetRaisedException();
       PyObject* text = exc != nullptr ? PyObject_Str(exc) : nullptr;
@@ -182,6 +217,7 @@ void BocpyRuntime::worker_stopping(std::size_t) {
   PyThreadState* sub = worker_thread_state();
   if (sub == nullptr) return;
   PyEval_RestoreThread(sub);
+  forget_dummy_thread();
   if (InterpState* st = current_state()) clear_state_caches(st);
   clear_noticeboard_cache();
   drain_deferred_decrefs();

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "boc/runtime.h"
@@ -29,6 +30,9 @@ struct StartConfig {
   std::string main_file;
   /// The main interpreter's sys.path, so workers import the same modules.
   std::vector<std::string> sys_path;
+  /// The main interpreter's logger levels ("" is root), applied in each worker
+  /// (bocpy/_worker_logging.py).
+  std::vector<std::pair<std::string, int>> log_levels;
   /// Clock for pump deadlines and watchdog ages (null: steady clock).
   std::shared_ptr<Clock> clock;
 };

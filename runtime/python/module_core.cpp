@@ -8,8 +8,10 @@
 #include <optional>
 
 #include "behavior_code.h"
+#include "py_ref.h"
 #include "bocpy_runtime.h"
 #include "interp_state.h"
+#include "log_forwarding.h"
 #include "matrix_module.h"
 #include "messaging.h"
 #include "noticeboard.h"
@@ -286,14 +288,26 @@ PyObject* core_whencall(PyObject* module, PyObject* const* args, Py_ssize_t narg
 // ---------------------------------------------------------------- lifecycle
 
 PyObject* core_start(PyObject*, PyObject* args, PyObject* kwargs) {
-  static const char* kwlist[] = {"worker_count", "bindings_source", "main_file", "sys_path", nullptr};
+  static const char* kwlist[] = {"worker_count", "bindings_source", "main_file", "sys_path", "log_levels", nullptr};
   Py_ssize_t workers = 1;
   const char* source = "";
   const char* main_file = "";
   PyObject* sys_path = nullptr;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n|ssO:start", const_cast<char**>(kwlist), &workers, &source,
-                                   &main_file, &sys_path)) {
+  PyObject* log_levels = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n|ssOO:start", const_cast<char**>(kwlist), &workers, &source,
+                                   &main_file, &sys_path, &log_levels)) {
     return nullptr;
+  }
+  std::vector<std::pair<std::string, int>> levels;
+  if (log_levels != nullptr && log_levels != Py_None) {
+    PyRef fast(PySequence_Fast(log_levels, "log_levels must be a sequence of (name, level)"));
+    if (!fast) return nullptr;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fast.get()); ++i) {
+      const char* name = nullptr;
+      int level = 0;
+      if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast.get(), i), "si:log_levels", &name, &level)) return nullptr;
+      levels.emplace_back(name, level);
+    }
   }
   std::vector<std::string> path;
   if (sys_path != nullptr && sys_path != Py_None) {
@@ -322,6 +336,7 @@ PyObject* core_start(PyObject*, PyObject* args, PyObject* kwargs) {
   config.bindings_source = source;
   config.main_file = main_file;
   config.sys_path = std::move(path);
+  config.log_levels = std::move(levels);
   if (!BocpyRuntime::start(config)) return nullptr;
   Py_RETURN_NONE;
 }
@@ -369,6 +384,7 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
   options.after_slice = [&ts] {
     PyEval_RestoreThread(ts);
     drain_deferred_decrefs();
+    deliver_forwarded_logs();
     const int signalled = PyErr_CheckSignals();
     ts = PyEval_SaveThread();
     if (signalled < 0) throw SignalPending{};  // the exception stays set on ts
@@ -390,6 +406,7 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
   }
   PyEval_RestoreThread(ts);
   drain_deferred_decrefs();
+  deliver_forwarded_logs();
   return PyBool_FromLong(quiescent);
 }
 
@@ -479,6 +496,7 @@ PyObject* core_pump(PyObject*, PyObject* args, PyObject* kwargs) {
     return raise_pump_error(e);
   }
   drain_deferred_decrefs();
+  deliver_forwarded_logs_if_queued();
   if ((report.stop == PumpStop::kError || report.stop == PumpStop::kFatal) && report.error) {
     try {
       std::rethrow_exception(report.error);
@@ -653,6 +671,8 @@ PyMethodDef core_methods[] = {
     {"_set_loading_bindings", core_set_loading_bindings, METH_O, nullptr},
     {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
     {"_shutdown_at_exit", core_shutdown_at_exit, METH_NOARGS, nullptr},
+    {"_forward_log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(forward_log)), METH_FASTCALL,
+     nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 int core_exec(PyObject* module) {
@@ -668,6 +688,7 @@ int core_exec(PyObject* module) {
     return -1;
   }
   if (add_noticeboard_functions(module) < 0 || add_messaging_functions(module) < 0) return -1;
+  if (add_registry_functions(module) < 0) return -1;  // module_registry.cpp
   register_state(st);
   install_handle_hooks();
   return 0;
