@@ -1,5 +1,7 @@
 #include "matrix_convert.h"
 
+#include <climits>
+
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -148,8 +150,11 @@ bool is_matrix(PyObject* obj) {
 
 Coerced coerce_operand(PyObject* obj, Operand& op) {
   if (is_matrix(obj)) {
-    const mx::Dense& value = as_matrix(obj)->value;
-    op.view = mx::ConstView(value);
+    const mx::Dense* value = owned_value(obj);
+    if (value == nullptr) {
+      return Coerced::kError;
+    }
+    op.view = mx::ConstView(*value);
     op.matrix = obj;
     return Coerced::kOk;
   }
@@ -221,13 +226,32 @@ bool coerce_assigned_value(PyObject* obj, mx::Shape sel, Operand& op) {
   return true;
 }
 
-namespace {
-
-bool axis_from_int(PyObject* obj, mx::Axis& axis, long& value) {
-  value = PyLong_AsLong(obj);
+bool parse_axis(PyObject* obj, mx::Axis& axis, bool allow_none) {
+  // bocpy's decoder (_math.c): TypeError for non-ints and bool,
+  // OverflowError beyond a C int, ValueError for other ints.
+  if (obj == nullptr || obj == Py_None) {
+    if (allow_none) {
+      axis = mx::Axis::kAll;
+      return true;
+    }
+    PyErr_SetString(PyExc_TypeError, "axis must be an int or None");
+    return false;
+  }
+  if (PyBool_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "axis must be an int or None, not bool");
+    return false;
+  }
+  if (!PyLong_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "axis must be an int or None");
+    return false;
+  }
+  const long value = PyLong_AsLong(obj);
   if (value == -1 && PyErr_Occurred()) {
-    PyErr_Clear();
-    value = 2;  // out of range: reported by the caller
+    return false;  // OverflowError from CPython
+  }
+  if (value < INT_MIN || value > INT_MAX) {
+    PyErr_Format(PyExc_OverflowError, "axis %ld out of int range", value);
+    return false;
   }
   if (value == 0 || value == -2) {
     axis = mx::Axis::k0;
@@ -237,32 +261,8 @@ bool axis_from_int(PyObject* obj, mx::Axis& axis, long& value) {
     axis = mx::Axis::k1;
     return true;
   }
+  PyErr_SetString(PyExc_ValueError, "axis must be -2, -1, 0, or 1");
   return false;
-}
-
-}  // namespace
-
-bool parse_axis(PyObject* obj, mx::Axis& axis, bool allow_none) {
-  if (obj == nullptr || obj == Py_None) {
-    if (allow_none) {
-      axis = mx::Axis::kAll;
-      return true;
-    }
-    PyErr_SetString(PyExc_TypeError, "axis must be an int");
-    return false;
-  }
-  if (PyBool_Check(obj) || !PyLong_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "axis must be an int%s, not %.200s",
-                 allow_none ? " or None" : "", Py_TYPE(obj)->tp_name);
-    return false;
-  }
-  long value = 0;
-  if (!axis_from_int(obj, axis, value)) {
-    PyErr_Format(PyExc_ValueError, "axis must be 0, 1, -1 or -2%s, got %R",
-                 allow_none ? " (or None)" : "", obj);
-    return false;
-  }
-  return true;
 }
 
 bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
@@ -275,13 +275,25 @@ bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
                  Py_TYPE(obj)->tp_name);
     return false;
   }
-  long value = 0;
-  if (!axis_from_int(obj, axis, value)) {
-    PyErr_Format(PyExc_KeyError, "Invalid axis %R: must be 0, 1, -1 or -2",
-                 obj);
+  const long value = PyLong_AsLong(obj);
+  if (value == -1 && PyErr_Occurred()) {
     return false;
   }
-  return true;
+  if (value < INT_MIN || value > INT_MAX) {  // bocpy parses it as a C int
+    PyErr_SetString(PyExc_OverflowError,
+                    "signed integer is greater than maximum");
+    return false;
+  }
+  if (value == 0 || value == -2) {
+    axis = mx::Axis::k0;
+    return true;
+  }
+  if (value == 1 || value == -1) {
+    axis = mx::Axis::k1;
+    return true;
+  }
+  PyErr_SetString(PyExc_KeyError, "Invalid axis (must be 0 or 1)");
+  return false;
 }
 
 bool parse_dimension(PyObject* obj, std::size_t& out) {
@@ -318,7 +330,7 @@ bool parse_size(PyObject* obj, std::size_t& rows, std::size_t& cols) {
 }
 
 bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
-                     PyObject* overflow_error) {
+                     PyObject* overflow_error, const char* axis_name) {
   if (!PyIndex_Check(obj)) {
     PyErr_Format(PyExc_TypeError, "indices must be integers, not %.200s",
                  Py_TYPE(obj)->tp_name);
@@ -333,8 +345,9 @@ bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
     value += n;
   }
   if (value < 0 || value >= n) {
-    PyErr_Format(PyExc_IndexError, "index %R out of range for extent %zd", obj,
-                 n);
+    PyErr_Format(PyExc_IndexError,
+                 "%s index %R out of range for dimension of size %zd",
+                 axis_name, obj, n);
     return false;
   }
   out = static_cast<std::size_t>(value);
@@ -342,15 +355,20 @@ bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
 }
 
 bool parse_index_list(PyObject* obj, std::size_t extent,
-                      std::vector<std::size_t>& out) {
+                      std::vector<std::size_t>& out, const char* axis_name) {
   if (PyLong_Check(obj)) {
     out.resize(1);
-    return normalize_index(obj, extent, out[0], PyExc_OverflowError);
+    return normalize_index(obj, extent, out[0], PyExc_OverflowError,
+                           axis_name);
   }
   if (is_matrix_type(Py_TYPE(obj))) {
     // A row or column Matrix of whole numbers (e.g. the ids a behavior got
     // back) indexes like the list of its values.
-    const matrix::Dense& m = as_matrix(obj)->value;
+    const matrix::Dense* owned = owned_value(obj);
+    if (owned == nullptr) {
+      return false;
+    }
+    const matrix::Dense& m = *owned;
     if (m.rows != 1 && m.cols != 1) {
       PyErr_Format(PyExc_TypeError,
                    "an index Matrix must be a row or a column, got (%zu, %zu)",
@@ -370,8 +388,9 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
       }
       if (v < 0) v += n;
       if (v < 0 || v >= n) {
-        PyErr_Format(PyExc_IndexError, "index %lld out of range for extent %zu",
-                     static_cast<long long>(m.data[i]), extent);
+        PyErr_Format(PyExc_IndexError,
+                     "%s index %lld out of range for dimension of size %zu",
+                     axis_name, static_cast<long long>(m.data[i]), extent);
         return false;
       }
       out[i] = static_cast<std::size_t>(v);
@@ -394,7 +413,7 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
   out.resize(static_cast<std::size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i) {
     if (!normalize_index(items[i], extent, out[static_cast<std::size_t>(i)],
-                         PyExc_OverflowError)) {
+                         PyExc_OverflowError, axis_name)) {
       return false;
     }
   }
@@ -419,6 +438,20 @@ bool broadcast_operands(mx::Shape a, mx::Shape b, mx::Shape c, mx::Shape& out) {
   } catch (const mx::ShapeError& e) {
     PyErr_Format(PyExc_ValueError, "Dimension mismatch between operands: %s",
                  e.what());
+    return false;
+  }
+}
+
+bool scatter_checked(mx::MutView dst, const mx::IndexSet& rows,
+                     const mx::IndexSet& cols, mx::ConstView value,
+                     bool accumulate) {
+  try {
+    mx::scatter(dst, rows, cols, value, accumulate);
+    return true;
+  } catch (const mx::ShapeError&) {
+    PyErr_Format(PyExc_ValueError,
+                 "cannot assign %zux%zu matrix to a selection of shape %zux%zu",
+                 value.rows, value.cols, rows.count, cols.count);
     return false;
   }
 }

@@ -140,7 +140,8 @@ bool require_operand(PyObject* obj, Operand& op, const char* what);
 bool coerce_assigned_value(PyObject* obj, matrix::Shape sel, Operand& op);
 
 /// Parses a reduction axis: None -> kAll (if allow_none), 0 / -2 -> k0,
-/// 1 / -1 -> k1; other ints ValueError; bool and non-ints TypeError.
+/// 1 / -1 -> k1; other ints ValueError, beyond a C int OverflowError; bool
+/// and non-ints TypeError (bocpy's messages).
 bool parse_axis(PyObject* obj, matrix::Axis& axis, bool allow_none);
 
 /// Parses the axis of take/put/concat: as parse_axis without None, but a bad
@@ -158,13 +159,14 @@ bool parse_dimension(PyObject* obj, std::size_t& out);
 /// TypeError for non-ints; overflow_error (e.g. OverflowError or IndexError)
 /// for ints beyond Py_ssize_t; IndexError when out of range.
 bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
-                     PyObject* overflow_error);
+                     PyObject* overflow_error, const char* axis_name = "row");
 
 /// Parses a non-empty list/tuple of indices (or a single int) against extent.
 /// IndexError for an empty list or an index out of range, TypeError for
 /// non-ints, OverflowError for huge ints.
 bool parse_index_list(PyObject* obj, std::size_t extent,
-                      std::vector<std::size_t>& out);
+                      std::vector<std::size_t>& out,
+                      const char* axis_name = "row");
 
 /// The broadcast shape of two (three) operands; on mismatch raises
 /// ValueError("Dimension mismatch between operands: shape mismatch: (3, 2)
@@ -172,6 +174,12 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
 bool broadcast_operands(matrix::Shape a, matrix::Shape b, matrix::Shape& out);
 bool broadcast_operands(matrix::Shape a, matrix::Shape b, matrix::Shape c,
                         matrix::Shape& out);
+
+/// mx::scatter, with a value that does not fit the selection reported in
+/// bocpy's words ("cannot assign 3x3 matrix to a selection of shape 2x3").
+bool scatter_checked(matrix::MutView dst, const matrix::IndexSet& rows,
+                     const matrix::IndexSet& cols, matrix::ConstView value,
+                     bool accumulate);
 
 /// Raises ValueError(shape_mismatch_message(a, b) + suffix).
 void raise_shape_mismatch(matrix::Shape a, matrix::Shape b,

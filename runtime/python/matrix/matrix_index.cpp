@@ -24,7 +24,8 @@ struct AxisKey {
   AxisKey& operator=(const AxisKey&) = delete;
 };
 
-bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out) {
+bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out,
+                    const char* axis_name) {
   if (PySlice_Check(key)) {
     auto* slice = reinterpret_cast<PySliceObject*>(key);
     out.is_full = slice->start == Py_None && slice->stop == Py_None &&
@@ -45,7 +46,7 @@ bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out) {
     return true;
   }
   if (PyList_Check(key)) {
-    if (!parse_index_list(key, extent, out.list)) {
+    if (!parse_index_list(key, extent, out.list, axis_name)) {
       return false;
     }
     out.set = mx::IndexSet::of(out.list);
@@ -54,7 +55,7 @@ bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out) {
   }
   if (PyIndex_Check(key)) {
     std::size_t index = 0;
-    if (!normalize_index(key, extent, index, PyExc_IndexError)) {
+    if (!normalize_index(key, extent, index, PyExc_OverflowError, axis_name)) {
       return false;
     }
     out.set = mx::IndexSet::single(index);
@@ -77,12 +78,12 @@ bool parse_key(PyObject* key, const mx::Dense& m, AxisKey& rows,
           "Index must be one dimension (row) or two dimensions (row, column)");
       return false;
     }
-    if (!parse_axis_key(PyTuple_GET_ITEM(key, 0), m.rows, rows) ||
-        !parse_axis_key(PyTuple_GET_ITEM(key, 1), m.cols, cols)) {
+    if (!parse_axis_key(PyTuple_GET_ITEM(key, 0), m.rows, rows, "row") ||
+        !parse_axis_key(PyTuple_GET_ITEM(key, 1), m.cols, cols, "column")) {
       return false;
     }
   } else {
-    if (!parse_axis_key(key, m.rows, rows)) {
+    if (!parse_axis_key(key, m.rows, rows, "row")) {
       return false;
     }
     cols.set = mx::IndexSet::all(m.cols);
@@ -101,10 +102,16 @@ bool parse_key(PyObject* key, const mx::Dense& m, AxisKey& rows,
 
 PyObject* matrix_subscript(PyObject* self, PyObject* key) {
   return guarded([&]() -> PyObject* {
-    const mx::Dense& m = as_matrix(self)->value;
+    const mx::Dense* owned = owned_value(self);
+    if (owned == nullptr) {
+      return nullptr;
+    }
+    const mx::Dense& m = *owned;
     if (is_matrix(key)) {
-      return matrix_wrap(Py_TYPE(self),
-                         mx::mask_select(m, as_matrix(key)->value));
+      const mx::Dense* mask = owned_value(key);
+      return mask == nullptr
+                 ? nullptr
+                 : matrix_wrap(Py_TYPE(self), mx::mask_select(m, *mask));
     }
     AxisKey rows;
     AxisKey cols;
@@ -125,13 +132,18 @@ int matrix_ass_subscript(PyObject* self, PyObject* key, PyObject* value) {
       PyErr_SetString(PyExc_TypeError, "Matrix does not support item deletion");
       return -1;
     }
-    mx::Dense& m = as_matrix(self)->value;
+    mx::Dense* owned = owned_value(self);
+    if (owned == nullptr) {
+      return -1;
+    }
+    mx::Dense& m = *owned;
     if (is_matrix(key)) {
+      const mx::Dense* mask = owned_value(key);
       Operand v;
-      if (!coerce_assigned_value(value, m.shape(), v)) {
+      if (mask == nullptr || !coerce_assigned_value(value, m.shape(), v)) {
         return -1;
       }
-      mx::mask_assign(m, as_matrix(key)->value, v.view);
+      mx::mask_assign(m, *mask, v.view);
       return 0;
     }
     AxisKey rows;
@@ -148,14 +160,20 @@ int matrix_ass_subscript(PyObject* self, PyObject* key, PyObject* value) {
       v.owned = m;
       v.view = mx::ConstView(v.owned);
     }
-    mx::scatter(m, rows.set, cols.set, v.view, false);
+    if (!scatter_checked(m, rows.set, cols.set, v.view, false)) {
+      return -1;
+    }
     return 0;
   });
 }
 
 PyObject* matrix_item(PyObject* self, Py_ssize_t i) {
   return guarded([&]() -> PyObject* {
-    const mx::Dense& m = as_matrix(self)->value;
+    const mx::Dense* owned = owned_value(self);
+    if (owned == nullptr) {
+      return nullptr;
+    }
+    const mx::Dense& m = *owned;
     if (i < 0 || static_cast<std::size_t>(i) >= m.rows) {
       PyErr_SetString(PyExc_IndexError, "Matrix row index out of range");
       return nullptr;

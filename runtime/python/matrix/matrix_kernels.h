@@ -180,6 +180,10 @@ Dense where(ConstView mask, ConstView a, ConstView b);
 /// @brief out = std::fma(a, b, c) (one rounding), all three broadcast together
 void fused_multiply_add(ConstView a, ConstView b, ConstView c, MutView out);
 
+/// @brief out = y + s * x (two roundings: bocpy's scaled_add), all three
+/// broadcast together
+void scaled_add(ConstView y, ConstView s, ConstView x, MutView out);
+
 /// @brief out = x < lo ? lo : (x > hi ? hi : x); bounds broadcast; NaN elements
 /// of x stay NaN
 void clip(ConstView x, ConstView lo, ConstView hi, MutView out);
@@ -191,8 +195,7 @@ enum class UnaryOp : std::uint8_t {
   kSqrt,  ///< negative input gives NaN
   kCeil,
   kFloor,
-  kRound,  ///< halves away from zero (C round(), not Python's banker's
-           ///< rounding)
+  kRound,  ///< halves to even (nearbyint, as bocpy and Python's round())
 };
 
 /// @brief out = op(in); out must have in's shape and may be in's buffer
@@ -218,9 +221,9 @@ enum class Reduction : std::uint8_t {
   kMagnitude,   ///< sqrt(sum of x*x)
   kMin,         ///< NaN propagates
   kMax,         ///< NaN propagates
-  kArgMin,  ///< index of the first minimum (or first NaN); flat row-major index
-            ///< for kAll
-  kArgMax,  ///< index of the first maximum (or first NaN)
+  kArgMin,  ///< index of the first strict minimum (bocpy: later NaNs are
+            ///< skipped, a leading NaN pins 0); flat row-major for kAll
+  kArgMax,  ///< index of the first strict maximum (same NaN rule)
 };
 
 /// @brief Reduces in (see the determinism rules at the top); the result has
@@ -291,8 +294,8 @@ bool equal(ConstView lhs, ConstView rhs);
 /// size, then by shape (rows first)
 int compare(ConstView lhs, ConstView rhs);
 
-/// @brief |a - b| <= atol + rtol * |b| for every pair; false if the shapes
-/// differ
+/// @brief No pair with |a - b| > atol + rtol * |b| (so NaN pairs pass, as in
+/// bocpy); false if the shapes differ
 bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol,
               bool equal_nan);
 

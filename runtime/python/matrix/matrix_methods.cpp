@@ -22,7 +22,6 @@ PyCFunction cfunc(F f) {
   return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
 }
 
-const mx::Dense& dense(PyObject* obj) { return as_matrix(obj)->value; }
 
 /// The process-wide generator behind uniform/normal/seed. Like bocpy's C
 /// rand() it is shared by every interpreter; unlike rand() it is locked and
@@ -50,10 +49,20 @@ bool truthy(PyObject* obj, bool& out) {
   return true;
 }
 
+/// self's value, or nullptr with RuntimeError/ValueError set (see
+/// owned_value in matrix_type.h).
+#define BOC_SELF(name)                     \
+  mx::Dense* name##_ptr = owned_value(self); \
+  if (name##_ptr == nullptr) {             \
+    return nullptr;                        \
+  }                                        \
+  mx::Dense& name = *name##_ptr
+
 /// Resolves where a result of `shape` is written: self (in_place), out, or
 /// nowhere yet (target == nullptr: the caller allocates a new Matrix).
+/// bocpy's messages (_math.c use_out_target / unary methods).
 bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj,
-                    mx::Shape shape, PyObject*& target) {
+                    mx::Shape shape, mx::Dense*& target) {
   bool in_place = false;
   if (!truthy(in_place_obj, in_place)) {
     return false;
@@ -61,68 +70,87 @@ bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj,
   PyObject* out =
       (out_obj == nullptr || out_obj == Py_None) ? nullptr : out_obj;
   if (in_place && out != nullptr) {
-    PyErr_SetString(PyExc_ValueError, "in_place and out cannot be combined");
+    PyErr_SetString(PyExc_ValueError, "out and in_place are mutually exclusive");
     return false;
   }
-  target = in_place ? self : out;
-  if (target == nullptr) {
+  target = nullptr;
+  if (in_place) {
+    target = owned_value(self);
+    if (target == nullptr) {
+      return false;
+    }
+    if (target->shape() != shape) {
+      raise_shape_mismatch(shape, target->shape(),
+                           " (an in-place result must keep the matrix's "
+                           "shape)");
+      return false;
+    }
     return true;
   }
-  if (!is_matrix(target)) {
-    PyErr_Format(PyExc_TypeError, "out must be a Matrix, not %.200s",
-                 Py_TYPE(target)->tp_name);
+  if (out == nullptr) {
+    return true;
+  }
+  if (!is_matrix(out)) {
+    PyErr_SetString(PyExc_TypeError, "out must be a Matrix");
     return false;
   }
-  if (dense(target).shape() != shape) {
-    raise_shape_mismatch(shape, dense(target).shape(),
-                         in_place ? " (an in-place result must keep the "
-                                    "matrix's shape)"
-                                  : " (the result does not fit out)");
+  target = owned_value(out);
+  if (target == nullptr) {
+    return false;
+  }
+  if (target->shape() != shape) {
+    PyErr_Format(PyExc_ValueError,
+                 "out shape %zux%zu does not match result %zux%zu",
+                 target->rows, target->cols, shape.rows, shape.cols);
     return false;
   }
   return true;
 }
 
-/// A float when the result has one element, else a Matrix.
-PyObject* float_or_matrix(PyTypeObject* type, mx::Dense&& value) {
-  if (value.size() == 1) {
-    return PyFloat_FromDouble(value.data[0]);
-  }
-  return matrix_wrap(type, std::move(value));
+/// The object a resolved target belongs to (self for in_place, else out).
+PyObject* target_object(PyObject* self, PyObject* out_obj,
+                        const mx::Dense* target) {
+  return (out_obj != nullptr && out_obj != Py_None &&
+          owned_value(out_obj) == target)
+             ? out_obj
+             : self;
 }
 
-/// Picks the vector layout for angle/perpendicular/cross (spec 5.8): with
-/// axis None, rows when the column count is a valid vector length, else
-/// columns when the row count is; ValueError if neither.
-bool resolve_vector_axis(const char* name, PyObject* axis_obj, mx::Shape shape,
-                         std::size_t min_dim, std::size_t max_dim,
-                         mx::Axis& axis) {
-  if (axis_obj != nullptr && axis_obj != Py_None) {
-    return parse_axis(axis_obj, axis, false);
-  }
-  auto fits = [&](std::size_t n) { return n >= min_dim && n <= max_dim; };
-  if (fits(shape.cols)) {
-    axis = mx::Axis::k1;
+/// bocpy's orientation rules for 2-D vectors (_math.c classify_vec2_axis):
+/// 1x2 and Nx2 are rows (k1), 2x1 and 2xN are columns (k0), 2x2 is rows
+/// unless axis=0; an axis that contradicts the only valid orientation, or
+/// any other shape, is invalid (false).
+bool classify_vec2(mx::Shape shape, bool has_axis, mx::Axis axis,
+                   mx::Axis& out) {
+  const std::size_t m = shape.rows;
+  const std::size_t n = shape.cols;
+  if (m == 2 && n == 2) {
+    out = has_axis && axis == mx::Axis::k0 ? mx::Axis::k0 : mx::Axis::k1;
     return true;
   }
-  if (fits(shape.rows)) {
-    axis = mx::Axis::k0;
-    return true;
+  if (n == 2) {
+    out = mx::Axis::k1;
+    return !(has_axis && axis == mx::Axis::k0);
   }
-  const std::string shape_text = mx::shape_string(shape);
-  PyErr_Format(PyExc_ValueError,
-               "%s() needs %zu-D%s vectors along the rows or columns, got "
-               "shape %s",
-               name, min_dim, max_dim != min_dim ? " or 3-D" : "",
-               shape_text.c_str());
+  if (m == 2) {
+    out = mx::Axis::k0;
+    return !(has_axis && axis == mx::Axis::k1);
+  }
   return false;
+}
+
+/// Parses the optional axis of angle/perpendicular/cross: sets has_axis.
+bool parse_optional_axis(PyObject* obj, bool& has_axis, mx::Axis& axis) {
+  has_axis = obj != nullptr && obj != Py_None;
+  return parse_axis(obj, axis, true);
 }
 
 // ---- Copies, pickling, conversion -------------------------------------------
 
 PyObject* m_copy(PyObject* self, PyObject* /*unused*/) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self), mx::Dense(dense(self)));
+    BOC_SELF(m);
+    return matrix_wrap(Py_TYPE(self), mx::Dense(m));
   });
 }
 
@@ -131,6 +159,11 @@ PyObject* m_deepcopy(PyObject* self, PyObject* /*memo*/) {
 }
 
 PyObject* m_reduce(PyObject* self, PyObject* /*unused*/) {
+  if (!as_matrix(self)->shared && as_matrix(self)->value.rows == 0) {
+    PyErr_SetString(PyExc_ValueError, "Cannot pickle an uninitialized matrix");
+    return nullptr;
+  }
+  BOC_SELF(m);
   // The reconstructor is looked up on the module that defined this type.
   PyObject* module = PyType_GetModuleByDef(Py_TYPE(self), math_module_def());
   if (module == nullptr) {
@@ -140,7 +173,6 @@ PyObject* m_reduce(PyObject* self, PyObject* /*unused*/) {
   if (!unpickle) {
     return nullptr;
   }
-  const mx::Dense& m = dense(self);
   PyRef bytes(PyBytes_FromStringAndSize(
       reinterpret_cast<const char*>(m.data.data()),
       static_cast<Py_ssize_t>(m.size() * sizeof(double))));
@@ -153,7 +185,7 @@ PyObject* m_reduce(PyObject* self, PyObject* /*unused*/) {
 }
 
 PyObject* m_tolist(PyObject* self, PyObject* /*unused*/) {
-  const mx::Dense& m = dense(self);
+  BOC_SELF(m);
   PyRef rows(PyList_New(static_cast<Py_ssize_t>(m.rows)));
   if (!rows) {
     return nullptr;
@@ -175,22 +207,48 @@ PyObject* m_tolist(PyObject* self, PyObject* /*unused*/) {
   return rows.release();
 }
 
-PyObject* m_transpose(PyObject* self, PyObject* /*unused*/) {
+/// Transposes self's buffer in place (BufferError while a memoryview of it
+/// exists, since the view's shape would lie).
+bool transpose_self(PyObject* self, mx::Dense& m) {
+  if (as_matrix(self)->exports > 0) {
+    PyErr_SetString(PyExc_BufferError,
+                    "cannot change the shape of a Matrix while a buffer "
+                    "(memoryview) of it exists");
+    return false;
+  }
+  if (m.rows == 1 || m.cols == 1) {
+    std::swap(m.rows, m.cols);  // same row-major order
+  } else {
+    m = mx::transpose(m);
+  }
+  return true;
+}
+
+/// transpose(in_place=False): bocpy's signature (in_place may be positional).
+PyObject* m_transpose(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                      PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self), mx::transpose(dense(self)));
+    PyObject* in_place_obj = nullptr;
+    bool in_place = false;
+    if (!parse_args("transpose", args, nargs, kwnames, {"in_place"}, 1, 0,
+                    &in_place_obj) ||
+        !truthy(in_place_obj, in_place)) {
+      return nullptr;
+    }
+    BOC_SELF(m);
+    if (in_place) {
+      return transpose_self(self, m) ? Py_NewRef(self) : nullptr;
+    }
+    return matrix_wrap(Py_TYPE(self), mx::transpose(m));
   });
 }
 
 PyObject* m_transpose_in_place(PyObject* self, PyObject* /*unused*/) {
   return guarded([&]() -> PyObject* {
-    MatrixObject* m = as_matrix(self);
-    if (m->exports > 0) {
-      PyErr_SetString(PyExc_BufferError,
-                      "cannot change the shape of a Matrix while a buffer "
-                      "(memoryview) of it exists");
+    BOC_SELF(m);
+    if (!transpose_self(self, m)) {
       return nullptr;
     }
-    m->value = mx::transpose(m->value);
     Py_RETURN_NONE;
   });
 }
@@ -208,8 +266,8 @@ PyObject* m_reshape(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     if (!parse_dimension(argv[0], rows) || !parse_dimension(argv[1], cols)) {
       return nullptr;
     }
-    return matrix_wrap(Py_TYPE(self),
-                       mx::reshape(dense(self), mx::Shape{rows, cols}));
+    BOC_SELF(m);
+    return matrix_wrap(Py_TYPE(self), mx::reshape(m, mx::Shape{rows, cols}));
   });
 }
 
@@ -223,20 +281,20 @@ PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     mx::Axis axis = mx::Axis::k0;
     if (!parse_selection_axis(argv[1], axis)) {
       return nullptr;
     }
-    const mx::Dense& m = dense(self);
     const bool rows = axis == mx::Axis::k0;
     std::vector<std::size_t> indices;
     if (PyLong_Check(argv[0])) {  // take() wants a sequence (or an index Matrix)
-      PyErr_Format(PyExc_TypeError,
-                   "indices must be a list or tuple of ints, not %.200s",
-                   Py_TYPE(argv[0])->tp_name);
+      PyErr_SetString(PyExc_TypeError,
+                      "Indices must be specified as a list or a tuple of ints");
       return nullptr;
     }
-    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices)) {
+    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices,
+                          rows ? "row" : "column")) {
       return nullptr;
     }
     const mx::IndexSet picked = mx::IndexSet::of(indices);
@@ -246,6 +304,7 @@ PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
+/// put(indices, value, axis=0, accumulate=False): returns self, as bocpy.
 PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                 PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
@@ -254,15 +313,16 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     {"indices", "value", "axis", "accumulate"}, 4, 2, argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     mx::Axis axis = mx::Axis::k0;
     bool accumulate = false;
     if (!parse_selection_axis(argv[2], axis) || !truthy(argv[3], accumulate)) {
       return nullptr;
     }
-    mx::Dense& m = as_matrix(self)->value;
     const bool rows = axis == mx::Axis::k0;
     std::vector<std::size_t> indices;
-    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices)) {
+    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices,
+                          rows ? "row" : "column")) {
       return nullptr;
     }
     const mx::IndexSet picked = mx::IndexSet::of(indices);
@@ -273,16 +333,13 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     if (!coerce_assigned_value(argv[1], sel, value)) {
       return nullptr;
     }
-    if (value.matrix == self) {
-      value.owned = m;
+    if (value.matrix != nullptr && owned_value(value.matrix) == &m) {
+      value.owned = m;  // scatter() must not read the buffer it writes
       value.view = mx::ConstView(value.owned);
     }
-    if (rows) {
-      mx::scatter(m, picked, all, value.view, accumulate);
-    } else {
-      mx::scatter(m, all, picked, value.view, accumulate);
-    }
-    Py_RETURN_NONE;
+    const bool ok = rows ? scatter_checked(m, picked, all, value.view, accumulate)
+                         : scatter_checked(m, all, picked, value.view, accumulate);
+    return ok ? Py_NewRef(self) : nullptr;
   });
 }
 
@@ -323,7 +380,8 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     if (!parse_axis(axis_obj, axis, true)) {
       return nullptr;
     }
-    mx::Dense result = mx::reduce(Op, dense(self), axis);
+    BOC_SELF(m);
+    mx::Dense result = mx::reduce(Op, m, axis);
     if constexpr (Op == mx::Reduction::kArgMin ||
                   Op == mx::Reduction::kArgMax) {
       if (axis == mx::Axis::kAll) {
@@ -342,12 +400,12 @@ PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     0, argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     mx::Axis axis = mx::Axis::kAll;
     bool in_place = false;
     if (!parse_axis(argv[0], axis, true) || !truthy(argv[1], in_place)) {
       return nullptr;
     }
-    mx::Dense& m = as_matrix(self)->value;
     if (in_place) {
       mx::normalize(m, axis, m);
       return Py_NewRef(self);
@@ -358,6 +416,9 @@ PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
+/// vecdot(other, axis=None) with bocpy's operand rules (_math.c
+/// Matrix_vecdot): same shape, a row or column vector against a matrix, or
+/// two vectors of one length in any orientation (walked flat).
 PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                    PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
@@ -366,16 +427,32 @@ PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     Operand other;
-    mx::Axis axis = mx::Axis::kAll;
-    mx::Shape shape;
-    if (!require_operand(argv[0], other, "other") ||
-        !parse_axis(argv[1], axis, true) ||
-        !broadcast_operands(dense(self).shape(), other.view.shape(), shape)) {
+    if (!require_operand(argv[0], other, "other")) {
       return nullptr;
     }
-    return reduction_result(Py_TYPE(self),
-                            mx::vecdot(dense(self), other.view, axis), axis);
+    const mx::Shape a = m.shape();
+    mx::ConstView b = other.view;
+    const bool vectors = (a.rows == 1 || a.cols == 1) &&
+                         (b.rows == 1 || b.cols == 1) && a.size() == b.size();
+    if (a == b.shape() ||
+        (a.rows == b.rows && (a.cols == 1 || b.cols == 1)) ||
+        (a.cols == b.cols && (a.rows == 1 || b.rows == 1))) {
+      // broadcasts as is
+    } else if (vectors) {
+      b = mx::ConstView(b.data, a.rows, a.cols);  // walk both flat
+    } else {
+      PyErr_Format(PyExc_ValueError,
+                   "vecdot: lhs %zux%zu incompatible with rhs %zux%zu", a.rows,
+                   a.cols, b.rows, b.cols);
+      return nullptr;
+    }
+    mx::Axis axis = mx::Axis::kAll;
+    if (!parse_axis(argv[1], axis, true)) {
+      return nullptr;
+    }
+    return reduction_result(Py_TYPE(self), mx::vecdot(m, b, axis), axis);
   });
 }
 
@@ -388,32 +465,61 @@ PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     if (!parse_args("angle", args, nargs, kwnames, {"axis"}, 1, 0, &axis_obj)) {
       return nullptr;
     }
-    mx::Axis axis = mx::Axis::k1;
-    if (!resolve_vector_axis("angle", axis_obj, dense(self).shape(), 2, 2,
-                             axis)) {
+    BOC_SELF(m);
+    bool has_axis = false;
+    mx::Axis axis = mx::Axis::kAll;
+    mx::Axis layout = mx::Axis::k1;
+    if (!parse_optional_axis(axis_obj, has_axis, axis)) {
       return nullptr;
     }
-    return float_or_matrix(Py_TYPE(self), mx::angle(dense(self), axis));
+    if (!classify_vec2(m.shape(), has_axis, axis, layout)) {
+      PyErr_SetString(PyExc_ValueError,
+                      "angle requires a 2D vector or Nx2 or 2xN matrix");
+      return nullptr;
+    }
+    mx::Dense result = mx::angle(m, layout);
+    if (m.size() == 2) {  // one vector: a float
+      return PyFloat_FromDouble(result.data[0]);
+    }
+    return matrix_wrap(Py_TYPE(self), std::move(result));
   });
 }
 
+/// perpendicular(axis=None, in_place=False): (x, y) -> (-y, x).
 PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
                           Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    PyObject* axis_obj = nullptr;
-    if (!parse_args("perpendicular", args, nargs, kwnames, {"axis"}, 1, 0,
-                    &axis_obj)) {
+    PyObject* argv[2] = {nullptr, nullptr};
+    if (!parse_args("perpendicular", args, nargs, kwnames,
+                    {"axis", "in_place"}, 2, 0, argv)) {
       return nullptr;
     }
-    mx::Axis axis = mx::Axis::k1;
-    if (!resolve_vector_axis("perpendicular", axis_obj, dense(self).shape(), 2,
-                             2, axis)) {
+    BOC_SELF(m);
+    bool has_axis = false;
+    bool in_place = false;
+    mx::Axis axis = mx::Axis::kAll;
+    mx::Axis layout = mx::Axis::k1;
+    if (!truthy(argv[1], in_place) ||
+        !parse_optional_axis(argv[0], has_axis, axis)) {
       return nullptr;
     }
-    return matrix_wrap(Py_TYPE(self), mx::perpendicular(dense(self), axis));
+    if (!classify_vec2(m.shape(), has_axis, axis, layout)) {
+      PyErr_SetString(PyExc_ValueError,
+                      "perpendicular requires a 2D vector or Nx2 or 2xN matrix");
+      return nullptr;
+    }
+    if (in_place) {
+      // Into the existing buffer: a memoryview of it stays valid.
+      const mx::Dense turned = mx::perpendicular(m, layout);
+      std::copy(turned.data.begin(), turned.data.end(), m.data.begin());
+      return Py_NewRef(self);
+    }
+    return matrix_wrap(Py_TYPE(self), mx::perpendicular(m, layout));
   });
 }
 
+/// cross(other, axis=None) with bocpy's shape rules (_math.c
+/// classify_cross_axis and Matrix_cross).
 PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                   PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
@@ -422,20 +528,85 @@ PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
+    bool has_axis = false;
+    mx::Axis axis = mx::Axis::kAll;
+    if (!parse_optional_axis(argv[1], has_axis, axis)) {
+      return nullptr;
+    }
     Operand other;
-    mx::Shape shape;
-    if (!require_operand(argv[0], other, "other") ||
-        !broadcast_operands(dense(self).shape(), other.view.shape(), shape)) {
+    if (!require_operand(argv[0], other, "other")) {
       return nullptr;
     }
-    mx::Axis axis = mx::Axis::k1;
-    if (!resolve_vector_axis("cross", argv[1], shape, 2, 3, axis)) {
+    const std::size_t rows = m.rows;
+    const std::size_t cols = m.cols;
+    const bool ax0 = has_axis && axis == mx::Axis::k0;
+    const bool ax1 = has_axis && axis == mx::Axis::k1;
+    // dim: vector length (2 or 3); layout: k1 = vectors are rows.
+    std::size_t dim = 0;
+    mx::Axis layout = mx::Axis::k1;
+    bool valid = true;
+    if (rows == cols && (rows == 2 || rows == 3)) {
+      dim = rows;
+      layout = ax0 ? mx::Axis::k0 : mx::Axis::k1;
+    } else if (rows == 1 && (cols == 2 || cols == 3)) {
+      dim = cols;
+      valid = !ax0;
+    } else if (cols == 1 && (rows == 2 || rows == 3)) {
+      dim = rows;
+      layout = mx::Axis::k0;
+      valid = !ax1;
+    } else if (cols == 2 && rows != 3) {
+      dim = 2;
+      valid = !ax0;
+    } else if (rows == 2 && cols != 3) {
+      dim = 2;
+      layout = mx::Axis::k0;
+      valid = !ax1;
+    } else if (cols == 3 && rows != 2) {
+      dim = 3;
+      valid = !ax0;
+    } else if (rows == 3 && cols != 2) {
+      dim = 3;
+      layout = mx::Axis::k0;
+      valid = !ax1;
+    } else if (cols == 2) {  // 3x2: always a batch of 2-D rows
+      dim = 2;
+    } else if (rows == 2) {  // 2x3: always a batch of 2-D columns
+      dim = 2;
+      layout = mx::Axis::k0;
+    } else {
+      valid = false;
+    }
+    if (!valid) {
+      PyErr_SetString(PyExc_ValueError,
+                      "cross requires a 2D or 3D vector or Nx2 or 2xN or Nx3 "
+                      "or 3xN matrix");
       return nullptr;
     }
-    mx::Dense result = mx::cross(dense(self), other.view, axis);
-    const bool planar = (axis == mx::Axis::k1 ? shape.cols : shape.rows) == 2;
-    if (planar) {
-      return float_or_matrix(Py_TYPE(self), std::move(result));
+    const mx::ConstView b = other.view;
+    const bool single = m.size() == dim;
+    const bool same_shape = b.shape() == m.shape();
+    const bool vector_rhs = b.size() == dim && (b.rows == 1 || b.cols == 1);
+    if (single ? b.size() != dim : !(same_shape || vector_rhs)) {
+      const char* kind = single ? (dim == 2 ? "2D vector" : "3D vector")
+                         : layout == mx::Axis::k1
+                             ? (dim == 2 ? "Nx2 batch" : "Nx3 batch")
+                             : (dim == 2 ? "2xN batch" : "3xN batch");
+      PyErr_Format(PyExc_ValueError,
+                   "cross: %s lhs %zux%zu incompatible with rhs %zux%zu", kind,
+                   rows, cols, b.rows, b.cols);
+      return nullptr;
+    }
+    // A vector operand in any orientation is read as one vector laid out
+    // like self's vectors (a row for k1, a column for k0).
+    const mx::ConstView rhs =
+        same_shape && !single ? b
+        : layout == mx::Axis::k1 ? mx::ConstView(b.data, 1, dim)
+                                 : mx::ConstView(b.data, dim, 1);
+    mx::Dense result = mx::cross(m, rhs, layout);
+    if (dim == 2 && single) {
+      return PyFloat_FromDouble(result.data[0]);
     }
     return matrix_wrap(Py_TYPE(self), std::move(result));
   });
@@ -443,11 +614,12 @@ PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 PyObject* m_pairwise_diff(PyObject* self, PyObject* other_obj) {
   return guarded([&]() -> PyObject* {
+    BOC_SELF(m);
     Operand other;
     if (!require_operand(other_obj, other, "other")) {
       return nullptr;
     }
-    std::vector<mx::Dense> parts = mx::pairwise_diff(dense(self), other.view);
+    std::vector<mx::Dense> parts = mx::pairwise_diff(m, other.view);
     PyRef tuple(PyTuple_New(static_cast<Py_ssize_t>(parts.size())));
     if (!tuple) {
       return nullptr;
@@ -465,12 +637,12 @@ PyObject* m_pairwise_diff(PyObject* self, PyObject* other_obj) {
 
 PyObject* m_pairwise_dist2(PyObject* self, PyObject* other_obj) {
   return guarded([&]() -> PyObject* {
+    BOC_SELF(m);
     Operand other;
     if (!require_operand(other_obj, other, "other")) {
       return nullptr;
     }
-    return matrix_wrap(Py_TYPE(self),
-                       mx::pairwise_dist2(dense(self), other.view));
+    return matrix_wrap(Py_TYPE(self), mx::pairwise_dist2(m, other.view));
   });
 }
 
@@ -515,24 +687,26 @@ PyObject* m_binary(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     1, argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     Operand other;
     mx::Shape shape;
-    PyObject* target = nullptr;
+    mx::Dense* target = nullptr;
     if (!require_operand(argv[0], other, "other") ||
-        !broadcast_operands(dense(self).shape(), other.view.shape(), shape) ||
+        !broadcast_operands(m.shape(), other.view.shape(), shape) ||
         !resolve_target(self, nullptr, argv[1], shape, target)) {
       return nullptr;
     }
     if (target != nullptr) {
-      mx::binary(Op, dense(self), other.view, as_matrix(target)->value);
-      return Py_NewRef(target);
+      mx::binary(Op, m, other.view, *target);
+      return Py_NewRef(argv[1]);
     }
-    return matrix_wrap(Py_TYPE(self), mx::binary(Op, dense(self), other.view));
+    return matrix_wrap(Py_TYPE(self), mx::binary(Op, m, other.view));
   });
 }
 
 PyObject* m_matmul(PyObject* self, PyObject* other_obj) {
   return guarded([&]() -> PyObject* {
+    BOC_SELF(m);
     Operand other;
     const Coerced coerced = coerce_operand(other_obj, other);
     if (coerced == Coerced::kError) {
@@ -544,7 +718,7 @@ PyObject* m_matmul(PyObject* self, PyObject* other_obj) {
                    Py_TYPE(other_obj)->tp_name);
       return nullptr;
     }
-    return matrix_wrap(Py_TYPE(self), mx::matmul(dense(self), other.view));
+    return matrix_wrap(Py_TYPE(self), mx::matmul(m, other.view));
   });
 }
 
@@ -566,30 +740,32 @@ constexpr const char* unary_name(mx::UnaryOp op) {
   return "unary";
 }
 
+/// negate/abs/sqrt/ceil/floor/round(in_place=False, *, out=None).
 template <mx::UnaryOp Op>
 PyObject* m_unary(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                   PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
     if (!parse_args(unary_name(Op), args, nargs, kwnames, {"in_place", "out"},
-                    0, 0, argv)) {
+                    1, 0, argv)) {
       return nullptr;
     }
-    PyObject* target = nullptr;
-    if (!resolve_target(self, argv[0], argv[1], dense(self).shape(), target)) {
+    BOC_SELF(m);
+    mx::Dense* target = nullptr;
+    if (!resolve_target(self, argv[0], argv[1], m.shape(), target)) {
       return nullptr;
     }
     if (target != nullptr) {
-      mx::unary(Op, dense(self), as_matrix(target)->value);
-      return Py_NewRef(target);
+      mx::unary(Op, m, *target);
+      return Py_NewRef(target_object(self, argv[1], target));
     }
-    return matrix_wrap(Py_TYPE(self), mx::unary(Op, dense(self)));
+    return matrix_wrap(Py_TYPE(self), mx::unary(Op, m));
   });
 }
 
 /// A clip bound: None means unbounded (an infinite scalar).
 bool clip_bound(PyObject* obj, double infinity, Operand& op, const char* what) {
-  if (obj == Py_None) {
+  if (obj == nullptr || obj == Py_None) {
     op.scalar = infinity;
     op.view = mx::ConstView::scalar(op.scalar);
     op.is_number = true;
@@ -598,12 +774,21 @@ bool clip_bound(PyObject* obj, double infinity, Operand& op, const char* what) {
   return require_operand(obj, op, what);
 }
 
+/// clip(min=None, max=None, *, in_place=False, out=None): either bound may
+/// be omitted, not both (bocpy).
 PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                  PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
     if (!parse_args("clip", args, nargs, kwnames,
-                    {"min", "max", "in_place", "out"}, 2, 2, argv)) {
+                    {"min", "max", "in_place", "out"}, 2, 0, argv)) {
+      return nullptr;
+    }
+    BOC_SELF(m);
+    const bool has_min = argv[0] != nullptr && argv[0] != Py_None;
+    const bool has_max = argv[1] != nullptr && argv[1] != Py_None;
+    if (!has_min && !has_max) {
+      PyErr_SetString(PyExc_ValueError, "clip: must provide min and/or max");
       return nullptr;
     }
     constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -613,87 +798,127 @@ PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
         !clip_bound(argv[1], kInf, hi, "max")) {
       return nullptr;
     }
-    if (lo.is_number && hi.is_number && lo.scalar > hi.scalar) {
-      PyErr_Format(PyExc_ValueError,
-                   "clip(): min (%R) must not be greater than max (%R)",
-                   argv[0], argv[1]);
+    if (has_min && has_max && lo.is_number && hi.is_number &&
+        hi.scalar < lo.scalar) {
+      PyErr_SetString(PyExc_AssertionError, "maxval < minval");
       return nullptr;
     }
     mx::Shape shape;
-    PyObject* target = nullptr;
-    if (!broadcast_operands(dense(self).shape(), lo.view.shape(),
-                            hi.view.shape(), shape) ||
+    mx::Dense* target = nullptr;
+    if (!broadcast_operands(m.shape(), lo.view.shape(), hi.view.shape(),
+                            shape) ||
         !resolve_target(self, argv[2], argv[3], shape, target)) {
       return nullptr;
     }
     if (target != nullptr) {
-      mx::clip(dense(self), lo.view, hi.view, as_matrix(target)->value);
-      return Py_NewRef(target);
+      mx::clip(m, lo.view, hi.view, *target);
+      return Py_NewRef(target_object(self, argv[3], target));
     }
     mx::Dense out(shape.rows, shape.cols);
-    mx::clip(dense(self), lo.view, hi.view, out);
+    mx::clip(m, lo.view, hi.view, out);
     return matrix_wrap(Py_TYPE(self), std::move(out));
   });
 }
 
+/// An fma / scaled_add operand in bocpy's rules (_math.c
+/// classify_broadcast_operand): a real number or a 1x1 matrix is a scalar;
+/// a matrix of self's shape, a 1 x columns row or a rows x 1 column
+/// broadcasts to self's shape; anything else is refused. The result always
+/// has self's shape. A list/tuple counts as a 1 x n row (an extension).
+bool classify_fma_operand(const char* op_name, PyObject* obj, mx::Shape self,
+                          const char* what, Operand& op) {
+  if (!is_matrix(obj) && !is_real_number(obj) && !PyList_Check(obj) &&
+      !PyTuple_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "%s: %s must be a Matrix or a real number",
+                 op_name, what);
+    return false;
+  }
+  if (coerce_operand(obj, op) != Coerced::kOk) {
+    return false;
+  }
+  const mx::Shape s = op.view.shape();
+  if (s.size() == 1 || s == self || (s.rows == 1 && s.cols == self.cols) ||
+      (s.cols == 1 && s.rows == self.rows)) {
+    return true;
+  }
+  PyErr_Format(PyExc_ValueError,
+               "%s: %s shape %zux%zu incompatible with self %zux%zu", op_name,
+               what, s.rows, s.cols, self.rows, self.cols);
+  return false;
+}
+
+/// fma(b, c, /, in_place=False, *, out=None): self * b + c, one rounding.
 PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                 PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    PyObject* argv[3] = {nullptr, nullptr, nullptr};
+    PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
     if (!parse_args("fma", args, nargs, kwnames,
-                    {"multiplier", "addend", "out"}, 2, 2, argv)) {
+                    {"b", "c", "in_place", "out"}, 3, 2, argv)) {
       return nullptr;
     }
+    BOC_SELF(m);
     Operand b;
     Operand c;
-    mx::Shape shape;
-    PyObject* target = nullptr;
-    if (!require_operand(argv[0], b, "multiplier") ||
-        !require_operand(argv[1], c, "addend") ||
-        !broadcast_operands(dense(self).shape(), b.view.shape(), c.view.shape(),
-                            shape) ||
-        !resolve_target(self, nullptr, argv[2], shape, target)) {
+    mx::Dense* target = nullptr;
+    if (!classify_fma_operand("fma", argv[0], m.shape(), "b", b) ||
+        !classify_fma_operand("fma", argv[1], m.shape(), "c", c) ||
+        !resolve_target(self, argv[2], argv[3], m.shape(), target)) {
       return nullptr;
     }
     if (target != nullptr) {
-      mx::fused_multiply_add(dense(self), b.view, c.view,
-                             as_matrix(target)->value);
-      return Py_NewRef(target);
+      mx::fused_multiply_add(m, b.view, c.view, *target);
+      return Py_NewRef(target_object(self, argv[3], target));
     }
-    mx::Dense out(shape.rows, shape.cols);
-    mx::fused_multiply_add(dense(self), b.view, c.view, out);
+    mx::Dense out(m.rows, m.cols);
+    mx::fused_multiply_add(m, b.view, c.view, out);
     return matrix_wrap(Py_TYPE(self), std::move(out));
   });
 }
 
+/// scaled_add(s, x, /, in_place=False, *, out=None): self + s * x with two
+/// roundings; s as fma's multiplier, x a matrix (or list) of self's shape.
 PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                        PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    PyObject* argv[3] = {nullptr, nullptr, nullptr};
+    PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
     if (!parse_args("scaled_add", args, nargs, kwnames,
-                    {"other", "scale", "out"}, 2, 2, argv)) {
+                    {"s", "x", "in_place", "out"}, 3, 2, argv)) {
       return nullptr;
     }
-    Operand other;
-    double scale = 0.0;
-    mx::Shape shape;
-    PyObject* target = nullptr;
-    if (!require_operand(argv[0], other, "other") ||
-        !to_double(argv[1], scale, "scale") ||
-        !broadcast_operands(dense(self).shape(), other.view.shape(), shape) ||
-        !resolve_target(self, nullptr, argv[2], shape, target)) {
+    BOC_SELF(m);
+    Operand s;
+    Operand x;
+    if (!classify_fma_operand("scaled_add", argv[0], m.shape(), "s", s)) {
       return nullptr;
     }
-    // Two roundings, as written: self + (other * scale).
-    const mx::Dense scaled = mx::binary(mx::BinaryOp::kMultiply, other.view,
-                                        mx::ConstView::scalar(scale));
-    if (target != nullptr) {
-      mx::binary(mx::BinaryOp::kAdd, dense(self), scaled,
-                 as_matrix(target)->value);
-      return Py_NewRef(target);
+    if (!is_matrix(argv[1]) && !PyList_Check(argv[1]) &&
+        !PyTuple_Check(argv[1])) {
+      PyErr_SetString(PyExc_TypeError, "Expected a list/tuple of numbers");
+      return nullptr;
     }
-    return matrix_wrap(Py_TYPE(self),
-                       mx::binary(mx::BinaryOp::kAdd, dense(self), scaled));
+    if (coerce_operand(argv[1], x) != Coerced::kOk) {
+      return nullptr;
+    }
+    if (x.view.shape() != m.shape()) {
+      PyErr_Format(PyExc_ValueError,
+                   "scaled_add: x shape %zux%zu does not match self %zux%zu",
+                   x.view.rows, x.view.cols, m.rows, m.cols);
+      return nullptr;
+    }
+    mx::Dense* target = nullptr;
+    if (!resolve_target(self, argv[2], argv[3], m.shape(), target)) {
+      return nullptr;
+    }
+    mx::Dense out;
+    if (target == nullptr) {
+      out = mx::Dense(m.rows, m.cols);
+      target = &out;
+    }
+    mx::scaled_add(m, s.view, x.view, *target);
+    if (target == &out) {
+      return matrix_wrap(Py_TYPE(self), std::move(out));
+    }
+    return Py_NewRef(target_object(self, argv[3], target));
   });
 }
 
@@ -842,7 +1067,11 @@ PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
     for (Py_ssize_t i = 0; i < n; ++i) {
       PyObject* item = PyTuple_GET_ITEM(items.get(), i);
       if (is_matrix(item)) {
-        parts.emplace_back(dense(item));
+        const mx::Dense* part = owned_value(item);
+        if (part == nullptr) {
+          return nullptr;
+        }
+        parts.emplace_back(*part);
         continue;
       }
       std::vector<double> flat;
@@ -888,6 +1117,17 @@ PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
                             shape)) {
       return nullptr;
     }
+    // where() broadcasts (an extension), but a 1x1 Matrix is a matrix, not
+    // a scalar: it must match the mask's shape (bocpy's test_one_by_one_not_
+    // scalar).
+    for (const Operand* op : {&a, &b}) {
+      if (op->matrix != nullptr && op->view.size() == 1 && shape.size() != 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "where() matrix or list/tuple operands must match the "
+                        "mask shape");
+        return nullptr;
+      }
+    }
     return matrix_wrap(as_type(cls), mx::where(mask.view, a.view, b.view));
   });
 }
@@ -928,7 +1168,7 @@ constexpr int kFast = METH_FASTCALL | METH_KEYWORDS;
        "gives a rows x 1 Matrix (one value per row)."
 
 #define BOC_UNARY_DOC(name, what)                                          \
-  name "($self, /, *, in_place=False, out=None)\n--\n\n" what              \
+  name "($self, /, in_place=False, *, out=None)\n--\n\n" what              \
        "\n\nReturns a new Matrix, or writes into self (in_place=True) or " \
        "into out (a Matrix of the\nsame shape) and returns that."
 
@@ -951,9 +1191,10 @@ PyMethodDef g_methods[] = {
     {"tolist", m_tolist, METH_NOARGS,
      "tolist($self, /)\n--\n\nThe elements as a list of rows (lists of "
      "floats)."},
-    {"transpose", m_transpose, METH_NOARGS,
-     "transpose($self, /)\n--\n\nReturn a new, transposed matrix (same as "
-     "m.T)."},
+    {"transpose", cfunc(m_transpose), kFast,
+     "transpose($self, /, in_place=False)\n--\n\nReturn a new, transposed "
+     "matrix (same as m.T), or transpose self and return it\n(in_place=True; "
+     "BufferError while a memoryview of it exists)."},
     {"transpose_in_place", m_transpose_in_place, METH_NOARGS,
      "transpose_in_place($self, /)\n--\n\nTranspose this matrix in place "
      "(BufferError while a memoryview of it exists)."},
@@ -975,7 +1216,7 @@ PyMethodDef g_methods[] = {
      "value: a real number, a Matrix or a list broadcast to the selection. "
      "Indices are\nvalidated before anything is written; a repeated index "
      "gets the last write, or\nevery contribution with accumulate=True. "
-     "Returns None."},
+     "Returns self."},
 
     // Reductions.
     {"sum", cfunc(m_reduction<mx::Reduction::kSum>), kFast,
@@ -1018,8 +1259,9 @@ PyMethodDef g_methods[] = {
      "2 x N (columns are vectors) gives 1 x N; a 2 x 2 matrix is\nread as "
      "rows unless axis=0. Other shapes: ValueError."},
     {"perpendicular", cfunc(m_perpendicular), kFast,
-     "perpendicular($self, /, axis=None)\n--\n\n(x, y) -> (-y, x) for each "
-     "2-D vector (layout as for angle()); same shape."},
+     "perpendicular($self, /, axis=None, in_place=False)\n--\n\n(x, y) -> "
+     "(-y, x) for each 2-D vector (layout as for angle()); same shape.\n"
+     "in_place=True writes into self and returns self."},
     {"cross", cfunc(m_cross), kFast,
      "cross($self, /, other, axis=None)\n--\n\nCross product of 2-D or 3-D "
      "vectors (rows, or columns; layout as for angle()).\n2-D vectors give "
@@ -1097,20 +1339,25 @@ PyMethodDef g_methods[] = {
                    "Element-wise rounding to the nearest integer, halves away "
                    "from zero (C round()).")},
     {"clip", cfunc(m_clip), kFast,
-     "clip($self, /, min, max, *, in_place=False, out=None)\n--\n\nClamp "
-     "every element to [min, max]. Bounds are real numbers, matrices or "
-     "lists\n(broadcast), or None for no bound; NaN elements stay NaN. "
-     "ValueError if scalar\nmin > max."},
+     "clip($self, /, min=None, max=None, *, in_place=False, out=None)\n--\n\n"
+     "Clamp every element to [min, max]; either bound may be omitted (None), "
+     "not both\n(ValueError). Bounds are real numbers, matrices or lists "
+     "(broadcast); NaN elements\nstay NaN. AssertionError if scalar max < "
+     "min."},
     {"clamp", cfunc(m_clip), kFast,
-     "clamp($self, /, min, max, *, in_place=False, out=None)\n--\n\nAlias "
-     "of clip()."},
+     "clamp($self, /, min=None, max=None, *, in_place=False, out=None)\n--\n\n"
+     "Alias of clip()."},
     {"fma", cfunc(m_fma), kFast,
-     "fma($self, /, multiplier, addend, *, out=None)\n--\n\nFused "
-     "self * multiplier + addend with one rounding (std::fma); operands\n"
-     "broadcast."},
+     "fma($self, b, c, /, in_place=False, *, out=None)\n--\n\nFused self * "
+     "b + c with one rounding (std::fma). b and c: a real number, a 1x1\n"
+     "matrix, a matrix of self's shape, a 1 x columns row or a rows x 1 "
+     "column; the\nresult has self's shape. in_place=True writes into self "
+     "and returns it."},
     {"scaled_add", cfunc(m_scaled_add), kFast,
-     "scaled_add($self, /, other, scale, *, out=None)\n--\n\nself + other * "
-     "scale (two roundings); out=self updates in place."},
+     "scaled_add($self, s, x, /, in_place=False, *, out=None)\n--\n\nself + "
+     "s * x with two roundings (distinct from fma). s as fma's b; x a "
+     "matrix\nof self's shape. in_place=True writes into self and returns "
+     "it."},
 
     // Class methods.
     {"zeros", cfunc(c_filled<0>), METH_O | METH_CLASS,

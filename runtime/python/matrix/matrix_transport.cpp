@@ -34,7 +34,11 @@ bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols,
                  obj == nullptr ? "NULL" : Py_TYPE(obj)->tp_name);
     return false;
   }
-  const matrix::Dense& value = as_matrix(obj)->value;
+  const matrix::Dense* owned = owned_value(obj);
+  if (owned == nullptr) {
+    return false;
+  }
+  const matrix::Dense& value = *owned;
   try {
     data.assign(value.data.begin(), value.data.end());
   } catch (...) {
@@ -65,6 +69,78 @@ PyObject* matrix_import(std::size_t rows, std::size_t cols,
     matrix::Dense value(rows, cols, std::move(data));
     return matrix_wrap(math_state(module.get())->matrix_type, std::move(value));
   });
+}
+
+std::shared_ptr<void> matrix_share(PyObject* obj) {
+  if (!matrix_check(obj)) {
+    PyErr_Format(PyExc_TypeError, "expected a bocpy.Matrix, not %.200s",
+                 obj == nullptr ? "NULL" : Py_TYPE(obj)->tp_name);
+    return nullptr;
+  }
+  if (owned_value(obj) == nullptr) {
+    return nullptr;
+  }
+  MatrixObject* m = as_matrix(obj);
+  if (m->exports > 0) {
+    PyErr_SetString(PyExc_BufferError,
+                    "cannot send a Matrix while a memoryview of it exists");
+    return nullptr;
+  }
+  if (!m->shared) {
+    try {
+      auto store = std::make_shared<MatrixStore>();
+      store->value = std::move(m->value);  // O(1): the vector's block moves
+      // Relaxed: the store is not shared with any other thread yet.
+      store->owner.store(current_interpreter_id(), std::memory_order_relaxed);
+      m->value = matrix::Dense();
+      m->shared = std::move(store);
+    } catch (...) {
+      set_error_from_exception();
+      return nullptr;
+    }
+  }
+  return m->shared;
+}
+
+void matrix_release(const std::shared_ptr<void>& store) noexcept {
+  auto* s = static_cast<MatrixStore*>(store.get());
+  std::int64_t expected = current_interpreter_id();
+  // Release: the next owner's acquire CAS (matrix_adopt) sees our writes.
+  s->owner.compare_exchange_strong(expected, MatrixStore::kNoOwner,
+                                   std::memory_order_release,
+                                   std::memory_order_relaxed);
+}
+
+PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
+  return guarded([&]() -> PyObject* {
+    PyRef module(current_math_module());
+    if (!module) {
+      return nullptr;
+    }
+    auto typed = std::static_pointer_cast<MatrixStore>(store);
+    const std::int64_t me = current_interpreter_id();
+    std::int64_t expected = MatrixStore::kNoOwner;
+    // Acquire: pairs with matrix_release, so we see the sender's writes.
+    if (!typed->owner.compare_exchange_strong(expected, me,
+                                              std::memory_order_acquire,
+                                              std::memory_order_acquire) &&
+        expected != me) {
+      PyErr_Format(PyExc_RuntimeError,
+                   "%lld cannot acquire matrix (already acquired by %lld)",
+                   static_cast<long long>(me), static_cast<long long>(expected));
+      return nullptr;
+    }
+    PyObject* obj =
+        matrix_wrap_shared(math_state(module.get())->matrix_type, typed);
+    if (obj == nullptr) {
+      matrix_unadopt(store);
+    }
+    return obj;
+  });
+}
+
+void matrix_unadopt(const std::shared_ptr<void>& store) noexcept {
+  matrix_release(store);
 }
 
 }  // namespace boc::py

@@ -1,16 +1,24 @@
-// Moving matrices between interpreters. A Matrix object never leaves its
-// interpreter; the value transport copies the buffer out of the sender's
-// object (matrix_export) into a C++ parcel and builds a new object in the
-// receiving interpreter (matrix_import). No pickle is involved.
+// Moving matrices between interpreters, as bocpy does (its _math.c xidata
+// hooks). A Matrix object never leaves its interpreter, but its buffer does,
+// without a copy: the value transport takes the sender's buffer
+// (matrix_share), gives up the sender's ownership once the parcel is
+// complete (matrix_release), and the receiving interpreter claims it and
+// wraps it in a new object (matrix_adopt). From the release on, the sender's
+// object raises "The current interpreter does not own this matrix" on use
+// and reports acquired == False, until the buffer comes back.
 //
-// All three functions need the calling thread to hold the GIL of the
-// interpreter that owns (or will own) the object.
+// matrix_export / matrix_import are the copying pair (kept for tests and
+// callers that want an independent copy).
+//
+// All functions except matrix_release need the calling thread to hold the
+// GIL of the interpreter that owns (or will own) the object.
 #pragma once
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 namespace boc::py {
@@ -31,5 +39,28 @@ bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols,
 /// bocpy._math cannot be imported.
 PyObject* matrix_import(std::size_t rows, std::size_t cols,
                         std::vector<double>&& data);
+
+/// The buffer of obj (a Matrix owned by this interpreter), shared from now
+/// on by obj and whoever holds the result. O(1): the first call moves the
+/// object's buffer into a heap store, later calls return the same store.
+/// Ownership does not change yet (see matrix_release). nullptr with an error
+/// set: TypeError (not a Matrix), RuntimeError (not owned here, e.g. already
+/// sent), ValueError (uninitialised), BufferError (a memoryview of it
+/// exists: the buffer could change under the view).
+std::shared_ptr<void> matrix_share(PyObject* obj);
+
+/// Gives up the current interpreter's ownership of a store returned by
+/// matrix_share (a no-op if it does not own it). Needs no GIL.
+void matrix_release(const std::shared_ptr<void>& store) noexcept;
+
+/// Claims a released store for the current interpreter and wraps it in a
+/// new Matrix (no copy). nullptr with RuntimeError set if another
+/// interpreter holds it (bocpy's "cannot acquire" error), ImportError if
+/// bocpy._math cannot be imported.
+PyObject* matrix_adopt(const std::shared_ptr<void>& store);
+
+/// Undoes a matrix_adopt whose object is being discarded (a decode that
+/// failed later on): the store is in flight again.
+void matrix_unadopt(const std::shared_ptr<void>& store) noexcept;
 
 }  // namespace boc::py

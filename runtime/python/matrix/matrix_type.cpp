@@ -18,20 +18,27 @@ namespace {
 
 namespace mx = boc::matrix;
 
-const mx::Dense& dense(PyObject* obj) { return as_matrix(obj)->value; }
-
 // ---- Lifetime ---------------------------------------------------------------
 
 void matrix_dealloc(PyObject* obj) {
   PyTypeObject* type = Py_TYPE(obj);
-  as_matrix(obj)->value.~Dense();
+  MatrixObject* m = as_matrix(obj);
+  m->value.~Dense();
+  m->shared.~shared_ptr();  // the store outlives us if a parcel holds it
   type->tp_free(obj);
   Py_DECREF(type);  // instances of heap types own a reference to their type
 }
 
+/// Matrix.__new__: an uninitialised object (bocpy allows Matrix.__new__(Matrix)
+/// and rejects any use of it); __init__ gives it its value.
+PyObject* matrix_new(PyTypeObject* type, PyObject* /*args*/,
+                     PyObject* /*kwds*/) {
+  return guarded([&]() -> PyObject* { return matrix_wrap(type, mx::Dense()); });
+}
+
 /// Matrix(rows, columns, values=None) (spec 5.3).
-PyObject* matrix_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
-  return guarded([&]() -> PyObject* {
+int matrix_init(PyObject* self, PyObject* args, PyObject* kwds) {
+  return guarded_int([&]() -> int {
     static const char* const kKeywords[] = {"rows", "columns", "values",
                                             nullptr};
     PyObject* rows_obj = nullptr;
@@ -40,37 +47,56 @@ PyObject* matrix_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Matrix",
                                      const_cast<char**>(kKeywords), &rows_obj,
                                      &cols_obj, &values)) {
-      return nullptr;
+      return -1;
     }
     std::size_t rows = 0;
     std::size_t cols = 0;
     if (!parse_dimension(rows_obj, rows) || !parse_dimension(cols_obj, cols)) {
-      return nullptr;
+      return -1;
     }
     mx::check_dimensions(rows, cols);
-    if (values == Py_None) {
-      return matrix_wrap(type, mx::Dense(rows, cols));
+    MatrixObject* m = as_matrix(self);
+    if (m->exports > 0) {
+      PyErr_SetString(PyExc_BufferError,
+                      "cannot re-initialise a Matrix while a memoryview of it "
+                      "exists");
+      return -1;
     }
-    if (is_real_number(values)) {
+    mx::Dense value;
+    if (values == Py_None) {
+      value = mx::Dense(rows, cols);
+    } else if (is_real_number(values)) {
       double fill = 0.0;
       if (!to_double(values, fill, "values")) {
-        return nullptr;
+        return -1;
       }
-      return matrix_wrap(type, mx::Dense(rows, cols, fill));
+      value = mx::Dense(rows, cols, fill);
+    } else {
+      std::vector<double> data;
+      if (is_matrix(values)) {
+        const mx::Dense* src = owned_value(values);
+        if (src == nullptr) {
+          return -1;
+        }
+        data = src->data;
+      } else if (!sequence_to_doubles(values, data, "values")) {
+        PyErr_Clear();
+        PyErr_SetString(
+            PyExc_TypeError,
+            "Values must be either a number or a list/tuple of MxN numbers");
+        return -1;
+      }
+      if (data.size() != rows * cols) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "Values must be either a number or a list/tuple of MxN numbers");
+        return -1;
+      }
+      value = mx::Dense(rows, cols, std::move(data));
     }
-    std::vector<double> data;
-    if (is_matrix(values)) {
-      data = dense(values).data;
-    } else if (!sequence_to_doubles(values, data, "values")) {
-      return nullptr;
-    }
-    if (data.size() != rows * cols) {
-      PyErr_Format(PyExc_TypeError,
-                   "Matrix(%zu, %zu, values) needs %zu values, got %zu", rows,
-                   cols, rows * cols, data.size());
-      return nullptr;
-    }
-    return matrix_wrap(type, mx::Dense(rows, cols, std::move(data)));
+    m->shared.reset();  // re-initialising detaches from a crossed buffer
+    m->value = std::move(value);
+    return 0;
   });
 }
 
@@ -80,7 +106,10 @@ PyObject* matrix_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
 /// eval(repr(m)) == m for finite values.
 PyObject* matrix_repr(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    const mx::Dense& m = dense(self);
+    if (!matrix_acquired(self)) {
+      return PyUnicode_FromString("Matrix(<not acquired>)");
+    }
+    const mx::Dense& m = *owned_value(self);
     std::string text = "Matrix(" + std::to_string(m.rows) + ", " +
                        std::to_string(m.cols) + ", [";
     for (std::size_t i = 0; i < m.size(); ++i) {
@@ -104,7 +133,10 @@ PyObject* matrix_repr(PyObject* self) {
 /// str: a right-aligned grid with %g values, [[1 2]\n [3 4]].
 PyObject* matrix_str(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    const mx::Dense& m = dense(self);
+    if (!matrix_acquired(self)) {
+      return PyUnicode_FromString("<not acquired>");
+    }
+    const mx::Dense& m = *owned_value(self);
     std::vector<std::string> cells(m.size());
     std::size_t width = 0;
     for (std::size_t i = 0; i < m.size(); ++i) {
@@ -133,40 +165,114 @@ PyObject* matrix_str(PyObject* self) {
 
 // ---- Comparison -------------------------------------------------------------
 
-/// == / != compare whole matrices (same shape and every element equal, NaN
-/// never equal); < <= > >= are lexicographic over the row-major elements,
-/// skipping NaN pairs, then by size and shape. Element-wise masks come from
-/// less()/equal()/... instead.
-PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
-  if (!is_matrix(a) || !is_matrix(b)) {
-    Py_RETURN_NOTIMPLEMENTED;
+/// The first strict ordering between x[i] and y[i] (or the scalar y) decides;
+/// equal and NaN pairs are skipped (bocpy's lexicographic rule, _math.c).
+int lexicographic(const double* x, const double* y, std::size_t n,
+                  bool scalar) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double b = scalar ? y[0] : y[i];
+    if (x[i] < b) {
+      return -1;
+    }
+    if (x[i] > b) {
+      return 1;
+    }
   }
-  const mx::Dense& x = dense(a);
-  const mx::Dense& y = dense(b);
+  return 0;
+}
+
+PyObject* bool_from_sign(int sign, int op) {
   bool result = false;
   switch (op) {
-    case Py_EQ:
-      result = mx::equal(x, y);
-      break;
-    case Py_NE:
-      result = !mx::equal(x, y);
-      break;
     case Py_LT:
-      result = mx::compare(x, y) < 0;
+      result = sign < 0;
       break;
     case Py_LE:
-      result = mx::compare(x, y) <= 0;
+      result = sign <= 0;
       break;
     case Py_GT:
-      result = mx::compare(x, y) > 0;
+      result = sign > 0;
       break;
     case Py_GE:
-      result = mx::compare(x, y) >= 0;
+      result = sign >= 0;
+      break;
+    case Py_EQ:
+      result = sign == 0;
+      break;
+    case Py_NE:
+      result = sign != 0;
       break;
     default:
       Py_RETURN_NOTIMPLEMENTED;
   }
   return PyBool_FromLong(result ? 1 : 0);
+}
+
+/// All six operators compare lexicographically and return one bool, as in
+/// bocpy: against a matrix of the same shape, a real number (every element
+/// against it) or a list/tuple (a 1 x n row). == / != are total (a shape
+/// mismatch or an uncoercible list is simply unequal); the ordering
+/// operators raise ValueError on a shape mismatch. A 1x1 matrix is not a
+/// scalar here. Element-wise masks come from less()/equal()/... instead.
+PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
+  return guarded([&]() -> PyObject* {
+    const mx::Dense* x = owned_value(a);
+    if (x == nullptr) {
+      return nullptr;
+    }
+    if (is_real_number(b)) {
+      double scalar = 0.0;
+      if (!to_double(b, scalar, "other")) {
+        return nullptr;
+      }
+      return bool_from_sign(lexicographic(x->data.data(), &scalar, x->size(),
+                                          true),
+                            op);
+    }
+    mx::Dense coerced;
+    const mx::Dense* y = nullptr;
+    if (is_matrix(b)) {
+      y = owned_value(b);
+      if (y == nullptr) {
+        return nullptr;
+      }
+    } else if (PyList_Check(b) || PyTuple_Check(b)) {
+      std::vector<double> values;
+      const bool ok = sequence_to_doubles(b, values, "a list operand");
+      if (!ok || values.empty()) {
+        if (!ok && !PyErr_ExceptionMatches(PyExc_TypeError)) {
+          return nullptr;
+        }
+        PyErr_Clear();
+        if (op == Py_EQ || op == Py_NE) {
+          return PyBool_FromLong(op == Py_NE ? 1 : 0);
+        }
+        if (ok) {
+          PyErr_SetString(PyExc_ValueError,
+                          "cannot coerce an empty list/tuple to a matrix");
+        } else {
+          PyErr_SetString(PyExc_TypeError, "Expected a list/tuple of numbers");
+        }
+        return nullptr;
+      }
+      const std::size_t n = values.size();
+      coerced = mx::Dense(1, n, std::move(values));
+      y = &coerced;
+    } else {
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (x->shape() != y->shape()) {
+      if (op == Py_EQ || op == Py_NE) {
+        return PyBool_FromLong(op == Py_NE ? 1 : 0);
+      }
+      PyErr_SetString(PyExc_ValueError,
+                      "ordering comparison requires a matrix, list, or tuple "
+                      "operand of the same shape (or a scalar operand)");
+      return nullptr;
+    }
+    return bool_from_sign(
+        lexicographic(x->data.data(), y->data.data(), x->size(), false), op);
+  });
 }
 
 // ---- Number protocol --------------------------------------------------------
@@ -213,12 +319,27 @@ PyObject* number_inplace(PyObject* a, PyObject* b, mx::BinaryOp op) {
     if (cb == Coerced::kNotImplemented) {
       Py_RETURN_NOTIMPLEMENTED;
     }
-    mx::Dense& target = as_matrix(a)->value;
+    mx::Dense* target_ptr = owned_value(a);
+    if (target_ptr == nullptr) {
+      return nullptr;
+    }
+    mx::Dense& target = *target_ptr;
     mx::Shape shape;
     if (!broadcast_operands(target.shape(), rhs.view.shape(), shape)) {
       return nullptr;
     }
     if (shape != target.shape()) {
+      // bocpy's two messages (_math.c) for the shapes it also refuses.
+      if (target.size() == 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "in-place scalar broadcast would change operand shape");
+        return nullptr;
+      }
+      if (shape.rows != rhs.view.rows || shape.cols != rhs.view.cols) {
+        PyErr_SetString(PyExc_ValueError,
+                        "in-place outer broadcast would change operand shape");
+        return nullptr;
+      }
       raise_shape_mismatch(target.shape(), rhs.view.shape(),
                            " (an in-place result must keep the left "
                            "operand's shape)");
@@ -277,28 +398,34 @@ PyObject* nb_matrix_multiply(PyObject* a, PyObject* b) {
 
 PyObject* nb_negative(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self),
-                       mx::unary(mx::UnaryOp::kNegate, dense(self)));
+    const mx::Dense* m = owned_value(self);
+    return m == nullptr ? nullptr
+                        : matrix_wrap(Py_TYPE(self),
+                                      mx::unary(mx::UnaryOp::kNegate, *m));
   });
 }
 
 PyObject* nb_absolute(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self),
-                       mx::unary(mx::UnaryOp::kAbs, dense(self)));
+    const mx::Dense* m = owned_value(self);
+    return m == nullptr ? nullptr
+                        : matrix_wrap(Py_TYPE(self),
+                                      mx::unary(mx::UnaryOp::kAbs, *m));
   });
 }
 
 PyObject* nb_positive(PyObject* self) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self), mx::Dense(dense(self)));
+    const mx::Dense* m = owned_value(self);
+    return m == nullptr ? nullptr : matrix_wrap(Py_TYPE(self), mx::Dense(*m));
   });
 }
 
 // ---- Sequence / mapping length and iteration --------------------------------
 
 Py_ssize_t matrix_length(PyObject* self) {
-  return static_cast<Py_ssize_t>(dense(self).rows);
+  const mx::Dense* m = owned_value(self);
+  return m == nullptr ? -1 : static_cast<Py_ssize_t>(m->rows);
 }
 
 PyObject* matrix_iter(PyObject* self) { return PySeqIter_New(self); }
@@ -308,14 +435,18 @@ PyObject* matrix_iter(PyObject* self) { return PySeqIter_New(self); }
 
 int matrix_getbuffer(PyObject* self, Py_buffer* view, int flags) {
   MatrixObject* m = as_matrix(self);
-  const auto len = static_cast<Py_ssize_t>(m->value.size() * sizeof(double));
-  if (PyBuffer_FillInfo(view, self, m->value.data.data(), len, 0, flags) < 0) {
+  mx::Dense* value = owned_value(self);
+  if (value == nullptr) {
     return -1;
   }
-  m->buffer_shape[0] = static_cast<Py_ssize_t>(m->value.rows);
-  m->buffer_shape[1] = static_cast<Py_ssize_t>(m->value.cols);
+  const auto len = static_cast<Py_ssize_t>(value->size() * sizeof(double));
+  if (PyBuffer_FillInfo(view, self, value->data.data(), len, 0, flags) < 0) {
+    return -1;
+  }
+  m->buffer_shape[0] = static_cast<Py_ssize_t>(value->rows);
+  m->buffer_shape[1] = static_cast<Py_ssize_t>(value->cols);
   m->buffer_strides[0] =
-      static_cast<Py_ssize_t>(m->value.cols * sizeof(double));
+      static_cast<Py_ssize_t>(value->cols * sizeof(double));
   m->buffer_strides[1] = static_cast<Py_ssize_t>(sizeof(double));
   if ((flags & PyBUF_FORMAT) == PyBUF_FORMAT) {
     view->format = const_cast<char*>("d");
@@ -338,42 +469,53 @@ void matrix_releasebuffer(PyObject* self, Py_buffer* /*view*/) {
 
 // ---- Properties -------------------------------------------------------------
 
+#define BOC_OWNED(name, obj)          \
+  const mx::Dense* name = owned_value(obj); \
+  if (name == nullptr) {              \
+    return nullptr;                   \
+  }
+
 PyObject* get_rows(PyObject* self, void* /*closure*/) {
-  return PyLong_FromSize_t(dense(self).rows);
+  BOC_OWNED(m, self);
+  return PyLong_FromSize_t(m->rows);
 }
 
 PyObject* get_columns(PyObject* self, void* /*closure*/) {
-  return PyLong_FromSize_t(dense(self).cols);
+  BOC_OWNED(m, self);
+  return PyLong_FromSize_t(m->cols);
 }
 
 PyObject* get_shape(PyObject* self, void* /*closure*/) {
-  const mx::Dense& m = dense(self);
-  return Py_BuildValue("(nn)", static_cast<Py_ssize_t>(m.rows),
-                       static_cast<Py_ssize_t>(m.cols));
+  BOC_OWNED(m, self);
+  return Py_BuildValue("(nn)", static_cast<Py_ssize_t>(m->rows),
+                       static_cast<Py_ssize_t>(m->cols));
 }
 
 PyObject* get_size(PyObject* self, void* /*closure*/) {
-  return PyLong_FromSize_t(dense(self).size());
+  BOC_OWNED(m, self);
+  return PyLong_FromSize_t(m->size());
 }
 
 PyObject* get_transposed(PyObject* self, void* /*closure*/) {
   return guarded([&]() -> PyObject* {
-    return matrix_wrap(Py_TYPE(self), mx::transpose(dense(self)));
+    BOC_OWNED(m, self);
+    return matrix_wrap(Py_TYPE(self), mx::transpose(*m));
   });
 }
 
 PyObject* get_length(PyObject* self, void* /*closure*/) {
   return guarded([&]() -> PyObject* {
+    BOC_OWNED(m, self);
     const mx::Dense norm =
-        mx::reduce(mx::Reduction::kMagnitude, dense(self), mx::Axis::kAll);
+        mx::reduce(mx::Reduction::kMagnitude, *m, mx::Axis::kAll);
     return PyFloat_FromDouble(norm.data[0]);
   });
 }
 
-PyObject* get_acquired(PyObject* /*self*/, void* /*closure*/) {
-  // Matrices never cross interpreters by reference in this runtime (values
-  // are copied), so the interpreter holding the object always owns it.
-  Py_RETURN_TRUE;
+#undef BOC_OWNED
+
+PyObject* get_acquired(PyObject* self, void* /*closure*/) {
+  return PyBool_FromLong(matrix_acquired(self) ? 1 : 0);
 }
 
 std::size_t component_index(void* closure) {
@@ -381,7 +523,11 @@ std::size_t component_index(void* closure) {
 }
 
 bool check_component(PyObject* self, std::size_t index) {
-  const mx::Dense& m = dense(self);
+  const mx::Dense* value = owned_value(self);
+  if (value == nullptr) {
+    return false;
+  }
+  const mx::Dense& m = *value;
   if (index >= m.size()) {
     const std::string shape = mx::shape_string(m.shape());
     PyErr_Format(PyExc_IndexError,
@@ -397,7 +543,7 @@ PyObject* get_component(PyObject* self, void* closure) {
   if (!check_component(self, index)) {
     return nullptr;
   }
-  return PyFloat_FromDouble(dense(self).data[index]);
+  return PyFloat_FromDouble(owned_value(self)->data[index]);
 }
 
 int set_component(PyObject* self, PyObject* value, void* closure) {
@@ -410,7 +556,7 @@ int set_component(PyObject* self, PyObject* value, void* closure) {
   if (!check_component(self, index) || !to_double(value, v, "a component")) {
     return -1;
   }
-  as_matrix(self)->value.data[index] = v;
+  owned_value(self)->data[index] = v;
   return 0;
 }
 
@@ -427,8 +573,8 @@ PyGetSetDef g_getset[] = {
     {"length", get_length, nullptr,
      "The Frobenius (L2) norm of all elements, as a float.", nullptr},
     {"acquired", get_acquired, nullptr,
-     "Always True: a Matrix object is only ever used by its own interpreter "
-     "(values cross\ninterpreters as copies).",
+     "True if the current interpreter holds this matrix's buffer (False once "
+     "it moved\ninto a cown or a behavior, until it comes back).",
      nullptr},
     {"x", get_component, set_component,
      "The element at flat index 0 (get/set).", component(0)},
@@ -466,6 +612,7 @@ PyType_Spec* matrix_type_spec() {
     static PyType_Slot slots[] = {
         {Py_tp_doc, const_cast<char*>(kMatrixDoc)},
         {Py_tp_new, slot(matrix_new)},
+        {Py_tp_init, slot(matrix_init)},
         {Py_tp_dealloc, slot(matrix_dealloc)},
         {Py_tp_repr, slot(matrix_repr)},
         {Py_tp_str, slot(matrix_str)},
@@ -514,8 +661,44 @@ PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
   }
   MatrixObject* m = as_matrix(obj);
   new (&m->value) mx::Dense(std::move(value));
+  new (&m->shared) std::shared_ptr<MatrixStore>();
   m->exports = 0;
   return obj;
+}
+
+PyObject* matrix_wrap_shared(PyTypeObject* type,
+                             std::shared_ptr<MatrixStore> store) {
+  PyObject* obj = matrix_wrap(type, mx::Dense());
+  if (obj != nullptr) {
+    as_matrix(obj)->shared = std::move(store);
+  }
+  return obj;
+}
+
+mx::Dense* shared_value(MatrixObject* m) {
+  if (m->shared) {
+    // Acquire: pairs with the release that handed the buffer to us
+    // (matrix_adopt's CAS), so we see the previous owner's writes.
+    if (m->shared->owner.load(std::memory_order_acquire) ==
+        current_interpreter_id()) {
+      return &m->shared->value;
+    }
+    PyErr_SetString(PyExc_RuntimeError,
+                    "The current interpreter does not own this matrix");
+    return nullptr;
+  }
+  PyErr_SetString(PyExc_ValueError, "the Matrix is not initialised");
+  return nullptr;
+}
+
+bool matrix_acquired(PyObject* obj) {
+  MatrixObject* m = as_matrix(obj);
+  if (!m->shared) {
+    return m->value.rows != 0;
+  }
+  // Acquire: as in shared_value.
+  return m->shared->owner.load(std::memory_order_acquire) ==
+         current_interpreter_id();
 }
 
 PyObject* reduction_result(PyTypeObject* type, mx::Dense&& value,
@@ -537,6 +720,10 @@ PyObject* matrix_unpickle(PyObject* module, PyObject* const* args,
     std::size_t rows = 0;
     std::size_t cols = 0;
     if (!parse_dimension(args[0], rows) || !parse_dimension(args[1], cols)) {
+      if (PyErr_ExceptionMatches(PyExc_AssertionError)) {
+        PyErr_Clear();  // bocpy's reconstructor raises ValueError here
+        PyErr_SetString(PyExc_ValueError, "Rows and columns must both be > 0");
+      }
       return nullptr;
     }
     mx::check_dimensions(rows, cols);

@@ -41,6 +41,8 @@ void Parcel::take(Parcel& other) noexcept {
   other.size_ = 0;
   cowns_ = std::move(other.cowns_);
   other.cowns_.clear();
+  buffers_ = std::move(other.buffers_);
+  other.buffers_.clear();
 }
 
 void Parcel::clear() noexcept {
@@ -52,6 +54,8 @@ void Parcel::clear() noexcept {
   size_ = 0;
   // Dropping the references may destroy cowns; that needs no GIL.
   std::vector<CownRef>().swap(cowns_);
+  // Dropping a Matrix buffer frees plain C++ memory; no GIL either.
+  std::vector<std::shared_ptr<void>>().swap(buffers_);
 }
 
 bool Parcel::pickled() const noexcept {
@@ -63,6 +67,7 @@ Parcel Parcel::clone() const {
   detail::ParcelWriter w(copy);
   w.put_raw(data_, size_);
   copy.cowns_ = cowns_;
+  copy.buffers_ = buffers_;
   return copy;
 }
 

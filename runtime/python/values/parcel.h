@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -28,9 +29,14 @@ class ParcelReader;
 ///
 /// Layout: one contiguous byte buffer (tag-prefixed, see parcel_format.h; the
 /// first kInlineCapacity bytes live inside the object) plus a side table of
-/// cown references for the cown handles inside the value. The parcel keeps
-/// those cowns alive for as long as it exists. Memory comes from malloc, never
-/// from a Python allocator.
+/// cown references for the cown handles inside the value, and one of the
+/// Matrix buffers it carries (moved, not copied: matrix_transport.h). The
+/// parcel keeps both alive for as long as it exists. Memory comes from
+/// malloc, never from a Python allocator.
+///
+/// A Matrix buffer can only be held by one interpreter: decoding claims it,
+/// so a second decode of a parcel (or of a clone) holding a Matrix raises
+/// RuntimeError while the first decoder still holds it, as bocpy does.
 class Parcel {
  public:
   static constexpr std::size_t kInlineCapacity = 64;
@@ -52,10 +58,14 @@ class Parcel {
   /// The cowns whose handles the value contains, in encoding order (one entry
   /// per handle occurrence).
   std::span<const CownRef> cowns() const noexcept { return cowns_; }
+  /// The Matrix buffers the value carries (type-erased matrix stores), in
+  /// encoding order.
+  std::span<const std::shared_ptr<void>> buffers() const noexcept { return buffers_; }
   /// True when the value went through the pickle fallback.
   bool pickled() const noexcept;
 
-  /// An independent copy (same bytes, new references to the same cowns).
+  /// An independent copy (same bytes, new references to the same cowns and
+  /// Matrix buffers).
   /// Needs no GIL. Throws std::bad_alloc on exhaustion.
   Parcel clone() const;
   /// Back to empty: frees the buffer and drops the cown references.
@@ -72,6 +82,7 @@ class Parcel {
   std::size_t size_ = 0;
   std::size_t capacity_ = kInlineCapacity;
   std::vector<CownRef> cowns_;
+  std::vector<std::shared_ptr<void>> buffers_;
   alignas(16) std::byte inline_[kInlineCapacity];
 };
 
@@ -81,7 +92,9 @@ class Parcel {
 /// object whose __reduce__ raises); out is then empty.
 ///
 /// Exact None, bool, int, float, complex, str, bytes, bytearray, tuple, list,
-/// dict, set, frozenset, bocpy Matrix and cown handles are encoded natively;
+/// dict, set, frozenset, bocpy Matrix and cown handles are encoded natively
+/// (a Matrix by moving its buffer: once encode succeeds the sender's object
+/// no longer owns it);
 /// anything else (including subclasses of those builtins), a value with a
 /// shared or cyclic mutable container, or one nested deeper than
 /// kMaxNativeDepth goes through pickle protocol 5 as a whole, with cown

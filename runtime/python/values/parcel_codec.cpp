@@ -218,18 +218,13 @@ class Encoder {
 #ifdef BOC_VALUES_WITH_MATRIX
     if (matrix_check(o)) {
       if (!seen_.insert(o)) return Status::kFallback;
-      std::size_t rows = 0, cols = 0;
-      std::vector<double>& data = scratch();
-      if (!matrix_export(o, rows, cols, data)) return Status::kError;
-      if (data.size() != rows * cols) {
-        PyErr_SetString(PyExc_SystemError, "parcel: matrix_export returned an inconsistent shape");
-        return Status::kError;
-      }
-      w_.put_tag_varint(kMatrix, rows);
-      w_.put_varint(cols);
-      w_.pad_to(alignof(double));
-      w_.put_raw(data.data(), data.size() * sizeof(double));
-      release_scratch(data);
+      // O(1) whatever the size: the parcel shares the buffer; the sender
+      // gives it up only when the whole value encoded (parcel_encode).
+      std::shared_ptr<void> store = matrix_share(o);
+      if (!store) return Status::kError;
+      std::vector<std::shared_ptr<void>>& buffers = w_.buffers();
+      buffers.push_back(std::move(store));
+      w_.put_tag_varint(kMatrix, buffers.size() - 1);
       return Status::kOk;
     }
 #endif
@@ -243,17 +238,6 @@ class Encoder {
     if (PyErr_Occurred()) return Status::kError;
     return Status::kFallback;
   }
-
-#ifdef BOC_VALUES_WITH_MATRIX
-  // One reusable export buffer per thread; big ones are not kept.
-  static std::vector<double>& scratch() {
-    thread_local std::vector<double> buffer;
-    return buffer;
-  }
-  static void release_scratch(std::vector<double>& data) noexcept {
-    if (data.capacity() > (std::size_t{1} << 16)) std::vector<double>().swap(data);
-  }
-#endif
 
   static Status changed_size(const char* what) {
     PyErr_Format(PyExc_RuntimeError, "%s changed size while it was being encoded", what);
@@ -436,16 +420,13 @@ class Decoder {
   }
 
   PyObject* decode_matrix() {
-    std::uint64_t rows, cols;
-    if (!r_.get_varint(rows) || !r_.get_varint(cols) || !r_.skip_pad(alignof(double))) return corrupt();
-    if (cols != 0 && rows > r_.remaining() / sizeof(double) / cols) return corrupt();
-    auto n = static_cast<std::size_t>(rows * cols);
-    const std::byte* p = r_.get_raw(n * sizeof(double));
-    if (!p) return corrupt();
+    std::uint64_t index;
+    if (!r_.get_varint(index) || index >= r_.buffers().size()) return corrupt();
 #ifdef BOC_VALUES_WITH_MATRIX
-    std::vector<double> data(n);
-    if (n != 0) std::memcpy(data.data(), p, n * sizeof(double));
-    return matrix_import(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols), std::move(data));
+    const std::shared_ptr<void>& store = r_.buffers()[static_cast<std::size_t>(index)];
+    PyObject* m = matrix_adopt(store);
+    if (m != nullptr) adopted_.push_back(&store);
+    return m;
 #else
     PyErr_SetString(PyExc_RuntimeError, "parcel holds a Matrix but boc_values was built without bocpy._math");
     return nullptr;
@@ -453,6 +434,19 @@ class Decoder {
   }
 
   ParcelReader r_;
+
+ public:
+  /// Hands back the buffers this decode claimed (it failed: the value is
+  /// dropped, so they are in flight again for a later decode).
+  void unclaim() noexcept {
+#ifdef BOC_VALUES_WITH_MATRIX
+    for (const std::shared_ptr<void>* store : adopted_) matrix_unadopt(*store);
+#endif
+    adopted_.clear();
+  }
+
+ private:
+  std::vector<const std::shared_ptr<void>*> adopted_;
 };
 
 }  // namespace
@@ -467,7 +461,13 @@ bool parcel_encode(PyObject* obj, Parcel& out) {
       detail::Encoder enc(w);
       s = enc.encode(obj, 0);
     }
-    if (s == detail::Status::kOk) return true;
+    if (s == detail::Status::kOk) {
+#ifdef BOC_VALUES_WITH_MATRIX
+      // The value is complete: its matrices now belong to the parcel.
+      for (const std::shared_ptr<void>& store : out.buffers()) matrix_release(store);
+#endif
+      return true;
+    }
     if (s == detail::Status::kFallback) {
       w.reset();
       if (detail::pickle_encode(obj, w)) return true;
@@ -491,9 +491,10 @@ PyObject* parcel_decode(const Parcel& parcel) {
     PyObject* obj = dec.decode(0);
     if (obj && !dec.at_end()) {
       Py_DECREF(obj);
+      obj = nullptr;
       PyErr_SetString(PyExc_ValueError, "parcel: trailing bytes after the value");
-      return nullptr;
     }
+    if (obj == nullptr) dec.unclaim();
     return obj;
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();

@@ -17,8 +17,8 @@
 //   kBytes / kByteArray   len, bytes
 //   kTuple / kList / kSet / kFrozenSet   n, n values
 //   kDict      n, n * (key value)           (insertion order)
-//   kMatrix    rows, cols, zero padding to an 8-byte boundary of the buffer,
-//              rows * cols doubles
+//   kMatrix    index into the parcel's Matrix buffer table (the buffer itself
+//              is moved there, never copied into the bytes)
 //   kCown      index into the parcel's cown table
 //   kPickle    len, pickle protocol-5 bytes; persistent ids are cown table
 //              indices (ints)
@@ -80,10 +80,12 @@ class ParcelWriter {
     }
     p_.size_ = 0;
     p_.cowns_.clear();
+    p_.buffers_.clear();
   }
 
   std::size_t size() const noexcept { return p_.size_; }
   std::vector<CownRef>& cowns() noexcept { return p_.cowns_; }
+  std::vector<std::shared_ptr<void>>& buffers() noexcept { return p_.buffers_; }
 
   /// Makes room for n more bytes and returns where they go (size unchanged).
   std::byte* reserve(std::size_t n) {
@@ -158,11 +160,12 @@ class ParcelWriter {
 class ParcelReader {
  public:
   explicit ParcelReader(const Parcel& p) noexcept
-      : base_(p.data_), pos_(p.data_), end_(p.data_ + p.size_), cowns_(p.cowns_) {}
+      : base_(p.data_), pos_(p.data_), end_(p.data_ + p.size_), cowns_(p.cowns_), buffers_(p.buffers_) {}
 
   bool at_end() const noexcept { return pos_ == end_; }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
   const std::vector<CownRef>& cowns() const noexcept { return cowns_; }
+  const std::vector<std::shared_ptr<void>>& buffers() const noexcept { return buffers_; }
 
   bool get_tag(std::uint8_t& t) noexcept {
     if (pos_ == end_) return false;
@@ -206,6 +209,7 @@ class ParcelReader {
   const std::byte* pos_;
   const std::byte* end_;
   const std::vector<CownRef>& cowns_;
+  const std::vector<std::shared_ptr<void>>& buffers_;
 };
 
 }  // namespace boc::py::detail
