@@ -1,26 +1,24 @@
 #include "behavior_code.h"
 
-#include <marshal.h>
-
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <unordered_map>
 
-#include "py_compat.h"
 #include "py_ref.h"
 
 namespace boc::py {
 namespace {
 
-struct CodeEntry {
-  std::string marshalled;
-  std::string module;  // empty: no importable module
-  std::string qualname;
-  bool has_free_vars = false;
+struct KeyHash {
+  using is_transparent = void;  // find() by string_view without a copy
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
 struct CodeRegistry {
   std::mutex mu;
-  std::deque<CodeEntry> entries;  // deque: references stay valid as it grows
+  std::deque<RegistryEntry> entries;  // deque: references stay valid as it grows
+  std::unordered_map<std::string, std::uint64_t, KeyHash, std::equal_to<>> by_key;
 };
 
 CodeRegistry& registry() {
@@ -28,153 +26,128 @@ CodeRegistry& registry() {
   return *r;
 }
 
-
-const CodeEntry* entry_for(std::uint64_t id) {
+const RegistryEntry* entry_at(std::uint64_t id) {
   CodeRegistry& r = registry();
   std::lock_guard lock(r.mu);
-  if (id >= r.entries.size()) return nullptr;
-  return &r.entries[id];
+  return id < r.entries.size() ? &r.entries[id] : nullptr;
 }
 
-// The globals a body from `module` sees in the current interpreter (new ref).
-PyObject* globals_for(const std::string& module) {
-  PyObject* mod = nullptr;
-  if (module.empty() || module == "__main__") {
-    mod = PyImport_AddModuleRef("__main__");
-  } else {
-    mod = PyImport_ImportModule(module.c_str());
-    if (mod == nullptr) {
-      PyObject* cause = PyErr_GetRaisedException();
-      PyErr_Format(PyExc_RuntimeError, "cannot resolve behavior globals: module '%s' is not importable here",
-                   module.c_str());
-      PyObject* err = PyErr_GetRaisedException();
-      PyException_SetCause(err, cause);
-      PyErr_SetRaisedException(err);
-      return nullptr;
-    }
-  }
-  if (mod == nullptr) return nullptr;
-  PyObject* dict = PyModule_GetDict(mod);  // borrowed
-  Py_XINCREF(dict);
-  Py_DECREF(mod);
-  return dict;
+void ensure_slot(InterpState* state, std::uint64_t id) {
+  if (state->codes.size() > id) return;
+  state->functions.resize(id + 1, nullptr);
+  state->codes.resize(id + 1, nullptr);
+  state->globals.resize(id + 1, nullptr);
+}
+
+// Calls bocpy.behaviors.<name>(arg): the one implementation of registration
+// and resolution (runtime/python/bocpy/behaviors.py). New reference.
+PyObject* call_behaviors(const char* name, PyObject* arg) {
+  PyRef behaviors(PyImport_ImportModule("bocpy.behaviors"));
+  if (!behaviors) return nullptr;
+  return PyObject_CallMethod(behaviors.get(), name, "O", arg);
 }
 
 }  // namespace
+
+std::uint64_t registry_store(RegistryEntry entry) {
+  CodeRegistry& r = registry();
+  std::lock_guard lock(r.mu);
+  if (auto it = r.by_key.find(std::string_view(entry.key)); it != r.by_key.end()) return it->second;
+  const std::uint64_t id = r.entries.size();
+  r.by_key.emplace(entry.key, id);
+  r.entries.push_back(std::move(entry));
+  return id;
+}
+
+const RegistryEntry* registry_find(std::string_view key, std::uint64_t* index) {
+  CodeRegistry& r = registry();
+  std::lock_guard lock(r.mu);
+  auto it = r.by_key.find(key);
+  if (it == r.by_key.end()) return nullptr;
+  if (index != nullptr) *index = it->second;
+  return &r.entries[it->second];
+}
 
 std::int64_t register_behavior_code(InterpState* state, PyObject* fn) {
   if (!PyFunction_Check(fn)) {
     PyErr_Format(PyExc_TypeError, "a behavior must be a function, got %s", Py_TYPE(fn)->tp_name);
     return -1;
   }
-  PyObject* code = PyFunction_GetCode(fn);  // borrowed
+  PyObject* code = PyFunction_GetCode(fn);        // borrowed
+  PyObject* globals = PyFunction_GetGlobals(fn);  // borrowed
+  // Fast path, every schedule after the first: this code object with these
+  // globals is registered already. (Other globals may mean another module,
+  // hence another key: ask register_behavior again.)
   auto it = state->ids_by_code.find(code);
-  if (it != state->ids_by_code.end()) return static_cast<std::int64_t>(it->second);
-
-  const int flags = reinterpret_cast<PyCodeObject*>(code)->co_flags;
-  if (flags & (CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE)) {
-    PyErr_Format(PyExc_SyntaxError, "behavior %R is an async function", fn);
+  if (it != state->ids_by_code.end() && state->globals[it->second] == globals) {
+    return static_cast<std::int64_t>(it->second);
+  }
+  PyRef key(call_behaviors("register_behavior", fn));
+  if (!key) return -1;
+  Py_ssize_t n = 0;
+  const char* k = PyUnicode_Check(key.get()) ? PyUnicode_AsUTF8AndSize(key.get(), &n) : nullptr;
+  if (k == nullptr) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "register_behavior() must return a str key");
     return -1;
   }
-  if (flags & CO_GENERATOR) {
-    PyErr_Format(PyExc_SyntaxError, "behavior %R is a generator function", fn);
+  std::uint64_t id = 0;
+  if (registry_find(std::string_view(k, static_cast<std::size_t>(n)), &id) == nullptr) {
+    PyErr_Format(PyExc_RuntimeError, "behavior key %R is not in the code registry", key.get());
     return -1;
   }
-  PyObject* blob = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
-  if (blob == nullptr) return -1;
-  CodeEntry entry;
-  entry.marshalled.assign(PyBytes_AS_STRING(blob), static_cast<std::size_t>(PyBytes_GET_SIZE(blob)));
-  Py_DECREF(blob);
-  PyObject* module = PyObject_GetAttrString(fn, "__module__");
-  if (module == nullptr) PyErr_Clear();
-  entry.module = utf8_of(module);
-  Py_XDECREF(module);
-  entry.qualname = utf8_of(reinterpret_cast<PyCodeObject*>(code)->co_qualname);
-  entry.has_free_vars = PyCode_GetNumFree(reinterpret_cast<PyCodeObject*>(code)) > 0;
-
-  std::uint64_t id;
-  {
-    CodeRegistry& r = registry();
-    std::lock_guard lock(r.mu);
-    id = r.entries.size();
-    r.entries.push_back(std::move(entry));
+  ensure_slot(state, id);
+  if (state->codes[id] == nullptr) {
+    // This interpreter already has the function: cache it with its real globals.
+    state->codes[id] = Py_NewRef(code);
+    state->globals[id] = Py_NewRef(globals);
   }
-  state->ids_by_code.emplace(Py_NewRef(code), id);
-  // This interpreter already has the function: cache it with its real globals.
-  if (state->functions.size() <= id) {
-    state->functions.resize(id + 1, nullptr);
-    state->codes.resize(id + 1, nullptr);
-    state->globals.resize(id + 1, nullptr);
-  }
-  state->codes[id] = Py_NewRef(code);
-  state->globals[id] = Py_NewRef(PyFunction_GetGlobals(fn));
+  if (it == state->ids_by_code.end()) state->ids_by_code.emplace(Py_NewRef(code), id);
   return static_cast<std::int64_t>(id);
 }
 
 PyObject* behavior_function(InterpState* state, std::uint64_t id, PyObject* closure_values) {
-  if (state->codes.size() <= id) {
-    state->functions.resize(id + 1, nullptr);
-    state->codes.resize(id + 1, nullptr);
-    state->globals.resize(id + 1, nullptr);
-  }
+  ensure_slot(state, id);
   if (state->codes[id] == nullptr) {
-    const CodeEntry* entry = entry_for(id);
+    const RegistryEntry* entry = entry_at(id);
     if (entry == nullptr) {
       PyErr_Format(PyExc_RuntimeError, "unknown behavior code id %llu", static_cast<unsigned long long>(id));
       return nullptr;
     }
-    PyObject* code = PyMarshal_ReadObjectFromString(entry->marshalled.data(),
-                                                    static_cast<Py_ssize_t>(entry->marshalled.size()));
-    if (code == nullptr) return nullptr;
-    PyObject* globals = globals_for(entry->module);
-    if (globals == nullptr) {
-      Py_DECREF(code);
+    PyRef key(PyUnicode_FromStringAndSize(entry->key.data(), static_cast<Py_ssize_t>(entry->key.size())));
+    if (!key) return nullptr;
+    PyRef resolved(call_behaviors("_resolve_behavior", key.get()));
+    if (!resolved) return nullptr;
+    if (!PyFunction_Check(resolved.get())) {
+      PyErr_SetString(PyExc_TypeError, "Resolver returned a non-function");
       return nullptr;
     }
-    state->codes[id] = code;
-    state->globals[id] = globals;
+    state->codes[id] = Py_NewRef(PyFunction_GetCode(resolved.get()));
+    state->globals[id] = Py_NewRef(PyFunction_GetGlobals(resolved.get()));
   }
-  const bool has_free = PyCode_GetNumFree(reinterpret_cast<PyCodeObject*>(state->codes[id])) > 0;
-  if (!has_free && state->functions[id] != nullptr) return Py_NewRef(state->functions[id]);
+  auto* code = reinterpret_cast<PyCodeObject*>(state->codes[id]);
+  const Py_ssize_t n_free = PyCode_GetNumFree(code);
+  if (n_free == 0 && state->functions[id] != nullptr) return Py_NewRef(state->functions[id]);
 
-  PyObject* fn = PyFunction_New(state->codes[id], state->globals[id]);
-  if (fn == nullptr) return nullptr;
-  if (has_free) {
-    const Py_ssize_t n = PyCode_GetNumFree(reinterpret_cast<PyCodeObject*>(state->codes[id]));
-    if (closure_values == nullptr || !PyTuple_Check(closure_values) || PyTuple_GET_SIZE(closure_values) != n) {
-      Py_DECREF(fn);
-      PyErr_SetString(PyExc_RuntimeError, "behavior closure snapshot does not match its code");
-      return nullptr;
-    }
-    PyObject* cells = PyTuple_New(n);
-    if (cells == nullptr) {
-      Py_DECREF(fn);
-      return nullptr;
-    }
-    for (Py_ssize_t i = 0; i < n; ++i) {
-      PyObject* cell = PyCell_New(PyTuple_GET_ITEM(closure_values, i));
-      if (cell == nullptr) {
-        Py_DECREF(cells);
-        Py_DECREF(fn);
-        return nullptr;
-      }
-      PyTuple_SET_ITEM(cells, i, cell);
-    }
-    const int rc = PyFunction_SetClosure(fn, cells);
-    Py_DECREF(cells);
-    if (rc < 0) {
-      Py_DECREF(fn);
-      return nullptr;
-    }
-    return fn;
+  PyRef fn(PyFunction_New(state->codes[id], state->globals[id]));
+  if (!fn) return nullptr;
+  if (n_free == 0) {
+    state->functions[id] = Py_NewRef(fn.get());
+    return fn.release();
   }
-  state->functions[id] = Py_NewRef(fn);
-  return fn;
-}
-
-std::string behavior_name(std::uint64_t id) {
-  const CodeEntry* e = entry_for(id);
-  return e != nullptr ? e->qualname : std::string("<unknown>");
+  // Free variables: fresh cells over this schedule's snapshot of them.
+  if (closure_values == nullptr || !PyTuple_Check(closure_values) || PyTuple_GET_SIZE(closure_values) != n_free) {
+    PyErr_SetString(PyExc_RuntimeError, "behavior closure snapshot does not match its code");
+    return nullptr;
+  }
+  PyRef cells(PyTuple_New(n_free));
+  if (!cells) return nullptr;
+  for (Py_ssize_t i = 0; i < n_free; ++i) {
+    PyObject* cell = PyCell_New(PyTuple_GET_ITEM(closure_values, i));
+    if (cell == nullptr) return nullptr;
+    PyTuple_SET_ITEM(cells.get(), i, cell);
+  }
+  if (PyFunction_SetClosure(fn.get(), cells.get()) < 0) return nullptr;
+  return fn.release();
 }
 
 }  // namespace boc::py

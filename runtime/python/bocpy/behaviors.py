@@ -2,13 +2,20 @@
 starvation watchdog. Validation and messages follow bocpy 0.13.0 (see
 bocpy-api-spec.md sections 1.5-1.9 and 3)."""
 
+import builtins
+import hashlib
+import importlib
+import importlib.util
 import logging
+import marshal
 import os
 import sys
-from typing import Any, Dict, List, NamedTuple, Optional
+import types
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from bocpy import _core
 from bocpy import _bindings
+from bocpy import transpiler
 
 _MAX_PUMP_MS = (1 << 63) // 1_000_000 - 1
 _WAIT_PUMP_POLL_MS = 50
@@ -246,3 +253,230 @@ class Behaviors:
     def __exit__(self, *exc) -> bool:
         self.stop()
         return False
+
+
+# ---------------------------------------------------------------- behavior code registry
+#
+# A behavior body crosses interpreters as marshalled code in the process-wide,
+# append-only registry of runtime/python/behavior_code.cpp (bocpy._core's
+# registry_register / registry_lookup). Its key is a content digest of the
+# code plus its defining module; each interpreter rebuilds the function once,
+# through a Resolver, with that module's globals.
+
+
+class BehaviorResolveError(RuntimeError):
+    """A registered behavior cannot be rebuilt here: its defining module does
+    not import in this interpreter (the import error is the __cause__)."""
+
+
+# (original code object, func.__module__) -> registry key. The module is part
+# of the memo key: code equality ignores co_filename, so equal bodies from two
+# modules would otherwise share the first one's key (and globals).
+_CODE_KEY_MEMO: Dict[Tuple[types.CodeType, Optional[str]], str] = {}
+
+# Storing source text costs a file read per behavior and is never shown:
+# opt in with BOCPY_STORE_BEHAVIOR_SOURCE=1.
+_STORE_BEHAVIOR_SOURCE = os.environ.get("BOCPY_STORE_BEHAVIOR_SOURCE") == "1"
+
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL"})
+
+
+def _digest_field(h, data: bytes) -> None:
+    # Length-prefixed, so adjacent fields can never run into each other.
+    h.update(len(data).to_bytes(8, "little"))
+    h.update(data)
+
+
+def _digest_const(h, value) -> None:
+    if isinstance(value, types.CodeType):
+        _digest_field(h, b"code")
+        _digest_code(h, value)
+    elif isinstance(value, tuple):
+        _digest_field(h, b"tuple%d" % len(value))
+        for item in value:
+            _digest_const(h, item)
+    elif isinstance(value, frozenset):
+        # Iteration order is not part of a frozenset's value: sort the parts.
+        parts = []
+        for item in value:
+            sub = hashlib.blake2b(digest_size=16)
+            _digest_const(sub, item)
+            parts.append(sub.digest())
+        _digest_field(h, b"frozenset%d" % len(parts))
+        for part in sorted(parts):
+            h.update(part)
+    else:
+        # Constants are None/bool/int/float/complex/str/bytes/Ellipsis: their
+        # repr is exact. (marshal output would depend on string interning.)
+        _digest_field(h, type(value).__name__.encode() + b":" + repr(value).encode("utf-8", "surrogatepass"))
+
+
+def _digest_code(h, code: types.CodeType) -> None:
+    # What the code does, not where it was written: co_filename,
+    # co_firstlineno and the line table stay out.
+    for n in (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_nlocals,
+              code.co_stacksize, code.co_flags):
+        _digest_field(h, b"%d" % n)
+    _digest_field(h, code.co_code)
+    _digest_field(h, getattr(code, "co_exceptiontable", b""))
+    for names in (code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars):
+        _digest_field(h, repr(names).encode("utf-8", "surrogatepass"))
+    _digest_field(h, code.co_name.encode("utf-8", "surrogatepass"))
+    _digest_field(h, code.co_qualname.encode("utf-8", "surrogatepass"))
+    _digest_const(h, code.co_consts)
+
+
+def _canonical_key(code: types.CodeType, target_modname: Optional[str] = None) -> str:
+    """The registry key of `code`: 32 hex digits over its semantic fields
+    (nested code included; file name and line numbers excluded), so it is
+    the same in every interpreter and after a marshal round trip. With
+    `target_modname`, the defining module is folded in: equal bodies bound
+    to different modules' globals are different behaviors."""
+    h = hashlib.blake2b(digest_size=16)
+    _digest_code(h, code)
+    if target_modname is not None:
+        _digest_field(h, b"module:" + target_modname.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _is_interactive(func) -> bool:
+    """True when no other interpreter can rebuild `func`'s globals: its module
+    is neither loaded nor importable, or it is a `__main__` without a source
+    file (REPL, -c, stdin, exec)."""
+    module = func.__module__
+    if module is not None and module != "__main__":
+        if sys.modules.get(module) is not None:
+            return False
+        try:
+            return importlib.util.find_spec(module) is None
+        except Exception:  # find_spec imports parents; any failure means "not importable"
+            return True
+    return not os.path.isfile(func.__code__.co_filename)
+
+
+def _referenced_globals(code: types.CodeType) -> set:
+    """Global names `code` (and its nested code) reads or writes. From the
+    instructions, not co_names, which also holds attribute names."""
+    import dis  # only on a first registration: keeps worker start-up light
+
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in _GLOBAL_OPS}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _referenced_globals(const)
+    return names
+
+
+def _check_interactive_globals(func) -> None:
+    """An interactive body sees, in a worker, only builtins, its captures and
+    what the live bindings re-import (bocpy.transpiler.bind_live_module):
+    refuse any other global now, by name, rather than fail in a worker."""
+    code = func.__code__
+    n_defaults = len(func.__defaults__ or ())
+    captures = set(code.co_varnames[code.co_argcount - n_defaults:code.co_argcount])
+    env = func.__globals__
+    for name in sorted(_referenced_globals(code)):
+        if name in captures or hasattr(builtins, name):
+            continue
+        if name in env and transpiler.reimport_statement(name, env[name]) is not None:
+            continue
+        raise NameError(
+            f"behavior {code.co_qualname!r} uses the global {name!r}, which was defined interactively and does "
+            f"not exist in a worker; move it into an importable module or pass it as a capture "
+            f"(a trailing parameter with a default, e.g. {name}={name})")
+
+
+def register_behavior(func) -> str:
+    """Puts `func`'s code into the registry (once per code object and module)
+    and returns its key. Async and generator bodies are refused. An
+    interactive body is checked for globals a worker cannot have, and its
+    stored copy is relabelled `<behavior:KEY>` (its file name for
+    tracebacks; the key ignores file names, so it is unchanged)."""
+    if isinstance(func, str):
+        raise TypeError("whencall() takes a behavior function, not a thunk name; scheduling by name was "
+                        "removed when @when became a runtime decorator")
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"a behavior must be a Python function, got {type(func).__name__}")
+    code = func.__code__
+    memo_key = (code, func.__module__)
+    key = _CODE_KEY_MEMO.get(memo_key)
+    if key is not None:
+        return key
+    import inspect  # only on a first registration: keeps worker start-up light
+
+    if code.co_flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE):
+        raise SyntaxError(f"behavior {code.co_qualname!r} is an async function; @when does not support them")
+    if code.co_flags & inspect.CO_GENERATOR:
+        raise SyntaxError(f"behavior {code.co_qualname!r} is a generator function; @when does not support them")
+    # Globals without __name__ leave __module__ None: such bodies bind to
+    # __main__ (the bindings) like any other sourceless one.
+    module = func.__module__ if isinstance(func.__module__, str) else "__main__"
+    key = _canonical_key(code, module)
+    stored = code
+    if _is_interactive(func):
+        _check_interactive_globals(func)
+        stored = code.replace(co_filename=f"<behavior:{key}>")
+    source = None
+    if _STORE_BEHAVIOR_SOURCE:
+        try:
+            source = inspect.getsource(func)
+        except (OSError, TypeError):
+            pass
+    _core.registry_register(key, marshal.dumps(stored), module, source)
+    _CODE_KEY_MEMO[memo_key] = key
+    return key
+
+
+class Resolver:
+    """Rebuilds registered behaviors in this interpreter: `resolver.KEY` is
+    the function stored under KEY, its globals those of its defining module
+    -- the `bindings` module's for `__main__` (or `modname`) bodies. A hit
+    is kept on the instance, so the next lookup is a plain attribute."""
+
+    def __init__(self, bindings: types.ModuleType, modname: str):
+        # Instance attributes: never routed through __getattr__.
+        self._bindings = bindings
+        self._modname = modname
+
+    def __getattr__(self, key: str):
+        if key.startswith("__"):  # copy/pickle probes are not behavior keys
+            raise AttributeError(key)
+        entry = _core.registry_lookup(key)
+        if entry is None:
+            raise AttributeError(f"no behavior is registered under key {key!r}")
+        blob, module, _source = entry
+        code = marshal.loads(blob)
+        env = self._globals_for(key, module)
+        # Free variables get empty cells here; a schedule supplies its own
+        # snapshot of them (runtime/python/behavior_code.cpp).
+        cells = tuple(types.CellType() for _ in code.co_freevars) or None
+        fn = types.FunctionType(code, env, code.co_name, None, cells)
+        setattr(self, key, fn)
+        return fn
+
+    def _globals_for(self, key: str, module: str) -> dict:
+        if module in ("__main__", self._modname):
+            return self._bindings.__dict__
+        try:
+            return importlib.import_module(module).__dict__
+        except Exception as exc:
+            raise BehaviorResolveError(
+                f"cannot rebuild behavior {key}: its defining module {module!r} is not importable in this "
+                f"interpreter") from exc
+
+
+_resolver: Optional[Resolver] = None
+
+
+def _interpreter_resolver() -> Resolver:
+    """This interpreter's Resolver over its current `__main__` (in a worker,
+    the bindings installed by bocpy.transpiler.install_worker_main)."""
+    global _resolver
+    main = sys.modules["__main__"]
+    if _resolver is None or _resolver._bindings is not main:
+        _resolver = Resolver(main, "__main__")
+    return _resolver
+
+
+def _resolve_behavior(key: str):
+    """The function for registry `key` here (called by behavior_code.cpp)."""
+    return getattr(_interpreter_resolver(), key)
