@@ -3,6 +3,8 @@
 #include "boc/behavior.h"
 
 #include <algorithm>
+#include <new>
+#include <type_traits>
 
 #include "boc/runtime.h"
 #include "sharded_counter.h"
@@ -12,10 +14,9 @@
 namespace boc {
 namespace {
 // A statistic for leak checks, read after quiescence.
-detail::ShardedCounter& live_behaviors() {
-  static detail::ShardedCounter* c = new detail::ShardedCounter();  // never destroyed
-  return *c;
-}
+// Constant-initialised and trivially destructible: usable during exit too.
+constinit detail::ShardedCounter g_live_behaviors;
+detail::ShardedCounter& live_behaviors() { return g_live_behaviors; }
 }  // namespace
 
 bool Request::start_enqueue(Behavior* owner) noexcept {
@@ -67,6 +68,16 @@ Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, fals
 Behavior::Behavior(std::span<CownBase* const> cowns, AdoptRefs) { init_requests(cowns, true); }
 
 void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
+  if (cowns.size() == 1 && cowns[0] != nullptr) {
+    // The common one-cown case: nothing to sort or fold.
+    count_requests_ = 1;
+    requests_ = new (requests_inline_) Request();
+    requests_->cown_ = cowns[0];
+    if (!adopt) cowns[0]->retain();
+    pinned_ = cowns[0]->pinned();
+    live_behaviors().add(1);
+    return;
+  }
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
@@ -96,7 +107,10 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
 
   count_requests_ = n;
   if (n <= kInlineRequests) {
-    requests_ = requests_inline_;
+    // Request is trivially destructible, so these need no destructor call.
+    static_assert(std::is_trivially_destructible_v<Request>);
+    requests_ = reinterpret_cast<Request*>(requests_inline_);
+    for (std::size_t i = 0; i < n; ++i) new (&requests_[i]) Request();
   } else {
     requests_heap_ = std::make_unique<Request[]>(n);
     requests_ = requests_heap_.get();
@@ -121,6 +135,10 @@ std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(li
 
 void Behavior::schedule(Runtime* rt) noexcept {
   runtime_ = rt;
+  if (count_requests_ == 1) {
+    schedule_one();
+    return;
+  }
   // Count + 1: the extra hold keeps the behavior from dispatching (and being
   // freed) while this thread is still in phase 2.
   // Relaxed: nobody else can see the behavior before phase 1 publishes it.
@@ -144,7 +162,25 @@ void Behavior::schedule(Runtime* rt) noexcept {
   }
 }
 
+void Behavior::schedule_one() noexcept {
+  // One cown: there is no other cown to finish enqueuing on, so the request
+  // counts as scheduled (successors may link behind it) from the start, and
+  // linking behind the predecessor is this thread's last touch of the
+  // behavior: the predecessor's release() dispatches it with no countdown.
+  Request& r = requests_[0];
+  // Relaxed: published by the acq_rel exchange in start_enqueue().
+  r.scheduled_.store(true, std::memory_order_relaxed);
+  if (r.start_enqueue(this)) runtime_->dispatch(this);
+}
+
 void Behavior::resolve() noexcept {
+  // A one-cown behavior has a single predecessor, the caller: nothing to count.
+  // (count_requests_ was written before the link that led here, see
+  // start_enqueue(), and release() read that link with acquire.)
+  if (count_requests_ == 1) {
+    runtime_->dispatch(this);
+    return;
+  }
   // AcqRel: see schedule(); the releasing predecessor's body writes reach the
   // thread that dispatches and runs this behavior.
   if (countdown_.fetch_sub(1, std::memory_order_acq_rel) == 1) {

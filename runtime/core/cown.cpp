@@ -22,13 +22,6 @@ ShardPool& shard_pool() {
   return *p;
 }
 
-// Plain data, so it stays readable after the releaser below ran at thread exit.
-struct ThreadShard {
-  std::size_t index = ShardedCounter::kSharedShard;
-  unsigned char state = 0;  // 0 none yet, 1 leased, 2 given back (use the shared shard)
-};
-thread_local ThreadShard tl_shard;
-
 struct ShardReleaser {
   ~ShardReleaser() {
     if (tl_shard.state != 1) return;
@@ -41,10 +34,11 @@ struct ShardReleaser {
 thread_local ShardReleaser tl_releaser;
 }  // namespace
 
-ShardLease shard_lease() noexcept {
+ShardLease shard_lease_slow() noexcept {
   ThreadShard& t = tl_shard;
   if (t.state == 0) {
     t.state = 2;
+    t.index = ShardedCounter::kSharedShard;
     ShardPool& p = shard_pool();
     std::lock_guard lock(p.mu);
     if (!p.free.empty()) {
@@ -57,7 +51,8 @@ ShardLease shard_lease() noexcept {
     }
     if (t.state == 1) (void)&tl_releaser;  // odr-use: registers the give-back at thread exit
   }
-  return {t.index, t.state == 1};
+  if (t.state != 1) return {ShardedCounter::kSharedShard, false};
+  return {t.index, true};
 }
 }  // namespace detail
 
@@ -77,10 +72,9 @@ std::uint64_t next_cown_id() noexcept {
   return next++;
 }
 
-detail::ShardedCounter& live_cowns() {
-  static detail::ShardedCounter* c = new detail::ShardedCounter();  // never destroyed: cowns may die at exit
-  return *c;
-}
+// Constant-initialised and trivially destructible: cowns may die during exit.
+constinit detail::ShardedCounter g_live_cowns;
+detail::ShardedCounter& live_cowns() { return g_live_cowns; }
 std::atomic<std::size_t> g_live_pinned{0};
 }  // namespace
 

@@ -17,7 +17,20 @@ struct ShardLease {
   std::size_t index;
   bool exclusive;
 };
-ShardLease shard_lease() noexcept;
+ShardLease shard_lease_slow() noexcept;
+
+// Plain data, so it stays readable after the give-back at thread exit (cown.cpp).
+struct ThreadShard {
+  std::size_t index = 0;
+  unsigned char state = 0;  // 0 none yet, 1 leased, 2 given back (use the shared shard)
+};
+inline thread_local constinit ThreadShard tl_shard;
+
+inline ShardLease shard_lease() noexcept {
+  const ThreadShard& t = tl_shard;
+  if (t.state == 1) return {t.index, true};
+  return shard_lease_slow();
+}
 
 class ShardedCounter {
  public:

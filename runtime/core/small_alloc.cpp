@@ -14,8 +14,7 @@
 //
 // Chunks are never returned to the system: the pools only hold as much as the
 // most behaviors and cowns ever alive at once (plus one batch per thread and
-// class). Under AddressSanitizer the pools are bypassed so ASan still sees
-// every use after free.
+// class). Under AddressSanitizer the pools are bypassed (small_alloc.h).
 #include "small_alloc.h"
 
 #include <cstdint>
@@ -24,26 +23,12 @@
 
 namespace boc::detail {
 
-#if defined(__SANITIZE_ADDRESS__)
-
-void* small_alloc(std::size_t size) { return ::operator new(size); }
-void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
-
-#else
+#if !defined(__SANITIZE_ADDRESS__)
 
 namespace {
 
-constexpr std::size_t kGrain = 16;
-constexpr std::size_t kClasses = kSmallMax / kGrain;
-constexpr std::size_t kBatch = 64;
 constexpr std::size_t kChunkBytes = 64 * 1024;
 
-struct FreeObject {
-  FreeObject* next;        // within a list or batch
-  FreeObject* next_batch;  // in the depot, only on a batch's first object
-};
-
-std::size_t class_of(std::size_t size) noexcept { return (size + kGrain - 1) / kGrain - 1; }
 std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 
 // Batches of kBatch objects per class that no thread currently holds.
@@ -59,32 +44,18 @@ Depot& depot() {
   return *d;
 }
 
-struct ClassCache {
-  FreeObject* head = nullptr;
-  std::size_t count = 0;
-};
-
-// Plain data, so it stays usable after the flusher below ran at thread exit.
-struct Cache {
-  ClassCache classes[kClasses];
-  bool exited = false;
-  bool registered = false;
-};
-
-thread_local Cache tl_cache;
-
-void give_back_all(Cache& cache) noexcept;
+void give_back_all(SmallCache& cache) noexcept;
 
 // Hands the thread's objects to the depot when the thread ends.
 struct Flusher {
   ~Flusher() {
-    give_back_all(tl_cache);
-    tl_cache.exited = true;
+    give_back_all(tl_small_cache);
+    tl_small_cache.exited = true;
   }
 };
 thread_local Flusher tl_flusher;
 
-void give_back_all(Cache& cache) noexcept {
+void give_back_all(SmallCache& cache) noexcept {
   Depot& d = depot();
   std::lock_guard lock(d.mu);
   for (std::size_t c = 0; c < kClasses; ++c) {
@@ -100,7 +71,7 @@ void give_back_all(Cache& cache) noexcept {
 }
 
 // Refills an empty class list: a depot batch, loose objects, or a new chunk.
-void refill(Cache& cache, std::size_t c) {
+void refill(SmallCache& cache, std::size_t c) {
   if (!cache.registered) {
     cache.registered = true;
     (void)&tl_flusher;  // odr-use: registers the thread-exit flush
@@ -144,10 +115,10 @@ void refill(Cache& cache, std::size_t c) {
 
 }  // namespace
 
-void* small_alloc(std::size_t size) {
+void* small_alloc_slow(std::size_t size) {
   if (size > kSmallMax || size == 0) return ::operator new(size);
-  Cache& cache = tl_cache;
-  const std::size_t c = class_of(size);
+  SmallCache& cache = tl_small_cache;
+  const std::size_t c = small_class_of(size);
   if (cache.exited) return ::operator new(class_bytes(c));  // freed into the depot's loose list later
   ClassCache& cc = cache.classes[c];
   if (cc.head == nullptr) refill(cache, c);
@@ -157,14 +128,14 @@ void* small_alloc(std::size_t size) {
   return o;
 }
 
-void small_free(void* p, std::size_t size) noexcept {
+void small_free_slow(void* p, std::size_t size) noexcept {
   if (size > kSmallMax || size == 0) {
     ::operator delete(p, size);
     return;
   }
-  const std::size_t c = class_of(size);
+  const std::size_t c = small_class_of(size);
   auto* o = static_cast<FreeObject*>(p);
-  Cache& cache = tl_cache;
+  SmallCache& cache = tl_small_cache;
   if (cache.exited) {
     Depot& d = depot();
     std::lock_guard lock(d.mu);
@@ -175,7 +146,7 @@ void small_free(void* p, std::size_t size) noexcept {
   ClassCache& cc = cache.classes[c];
   o->next = cc.head;
   cc.head = o;
-  if (++cc.count < 2 * kBatch) return;
+  ++cc.count;
   // Keep one batch, give the one beyond it to the depot.
   FreeObject* cut = cc.head;
   for (std::size_t i = 1; i < kBatch; ++i) cut = cut->next;

@@ -1,17 +1,79 @@
 // Per-thread pools for the runtime's small, short-lived objects (behaviors and
-// cowns; see small_alloc.cpp for why not malloc).
+// cowns; see small_alloc.cpp for why not malloc). The common paths are inline.
 #pragma once
 
 #include <cstddef>
+#include <new>
 
 namespace boc::detail {
 
+inline constexpr std::size_t kSmallMax = 512;
+
+#if defined(__SANITIZE_ADDRESS__)
+
+// Under AddressSanitizer the pools are bypassed so ASan sees every use after free.
+inline void* small_alloc(std::size_t size) { return ::operator new(size); }
+inline void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+#else
+
+struct FreeObject {
+  FreeObject* next;        // within a list or batch
+  FreeObject* next_batch;  // in the depot, only on a batch's first object
+};
+
+inline constexpr std::size_t kGrain = 16;
+inline constexpr std::size_t kClasses = kSmallMax / kGrain;
+inline constexpr std::size_t kBatch = 64;
+
+struct ClassCache {
+  FreeObject* head = nullptr;
+  std::size_t count = 0;
+};
+
+// Plain data with a constant initializer, so access needs no guard and it stays
+// usable after the thread-exit flush (small_alloc.cpp) ran.
+struct SmallCache {
+  ClassCache classes[kClasses];
+  bool exited = false;
+  bool registered = false;
+};
+inline thread_local constinit SmallCache tl_small_cache;
+
+inline std::size_t small_class_of(std::size_t size) noexcept { return (size + kGrain - 1) / kGrain - 1; }
+
+void* small_alloc_slow(std::size_t size);
+void small_free_slow(void* p, std::size_t size) noexcept;
+
 /// Memory for `size` bytes, 16-byte aligned. Sizes above kSmallMax go to
 /// ::operator new.
-void* small_alloc(std::size_t size);
-/// Returns memory from small_alloc with the same size, from any thread.
-void small_free(void* p, std::size_t size) noexcept;
+inline void* small_alloc(std::size_t size) {
+  if (size - 1 < kSmallMax) {
+    ClassCache& cc = tl_small_cache.classes[small_class_of(size)];
+    if (FreeObject* o = cc.head) {
+      cc.head = o->next;
+      --cc.count;
+      return o;
+    }
+  }
+  return small_alloc_slow(size);
+}
 
-inline constexpr std::size_t kSmallMax = 512;
+/// Returns memory from small_alloc with the same size, from any thread.
+inline void small_free(void* p, std::size_t size) noexcept {
+  if (size - 1 < kSmallMax && !tl_small_cache.exited) {
+    ClassCache& cc = tl_small_cache.classes[small_class_of(size)];
+    if (cc.count + 1 < 2 * kBatch) {
+      auto* o = static_cast<FreeObject*>(p);
+      o->next = cc.head;
+      cc.head = o;
+      ++cc.count;
+      return;
+    }
+  }
+  small_free_slow(p, size);
+}
+
+#endif
 
 }  // namespace boc::detail

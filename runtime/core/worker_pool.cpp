@@ -3,11 +3,10 @@
 #include "spin.h"
 
 namespace boc {
-namespace {
-// The pool the current thread works for, and its index there.
-thread_local const WorkerPool* tl_pool = nullptr;
-thread_local std::size_t tl_index = 0;
+using detail::tl_index;
+using detail::tl_pool;
 
+namespace {
 // An owner with private work looks at its own shared queue first every this
 // many pops, so remote pushes are not starved by a long private chain.
 constexpr unsigned kSharedCheckPeriod = 61;
@@ -66,10 +65,6 @@ WorkerPool::WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_s
 }
 
 WorkerPool::~WorkerPool() { stop(); }
-
-bool WorkerPool::on_worker_thread() const noexcept { return tl_pool == this; }
-
-std::size_t WorkerPool::current_worker() const noexcept { return tl_pool == this ? tl_index : kNotAWorker; }
 
 void WorkerPool::push(Behavior* b) noexcept {
   if (tl_pool == this) {

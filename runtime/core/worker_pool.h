@@ -25,6 +25,13 @@
 
 namespace boc {
 
+class WorkerPool;
+namespace detail {
+// The pool the current thread works for, and its index there.
+inline thread_local constinit const WorkerPool* tl_pool = nullptr;
+inline thread_local constinit std::size_t tl_index = 0;
+}  // namespace detail
+
 class WorkerPool {
  public:
   using Hook = std::function<void(std::size_t)>;
@@ -48,9 +55,9 @@ class WorkerPool {
   std::size_t size() const noexcept { return workers_.size(); }
   /// Per-worker counters (exact once the pool is quiet).
   std::vector<WorkerStats> stats() const;
-  bool on_worker_thread() const noexcept;
+  bool on_worker_thread() const noexcept { return detail::tl_pool == this; }
   /// The calling thread's index in this pool, or kNotAWorker.
-  std::size_t current_worker() const noexcept;
+  std::size_t current_worker() const noexcept { return detail::tl_pool == this ? detail::tl_index : kNotAWorker; }
 
  private:
   // A statistic written by one thread at a time: a relaxed load and store
