@@ -221,19 +221,22 @@ void Runtime::complete(Behavior* b) noexcept {
   CountSlot& slot = my_slot(exclusive);
   bump(slot.completed, exclusive);
   // A worker checks for termination once it runs out of work (on_worker_idle);
-  // other threads (pump, drain) check right away, after the same fence as
+  // other threads (pump, drain) check right away, after the same step as
   // on_worker_idle() so a worker finishing at the same time is not missed.
   if (!exclusive) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // AcqRel: see on_worker_idle().
+    idle_sync_.fetch_add(1, std::memory_order_acq_rel);
     if (in_flight() == 0) notify_waiters();
   }
 }
 
 void Runtime::on_worker_idle() noexcept {
-  // Seq_cst fence: two workers that finish the last behaviors at once each
-  // stored their own `completed` before loading the other's; the fences make
-  // at least one of them see both (store-buffering), so one notifies.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // AcqRel RMW on one shared word (a fence TSan can follow): two threads that
+  // finish the last behaviors at once each stored their own `completed`
+  // before loading the other's. Their RMWs here are ordered, and the later
+  // one synchronizes with the earlier, so at least one of them sees both
+  // stores and notifies. Once per idle transition, not per behavior.
+  idle_sync_.fetch_add(1, std::memory_order_acq_rel);
   if (in_flight() == 0) notify_waiters();
 }
 

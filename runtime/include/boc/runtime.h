@@ -189,6 +189,8 @@ class Runtime {
   void on_worker_idle() noexcept;
   std::unique_ptr<CountSlot[]> slots_;
   std::size_t slot_count_ = 0;
+  // Orders the terminator checks of threads that finish at once (on_worker_idle).
+  alignas(64) std::atomic<std::uint64_t> idle_sync_{0};
   std::mutex term_mu_;
   std::condition_variable term_cv_;
 
