@@ -3,6 +3,7 @@
 #include "interp_state.h"
 #include "log_forwarding.h"
 #include "py_ref.h"
+#include "terminator.h"
 #include "noticeboard.h"
 #include "own_gil_interpreter.h"
 #include "module_core.h"
@@ -164,6 +165,7 @@ bool BocpyRuntime::start(const StartConfig& config) {
   self->apply_watchdog();
   // Release: pairs with the acquire in get().
   g_live.store(self.release(), std::memory_order_release);
+  terminator_started();
   std::function<void(BocpyRuntime&)> listener;
   {
     std::lock_guard l(settings().mu);
@@ -179,6 +181,7 @@ void BocpyRuntime::stop() {
   // Un-publish first: new @when calls auto-start a fresh runtime instead.
   // Release: pairs with the acquire in get().
   g_live.store(nullptr, std::memory_order_release);
+  terminator_stopped();
   Py_BEGIN_ALLOW_THREADS
   rt->runtime_->shutdown();
   delete rt;

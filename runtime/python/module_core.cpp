@@ -19,14 +19,11 @@
 #include "py_behavior.h"
 #include "py_compat.h"
 #include "py_cown.h"
+#include "terminator.h"
 #include "worker_bindings.h"
 
 namespace boc::py {
 namespace {
-
-constexpr int kTerminated = 0;
-constexpr int kPumpReady = 1;
-constexpr int kWaitTimedOut = 2;
 
 InterpState* module_state(PyObject* module) { return static_cast<InterpState*>(PyModule_GetState(module)); }
 
@@ -153,7 +150,7 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
   }
   if (PyUnicode_Check(fn)) {
     PyErr_SetString(PyExc_TypeError,
-                    "whencall() takes the behavior function itself; scheduling by name was removed in bocpy 0.11.0");
+                    "whencall() takes a behavior function, not a thunk name; scheduling by name was removed in bocpy 0.11.0");
     return nullptr;
   }
   if (!PyFunction_Check(fn)) {
@@ -682,11 +679,7 @@ int core_exec(PyObject* module) {
   if (add_cown_types(module, st) < 0) return -1;
   st->when_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &when_spec, nullptr));
   if (st->when_type == nullptr) return -1;
-  if (PyModule_AddIntConstant(module, "TERMINATED", kTerminated) < 0 ||
-      PyModule_AddIntConstant(module, "PUMP_READY", kPumpReady) < 0 ||
-      PyModule_AddIntConstant(module, "WAIT_TIMED_OUT", kWaitTimedOut) < 0) {
-    return -1;
-  }
+  if (add_terminator_functions(module) < 0) return -1;
   if (add_noticeboard_functions(module) < 0 || add_messaging_functions(module) < 0) return -1;
   if (add_registry_functions(module) < 0) return -1;  // module_registry.cpp
   register_state(st);

@@ -1,5 +1,6 @@
 // notice_write / notice_update / notice_delete / notice_seed / noticeboard /
 // notice_read: the Python face of the noticeboard (bocpy-api-spec.md §4.1).
+#include <chrono>
 #include <cstring>
 
 #include "bocpy_runtime.h"
@@ -179,9 +180,87 @@ PyObject* nb_flushed_snapshot(PyObject*, PyObject*) {
   return build_snapshot(false);
 }
 
-PyObject* nb_teardown(PyObject*, PyObject*) {
-  teardown_noticeboard();
+// bocpy's direct-mutation entry points: only the mutator thread may call
+// them (an update fn running there), as only it orders writes.
+bool require_mutator_thread(const char* op) {
+  if (Noticeboard::instance().on_mutator_thread()) return true;
+  PyErr_Format(PyExc_RuntimeError, "%s must be called from the noticeboard thread", op);
+  return false;
+}
+
+PyObject* nb_write_direct(PyObject*, PyObject* args) {
+  PyObject* key_obj = nullptr;
+  PyObject* value = nullptr;
+  PyObject* pins = nullptr;
+  if (!PyArg_ParseTuple(args, "OO|O:noticeboard_write_direct", &key_obj, &value, &pins)) return nullptr;
+  if (!require_mutator_thread("noticeboard_write_direct")) return nullptr;
+  std::string key;
+  if (!notice_key(key_obj, key)) return nullptr;
+  Parcel parcel;
+  if (!parcel_encode(value, parcel)) return nullptr;
+  if (!Noticeboard::instance().write_direct(key, std::move(parcel))) {
+    PyErr_Format(PyExc_RuntimeError, "Noticeboard is full (max %zu)", kNoticeboardCapacity);
+    return nullptr;
+  }
   Py_RETURN_NONE;
+}
+
+PyObject* nb_delete_direct(PyObject*, PyObject* args) {
+  PyObject* key_obj = nullptr;
+  if (!PyArg_ParseTuple(args, "O:noticeboard_delete", &key_obj)) return nullptr;
+  if (!require_mutator_thread("noticeboard_delete")) return nullptr;
+  std::string key;
+  if (!notice_key(key_obj, key)) return nullptr;
+  Noticeboard::instance().delete_direct(key);
+  Py_RETURN_NONE;
+}
+
+// Main interpreter: applies what is posted, then empties the table (tests
+// and programs reset it between phases).
+PyObject* nb_clear(PyObject*, PyObject*) {
+  if (!in_main_interpreter()) {
+    PyErr_SetString(PyExc_RuntimeError, "noticeboard_clear must be called from the primary interpreter");
+    return nullptr;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  Noticeboard::instance().flush();
+  Py_END_ALLOW_THREADS
+  Noticeboard::instance().clear();
+  rearm_noticeboard_cache();
+  drain_deferred_decrefs();
+  Py_RETURN_NONE;
+}
+
+// _noticeboard_teardown(timeout=None) -> the final entries: with a timeout, a mutation still
+// running after it (a slow notice_update fn) raises and leaves the board up,
+// so a later wait() can finish the teardown.
+PyObject* nb_teardown(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs > 0 && args[0] != Py_None) {
+    const double seconds = PyFloat_AsDouble(args[0]);
+    if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+    bool idle = true;
+    if (seconds == seconds && seconds >= 0 && seconds <= 1e9) {
+      const auto timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
+      Py_BEGIN_ALLOW_THREADS
+      idle = Noticeboard::instance().flush_for(timeout);
+      Py_END_ALLOW_THREADS
+    }
+    if (!idle) {
+      PyErr_Format(PyExc_RuntimeError,
+                   "noticeboard thread did not shut down within timeout=%R; a notice_update function is still "
+                   "running. Call wait() again to finish the teardown.",
+                   args[0]);
+      return nullptr;
+    }
+  } else {
+    Py_BEGIN_ALLOW_THREADS
+    Noticeboard::instance().flush();
+    Py_END_ALLOW_THREADS
+  }
+  PyObject* final_board = build_snapshot(false);
+  if (final_board == nullptr) return nullptr;
+  teardown_noticeboard();
+  return final_board;
 }
 
 PyMethodDef nb_methods[] = {
@@ -196,14 +275,21 @@ PyMethodDef nb_methods[] = {
     {"notice_read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(nb_read)),
      METH_VARARGS | METH_KEYWORDS, "notice_read(key, default=None)"},
     {"_noticeboard_snapshot", nb_flushed_snapshot, METH_NOARGS, nullptr},
-    {"_noticeboard_teardown", nb_teardown, METH_NOARGS, nullptr},
+    {"noticeboard_snapshot", nb_flushed_snapshot, METH_NOARGS,
+     "noticeboard_snapshot(): every posted mutation applied, then a dict of the entries."},
+    {"noticeboard_clear", nb_clear, METH_NOARGS, "noticeboard_clear(): drop every entry (main interpreter)."},
+    {"noticeboard_write_direct", nb_write_direct, METH_VARARGS,
+     "noticeboard_write_direct(key, value, pins=None): noticeboard thread only."},
+    {"noticeboard_delete", nb_delete_direct, METH_VARARGS, "noticeboard_delete(key): noticeboard thread only."},
+    {"_noticeboard_teardown", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(nb_teardown)), METH_FASTCALL,
+     nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
 
 bool notice_key(PyObject* obj, std::string& out) {
   if (!PyUnicode_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "noticeboard key must be str, not %s", Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "noticeboard key must be a str, not %s", Py_TYPE(obj)->tp_name);
     return false;
   }
   Py_ssize_t n = 0;

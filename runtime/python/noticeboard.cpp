@@ -215,6 +215,11 @@ void Noticeboard::flush() {
   idle_cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
 }
 
+bool Noticeboard::flush_for(std::chrono::nanoseconds timeout) {
+  std::unique_lock lock(queue_mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+}
+
 void Noticeboard::clear() {
   std::vector<std::pair<std::string, Parcel>> old;
   {
@@ -222,6 +227,18 @@ void Noticeboard::clear() {
     old.swap(entries_);
     ++version_;
   }
+}
+
+bool Noticeboard::on_mutator_thread() const noexcept { return std::this_thread::get_id() == mutator_.get_id(); }
+
+bool Noticeboard::write_direct(const std::string& key, Parcel value) {
+  std::lock_guard lock(table_mu_);
+  return store_locked(key, std::move(value));
+}
+
+void Noticeboard::delete_direct(const std::string& key) {
+  Op op{Op::Kind::kDelete, key, {}, {}};
+  apply(op);
 }
 
 void Noticeboard::stop() {

@@ -7,6 +7,7 @@
 
 #include <Python.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,8 +46,17 @@ class Noticeboard {
 
   /// Blocks (call with the GIL released) until every posted mutation applied.
   void flush();
-  /// Drops every entry (runtime teardown).
+  /// The same, giving up after `timeout`; false if mutations are still pending.
+  bool flush_for(std::chrono::nanoseconds timeout);
+  /// Drops every entry (runtime teardown, `_core.noticeboard_clear`).
   void clear();
+
+  /// True on the mutator thread (where an update's fn runs).
+  bool on_mutator_thread() const noexcept;
+  /// Mutator thread only (`_core.noticeboard_write_direct` / `noticeboard_delete`
+  /// from inside an update's fn): applies at once. False if the table is full.
+  bool write_direct(const std::string& key, Parcel value);
+  void delete_direct(const std::string& key);
   /// Flushes and joins the mutator thread (call with the GIL released).
   void stop();
 

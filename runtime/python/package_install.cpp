@@ -8,7 +8,18 @@ namespace boc::py {
 namespace {
 
 constexpr const char* kFinderSource = R"PY(
-import sys, linecache, importlib.util
+import sys, linecache, importlib.util, importlib.metadata
+
+class _BocpyEmbeddedDistribution(importlib.metadata.Distribution):
+    """bocpy's distribution metadata, served from the binary like its sources."""
+
+    def read_text(self, filename):
+        if filename == "METADATA":
+            return f"Metadata-Version: 2.1\nName: bocpy\nVersion: {_version}\n"
+        return None
+
+    def locate_file(self, path):
+        return path
 
 class _BocpyEmbeddedFinder:
     """Serves the bocpy package from sources embedded in the host binary."""
@@ -32,6 +43,10 @@ class _BocpyEmbeddedFinder:
         if is_package:
             module.__path__ = []
         exec(compile(source, filename, "exec"), module.__dict__)
+
+    def find_distributions(self, context=importlib.metadata.DistributionFinder.Context()):
+        if context.name is None or context.name.replace("-", "_").lower() == "bocpy":
+            yield _BocpyEmbeddedDistribution()
 
 if not any(type(f).__name__ == "_BocpyEmbeddedFinder" for f in sys.meta_path):
     sys.meta_path.insert(0, _BocpyEmbeddedFinder(_sources))
@@ -67,7 +82,15 @@ bool install_bocpy_package() {
     Py_DECREF(entry);
   }
   PyObject* globals = PyDict_New();
-  if (globals == nullptr || PyDict_SetItemString(globals, "_sources", sources) < 0 ||
+  PyObject* version = PyUnicode_FromString(BOC_BOCPY_VERSION);
+  if (version == nullptr) {
+    Py_XDECREF(globals);
+    Py_DECREF(sources);
+    return false;
+  }
+  const int version_rc = globals != nullptr ? PyDict_SetItemString(globals, "_version", version) : -1;
+  Py_DECREF(version);
+  if (globals == nullptr || version_rc < 0 || PyDict_SetItemString(globals, "_sources", sources) < 0 ||
       PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
     Py_XDECREF(globals);
     Py_DECREF(sources);

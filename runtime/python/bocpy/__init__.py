@@ -40,7 +40,26 @@ from bocpy.behaviors import (
     wait,
 )
 
-__version__ = "0.13.0+boc"
+def _distribution_version() -> str:
+    """The installed distribution's version (the build writes bocpy's
+    dist-info next to the package; the runner serves the same metadata from
+    its embedded sources). A broken lookup is logged, never fatal."""
+    from importlib import metadata
+    import logging
+
+    try:
+        return metadata.version("bocpy")
+    except Exception as error:  # any metadata failure, not only PackageNotFoundError
+        try:
+            logging.getLogger("bocpy").warning(
+                "bocpy package metadata unavailable (%s: %s); falling back to __version__ = '0.0.0+unknown'",
+                type(error).__name__, error)
+        except Exception:
+            pass
+        return "0.0.0+unknown"
+
+
+__version__ = _distribution_version()
 
 if _core.is_primary():
     import atexit as _atexit

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from bocpy import _core
 from bocpy import _bindings
 from bocpy import transpiler
+from bocpy import _worker_logging
 
 _MAX_PUMP_MS = (1 << 63) // 1_000_000 - 1
 _WAIT_PUMP_POLL_MS = 50
@@ -78,6 +79,14 @@ class WaitResult(NamedTuple):
 
 _started_module = None
 
+# The live runtime's coordinator, or None while no runtime is up (bocpy's
+# module-level BEHAVIORS; tests and tools read it).
+BEHAVIORS: Optional["Behaviors"] = None
+
+# The noticeboard captured by the last explicit Behaviors.stop(), handed to the
+# next wait(noticeboard=True) that finds the runtime already down.
+_final_board: Optional[Dict[str, Any]] = None
+
 
 def _main_module_spec():
     main = sys.modules.get("__main__")
@@ -88,7 +97,7 @@ def start(worker_count: Optional[int] = None, module=None) -> None:
     """Start the runtime: worker_count workers (default WORKER_COUNT), each
     with its own sub-interpreter. Returns at once if already running with the
     same arguments."""
-    global _started_module
+    global _started_module, BEHAVIORS
     if not _core.is_primary():
         raise RuntimeError("start() can only be called from the main interpreter")
     if worker_count is not None and (not isinstance(worker_count, int) or isinstance(worker_count, bool)
@@ -108,8 +117,11 @@ def start(worker_count: Optional[int] = None, module=None) -> None:
         return
     n = WORKER_COUNT if worker_count is None else worker_count
     source, filename = _bindings.bindings_for_main()
-    _core.start(n, source, filename or "", list(p for p in sys.path if isinstance(p, str)))
+    _core.start(n, source, filename or "", list(p for p in sys.path if isinstance(p, str)),
+                _worker_logging.main_levels())
     _started_module = module
+    BEHAVIORS = Behaviors(n)
+    BEHAVIORS._started_module = module
 
 
 def _auto_start() -> None:
@@ -168,19 +180,32 @@ def _rescue_cowns(frame) -> None:
         frame = frame.f_back
 
 
+def _stop_runtime(timeout) -> tuple:
+    """Finish the work (up to `timeout`), stop the workers and the noticeboard:
+    (final scheduler stats, final noticeboard). A noticeboard mutation still
+    running at the timeout raises RuntimeError after the workers stopped."""
+    global BEHAVIORS
+    seconds = _timeout_seconds(timeout)
+    if not _core.quiesce(seconds):
+        _log.warning("wait(): runtime did not reach quiescence within timeout=%s; tearing down anyway", timeout)
+    final_stats = _stats()
+    _core.stop()
+    BEHAVIORS = None
+    return final_stats, _core._noticeboard_teardown(seconds)
+
+
 def wait(timeout: Optional[float] = None, *, stats: bool = False, noticeboard: bool = False):
     """Block until every behavior completed (running pinned ones here), then
     tear the runtime down. The next @when starts a fresh one."""
+    global _final_board
     if not _core.is_primary():
         return None
     if not _core.running():
-        return _result(stats, noticeboard, [], {})
-    if not _core.quiesce(_timeout_seconds(timeout)):
-        _log.warning("wait(): runtime did not reach quiescence within timeout=%s; tearing down anyway", timeout)
-    final_stats = _stats() if stats else []
-    board = _core._noticeboard_snapshot() if noticeboard else {}
-    _core.stop()
-    _core._noticeboard_teardown()
+        board, _final_board = (_final_board or {}), None
+        _core._noticeboard_teardown(_timeout_seconds(timeout))  # finishes a timed-out teardown
+        return _result(stats, noticeboard, [], board)
+    _final_board = None
+    final_stats, board = _stop_runtime(timeout)
     try:
         caller = sys._getframe(1)
     except ValueError:  # called straight from C/C++: no Python caller to rescue for
@@ -239,7 +264,13 @@ class Behaviors:
         start(self.num_workers, module)
 
     def stop(self, timeout: Optional[float] = None) -> None:
-        wait(timeout)
+        """Tear the runtime down; keeps its final noticeboard (also handed to
+        the next wait(noticeboard=True))."""
+        global _final_board
+        if not _core.running():
+            return
+        _, self._final_noticeboard = _stop_runtime(timeout)
+        _final_board = self._final_noticeboard
 
     def quiesce(self, timeout: Optional[float] = None) -> bool:
         if not _core.running():

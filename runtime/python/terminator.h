@@ -1,0 +1,21 @@
+// bocpy's terminator, over this runtime: the count that must reach zero
+// before the runtime may stop. It is the behaviors in flight (the core's
+// count), plus holds taken with `terminator_inc` (a scheduling path not yet
+// visible to the core), plus the seed: one while the runtime is up, dropped
+// by `wait()`. `_core.terminator_*` read and drive it as bocpy's tests do.
+#pragma once
+
+#include <Python.h>
+
+namespace boc::py {
+
+/// A runtime started: seeded, open for holds.
+void terminator_started() noexcept;
+/// The runtime stopped: unseeded and closed (holds are refused).
+void terminator_stopped() noexcept;
+
+/// Adds TERMINATED / PUMP_READY / WAIT_TIMED_OUT and the terminator_*
+/// functions to bocpy._core.
+int add_terminator_functions(PyObject* module);
+
+}  // namespace boc::py
