@@ -94,7 +94,12 @@ std::string cli_usage()
            "  --bench              headless timing table for 500, 2000, 5000, 10000 boids (no ImGui): the\n"
            "                       native baseline, then the Python simulation with 1 and 2 workers\n"
            "  --debug-fake-starvation  feed the panels a synthetic starving pinned queue\n"
+           "  --stall-ms N         Starvation lab: stall the main thread N ms every frame from the start (0..200)\n"
+           "  --ui-log PATH        write one JSON line per frame: window size, panels, banners, keys (UI tests)\n"
+           "  --record-scenario PATH  record every control change from frame 0 and write a scenario file\n"
+           "                       (the --scenario format) to PATH when the run ends\n"
            "  --help               this text\n"
+           "keys (interactive): Esc, Ctrl+Q or q quit; Tab or F1 hide / show the panels\n"
            "scenario (scripted, deterministic runs; README \"Visual tests\"):\n"
            "  --scenario PATH      run python_scripts/scenarios/<name>.py frame by frame on a manual clock;\n"
            "                       implies --headless; --screenshot PATH then writes the scenario's golden frame\n"
@@ -295,6 +300,23 @@ CliResult parse_cli(std::span<const std::string_view> args)
             (arg == "--scenario" ? o.scenario : arg == "--scenario-log" ? o.scenario_log : o.screenshot_dir) =
                 std::string(value);
         }
+        else if (arg == "--ui-log" || arg == "--record-scenario")
+        {
+            if (!take_value())
+                return result;
+            if (value.empty())
+                return fail(std::string(arg) + ": expected a file path, got an empty string");
+            (arg == "--ui-log" ? o.ui_log : o.record_scenario) = std::string(value);
+        }
+        else if (arg == "--stall-ms")
+        {
+            if (!take_value())
+                return result;
+            const auto v = parse_uint(value, 0, 200);
+            if (!v)
+                return fail("--stall-ms: expected an integer in [0, 200], got " + quote(value));
+            o.stall_ms = static_cast<int>(*v);
+        }
         else if (arg == "--dump-state")
         {
             if (!take_value())
@@ -325,6 +347,11 @@ CliResult parse_cli(std::span<const std::string_view> args)
     if (o.bench && !o.scenario.empty())
     {
         return fail("--bench and --scenario cannot be combined");
+    }
+    if (o.bench && (!o.ui_log.empty() || !o.record_scenario.empty()))
+    {
+        return fail(std::string(!o.ui_log.empty() ? "--ui-log" : "--record-scenario") +
+                    " cannot be combined with --bench (no panels)");
     }
     // A scenario is a scripted, reproducible run: headless, fixed dt.
     if (!o.scenario.empty())

@@ -42,6 +42,9 @@ struct CliOptions
     std::string scenario;        // python_scripts/scenarios/<name>.py
     std::string scenario_log;    // the per-frame log (default <screenshot_dir>/<name>.log)
     std::string screenshot_dir;  // the scenario's listed screenshots, <dir>/<name>_f<frame>.png
+    std::string ui_log;           // --ui-log: one JSON line per frame (demo/ui_log.h)
+    std::string record_scenario;  // --record-scenario: record from frame 0, save here at exit (recorder.h)
+    int stall_ms = 0;             // --stall-ms: the Starvation lab's stall from the first frame
     bool bench = false;
     bool help = false;
     // Debug: feed the panels a synthetic growing pinned queue so the starvation banner and

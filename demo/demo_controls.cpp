@@ -24,11 +24,23 @@ DemoControls controls_from_cli(const CliOptions& options)
     {
         c.watchdog_warn_ms = static_cast<float>(*options.watchdog_ms);
     }
+    c.stall_ms = options.stall_ms;
     c.boid_count = static_cast<int>(options.boids);
+    c.boids_slider_max = std::max(c.boids_slider_max, c.boid_count);
     // World box: 720 units tall, as wide as the framebuffer's aspect ratio.
     c.flock.world_h = 720.0f;
     c.flock.world_w = 720.0f * static_cast<float>(options.width) / static_cast<float>(options.height);
+    c.flock_defaults = c.flock;
     return c;
+}
+
+void restore_flock_defaults(DemoControls& controls)
+{
+    const float w = controls.flock.world_w;
+    const float h = controls.flock.world_h;
+    controls.flock = controls.flock_defaults;
+    controls.flock.world_w = w;
+    controls.flock.world_h = h;
 }
 
 PumpSettings pump_settings(const DemoControls& controls)

@@ -29,7 +29,9 @@ struct DemoControls
     // Flock (Tuning).
     int boid_count = 2000;
     bool boid_count_changed = false;
+    int boids_slider_max = 20000;  // at least --boids, so the slider never shows a value past its end
     FlockParams flock;
+    FlockParams flock_defaults;  // what "defaults" restores (the start-up parameters)
     bool paused = false;          // stop stepping (the pump keeps running)
     bool step_requested = false;  // one step while paused
 
@@ -38,12 +40,23 @@ struct DemoControls
     int stall_ms = 0;          // burn this long on the main thread every frame
     DispatchMode dispatch = DispatchMode::kCoarse;
 
+    // Recording (Starvation lab): one-shot requests; the frame loop's ScenarioRecorder acts.
+    bool record_toggle_requested = false;
+    bool save_scenario_requested = false;
+
     // Errors.
     bool clear_errors_requested = false;
+
+    // Layout: Tab / F1 hide every panel; "reset layout" re-anchors them (panel_layout.h).
+    bool panels_hidden = false;
+    bool reset_layout_requested = false;
 };
 
 // Initial controls from the command line.
 DemoControls controls_from_cli(const CliOptions& options);
+
+// The "defaults" button: the start-up flock weights, radii and speeds; the world box stays.
+void restore_flock_defaults(DemoControls& controls);
 
 PumpSettings pump_settings(const DemoControls& controls);
 WatchdogSettings watchdog_settings(const DemoControls& controls);

@@ -7,7 +7,7 @@ namespace boc::demo {
 
 namespace {
 
-// Exponential smoothing for the text readouts (plots show raw values).
+// Exponential smoothing for fps and behaviors/s (the fps text and plot show the same series).
 constexpr double kSmoothing = 0.1;
 
 double smooth(double previous, double sample, bool first)
@@ -41,9 +41,12 @@ void record_frame(DemoStats& stats, const PumpFrame& pump, bool pump_skipped, co
     stats.depth_history.push(static_cast<float>(runtime.pinned_depth));
     stats.age_history.push(static_cast<float>(runtime.pinned_age_ms));
     stats.frame_ms_history.push(static_cast<float>(frame_ms));
-    stats.fps_history.push(static_cast<float>(fps));
+    stats.fps_history.push(static_cast<float>(stats.fps));
     stats.step_ms_history.push(static_cast<float>(runtime.step_ms));
     stats.behaviors_history.push(static_cast<float>(stats.behaviors_this_frame));
+    stats.errors_this_frame = stats.errors_accum;
+    stats.errors_accum = 0;
+    stats.errors_history.push(static_cast<float>(stats.errors_this_frame));
     ++stats.frame;
 }
 
@@ -100,6 +103,7 @@ void append_errors(DemoStats& stats, std::vector<ErrorEntry> errors)
     {
         stats.errors.push_back(std::move(e));
         ++stats.errors_total;
+        ++stats.errors_accum;
         if (stats.errors.size() > DemoStats::kErrorsMax)
         {
             stats.errors.pop_front();
@@ -126,6 +130,30 @@ std::string starvation_banner_text(const StarvationStatus& status)
     char buf[128];
     std::snprintf(buf, sizeof(buf), "PUMP STARVING: pinned queue non-empty for %.0f ms, depth %zu", status.age_ms,
                   status.depth);
+    return buf;
+}
+
+}  // namespace boc::demo
+
+namespace boc::demo {
+
+ErrorsStatus errors_status(const DemoStats& stats)
+{
+    ErrorsStatus s;
+    const std::size_t n = stats.errors_history.size();
+    for (std::size_t i = n > kErrorWindowFrames ? n - kErrorWindowFrames : 0; i < n; ++i)
+        s.recent += static_cast<std::uint64_t>(stats.errors_history.at(i));
+    s.raising = s.recent > 0;
+    return s;
+}
+
+std::string errors_banner_text(const ErrorsStatus& status)
+{
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "FLOCK FROZEN BY ERRORS: %llu behavior error(s) in the last %zu frames; the boids of a failing "
+                  "tile keep their state (see the Errors panel)",
+                  static_cast<unsigned long long>(status.recent), kErrorWindowFrames);
     return buf;
 }
 

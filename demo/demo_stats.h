@@ -43,7 +43,7 @@ struct DemoStats
     FrameTimings timings;
     std::uint64_t behaviors_this_frame = 0;
     double behaviors_per_second = 0.0;  // smoothed
-    double fps = 0.0;                   // smoothed
+    double fps = 0.0;                   // smoothed; fps_history holds the same series
 
     // Histories for the plots.
     History<kHistory> depth_history;
@@ -52,11 +52,20 @@ struct DemoStats
     History<kHistory> fps_history;
     History<kHistory> step_ms_history;
     History<kHistory> behaviors_history;
+    History<kHistory> errors_history;  // errors reported per frame
 
     std::deque<WatchdogEvent> watchdog_log;  // oldest first
     std::uint64_t watchdog_total = 0;        // including entries dropped from the log
     std::deque<ErrorEntry> errors;           // oldest first
     std::uint64_t errors_total = 0;
+    std::uint64_t errors_this_frame = 0;  // reported with the last recorded frame
+    std::uint64_t errors_accum = 0;       // appended since the last record_frame
+
+    // Scenario recording (Starvation lab; recorder.h).
+    bool recording = false;
+    std::uint64_t recorded_frames = 0;
+    std::size_t recorded_changes = 0;
+    std::string last_saved;  // path of the last saved scenario, or an error message
 };
 
 // Records one frame (after step() and snapshot()).
@@ -80,6 +89,18 @@ struct StarvationStatus
 };
 
 StarvationStatus starvation_status(const RuntimeSnapshot& runtime, double warn_ms);
+
+// The errors banner: behaviors raised in the last kErrorWindowFrames frames (a tile whose
+// behavior raised keeps its boids' state, so a behavior that raises every frame freezes them).
+inline constexpr std::size_t kErrorWindowFrames = 60;
+struct ErrorsStatus
+{
+    bool raising = false;
+    std::uint64_t recent = 0;  // errors in the window
+};
+ErrorsStatus errors_status(const DemoStats& stats);
+// "FLOCK FROZEN BY ERRORS: 60 behavior errors in the last 60 frames; ..."
+std::string errors_banner_text(const ErrorsStatus& status);
 
 // "PUMP STARVING: pinned queue non-empty for 1234 ms, depth 5"
 std::string starvation_banner_text(const StarvationStatus& status);

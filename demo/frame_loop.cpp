@@ -11,6 +11,7 @@
 
 #include "panels/panel_layout.h"
 #include "panels/panels.h"
+#include "ui_probe.h"
 
 namespace boc::demo {
 
@@ -44,6 +45,96 @@ FrameLoop::FrameLoop(const FrameLoopConfig& config, GLFWwindow* window, Simulati
 {
     stats_.driver_name = std::string(driver_.name());
     stats_.nominal_timings = config_.deterministic;
+    if (!config_.ui_log.empty())
+    {
+        std::string err;
+        ui_log_open_ = ui_log_.open(config_.ui_log, err);
+        if (!ui_log_open_)
+            error_ = err;
+    }
+}
+
+void FrameLoop::handle_keys()
+{
+    frame_keys_.clear();
+    if (config_.headless || !config_.with_imgui || ImGui::GetCurrentContext() == nullptr)
+        return;
+    frame_keys_ = key_queue().take_frame();
+    for (const KeyEvent& e : frame_keys_)
+        ImGui_ImplGlfw_KeyCallback(window_, e.key, e.scancode, e.action, e.mods);
+    const KeyActions actions = shortcut_actions(frame_keys_, ImGui::GetIO().WantTextInput);
+    if (actions.quit)
+        glfwSetWindowShouldClose(window_, GLFW_TRUE);  // the same path as the window's close button
+    if (actions.toggle_panels)
+        controls_.panels_hidden = !controls_.panels_hidden;
+}
+
+void FrameLoop::record_controls(std::uint64_t frame)
+{
+    if (controls_.record_toggle_requested)
+    {
+        controls_.record_toggle_requested = false;
+        if (recorder_.recording())
+            recorder_.stop();
+        else
+            recorder_.start(frame, controls_, config_.record_setup);
+    }
+    recorder_.observe(frame, controls_);
+    if (controls_.save_scenario_requested)
+    {
+        controls_.save_scenario_requested = false;
+        save_recording(config_.record_path.empty() ? next_session_path() : config_.record_path);
+    }
+    stats_.recording = recorder_.recording();
+    stats_.recorded_frames = recorder_.frames();
+    stats_.recorded_changes = recorder_.changes();
+}
+
+void FrameLoop::save_recording(const std::string& path)
+{
+    std::string err;
+    if (recorder_.save(path, err))
+    {
+        stats_.last_saved = "saved " + path + " (" + std::to_string(recorder_.frames()) +
+                            " frames); replay: boids_demo --scenario " + path;
+        std::printf("boids_demo: %s\n", stats_.last_saved.c_str());
+    }
+    else
+    {
+        stats_.last_saved = "not saved: " + err;
+        std::fprintf(stderr, "boids_demo: %s\n", stats_.last_saved.c_str());
+    }
+}
+
+bool FrameLoop::finish()
+{
+    if (config_.record_path.empty())
+        return error_.empty();
+    std::string err;
+    if (!recorder_.save(config_.record_path, err))
+    {
+        error_ = "--record-scenario: " + err;
+        return false;
+    }
+    std::printf("boids_demo: recorded %llu frames, %zu control change(s) to %s\n",
+                static_cast<unsigned long long>(recorder_.frames()), recorder_.changes(), config_.record_path.c_str());
+    return error_.empty();
+}
+
+void FrameLoop::record_stats(const PumpFrame& pump, bool pump_skipped, FrameTimings timings, double dt)
+{
+    RuntimeSnapshot snapshot = driver_.snapshot();
+    PumpFrame shown = pump;
+    if (config_.deterministic)
+    {
+        // Screenshots must not depend on measured times (platform-notes B.5).
+        timings = FrameTimings{0.0, static_cast<double>(controls_.stall_ms), 0.0, 0.0, kFixedDt * 1000.0};
+        snapshot.step_ms = 0.0;
+        shown.call_ms = 0.0;
+    }
+    append_watchdog_events(stats_, driver_.drain_watchdog_events());
+    append_errors(stats_, driver_.drain_errors());
+    record_frame(stats_, shown, pump_skipped, snapshot, timings, dt);
 }
 
 void FrameLoop::apply_control_changes()
@@ -67,6 +158,8 @@ void FrameLoop::apply_control_changes()
 
 bool FrameLoop::run_frame()
 {
+    if (!error_.empty())
+        return false;  // e.g. the --ui-log file could not be opened
     const Clock::time_point frame_start = Clock::now();
     FrameTimings timings;
     timings.frame_ms = last_frame_start_ ? ms_between(*last_frame_start_, frame_start) : 0.0;
@@ -78,17 +171,29 @@ bool FrameLoop::run_frame()
     last_frame_start_ = frame_start;
 
     const std::uint64_t frame = frames_rendered_;
+    if (frame == 0 && !config_.record_path.empty())
+        recorder_.start(frame, controls_, config_.record_setup);  // before frame 0's scripted actions
     if (config_.hooks != nullptr)
         config_.hooks->begin_frame(frame, controls_);
+    // Changes made while drawing the previous frame, or by the scenario just now, take effect
+    // in this frame: the recorder writes them as actions of this frame (recorder.h).
+    record_controls(frame);
+    if (controls_.reset_layout_requested)
+    {
+        controls_.reset_layout_requested = false;
+        layout_memory_.reset();
+    }
 
-    // 1. Events.
+    // 1. Events; queued keys (one press per frame at least: key_input.h).
     glfwPollEvents();
+    handle_keys();
 
     // 2. Pump FIRST: pinned behaviors run on this (the main) thread and nowhere else. This
     //    must come before the minimised-window skip below, or minimising starves the queue.
     const PumpSettings settings = pump_settings(controls_);
     PumpFrame pump;
     const bool pump_skipped = controls_.pump_paused;
+    const Clock::time_point pump_start = Clock::now();
     if (!pump_skipped)
     {
         pump = driver_.pump(settings);
@@ -96,13 +201,20 @@ bool FrameLoop::run_frame()
     if (config_.hooks != nullptr)
         config_.hooks->after_pump(frame);
     const Clock::time_point after_pump = Clock::now();
-    timings.pump_ms = ms_between(frame_start, after_pump);
+    timings.pump_ms = ms_between(pump_start, after_pump);
 
-    // 3. Minimised: nothing to draw. Keep pumping at the wait-poll cadence.
-    if (!config_.headless && glfwGetWindowAttrib(window_, GLFW_ICONIFIED) != 0)
+    // 3. Minimised: nothing to draw. Keep pumping at the wait-poll cadence, and keep recording
+    //    the frame, so the plots have no cliff where the window was minimised.
+    const std::optional<bool> forced = config_.hooks != nullptr ? config_.hooks->minimised(frame) : std::nullopt;
+    const bool minimised = forced ? *forced : !config_.headless && glfwGetWindowAttrib(window_, GLFW_ICONIFIED) != 0;
+    if (minimised)
     {
-        glfwWaitEventsTimeout(settings.wait_poll_ms / 1000.0);
-        return glfwWindowShouldClose(window_) == 0;
+        record_stats(pump, pump_skipped, timings, dt);
+        if (!config_.headless)
+            glfwWaitEventsTimeout(settings.wait_poll_ms / 1000.0);
+        ++frames_rendered_;
+        const bool last = config_.frames && frames_rendered_ >= *config_.frames;
+        return !last && glfwWindowShouldClose(window_) == 0;
     }
 
     apply_control_changes();
@@ -132,16 +244,7 @@ bool FrameLoop::run_frame()
     timings.render_ms = last_render_ms_;
 
     // 6. Stats for the panels.
-    RuntimeSnapshot snapshot = driver_.snapshot();
-    if (config_.deterministic)
-    {
-        // Screenshots must not depend on measured times (platform-notes B.5).
-        timings = FrameTimings{0.0, static_cast<double>(controls_.stall_ms), 0.0, 0.0, kFixedDt * 1000.0};
-        snapshot.step_ms = 0.0;
-    }
-    append_watchdog_events(stats_, driver_.drain_watchdog_events());
-    append_errors(stats_, driver_.drain_errors());
-    record_frame(stats_, pump, pump_skipped, snapshot, timings, dt);
+    record_stats(pump, pump_skipped, timings, dt);
     if (config_.hooks != nullptr)
         config_.hooks->frame_recorded(frame, controls_, stats_);
 
@@ -155,6 +258,8 @@ bool FrameLoop::run_frame()
         shots.push_back(config_.screenshot);
     const bool capture_now = !shots.empty();
     const bool to_fbo = config_.headless || capture_now;
+    // Render time starts here, after the stall: the stall has its own readout.
+    const Clock::time_point render_start = Clock::now();
     int fb_w = 0;
     int fb_h = 0;
     glfwGetFramebufferSize(window_, &fb_w, &fb_h);
@@ -191,7 +296,7 @@ bool FrameLoop::run_frame()
             capture_.blit_to_default(fb_w, fb_h);
         glfwSwapBuffers(window_);
     }
-    last_render_ms_ = ms_between(after_step, Clock::now());
+    last_render_ms_ = ms_between(render_start, Clock::now());
     ++frames_rendered_;
     return !last_frame;
 }
@@ -217,8 +322,27 @@ void FrameLoop::draw_ui(bool to_fbo)
     }
     ImGui::NewFrame();
 
-    const PanelsLayout layout = compute_panels_layout(io.DisplaySize.x, io.DisplaySize.y, config_.deterministic);
+    UiProbe& probe = ui_probe();
+    probe.clear();
+    for (const KeyEvent& e : frame_keys_)
+        if (e.action == GLFW_PRESS)
+            probe.keys.emplace_back(key_label(e.key));
+    for (const int key : {GLFW_KEY_ENTER, GLFW_KEY_TAB, GLFW_KEY_ESCAPE, GLFW_KEY_SPACE, GLFW_KEY_F1, GLFW_KEY_Q})
+        if (ImGui::IsKeyPressed(key, false))
+            probe.imgui_keys.emplace_back(key_label(key));
+
+    const PanelsLayout layout =
+        compute_panels_layout(io.DisplaySize.x, io.DisplaySize.y, config_.deterministic, &layout_memory_);
     draw_panels(controls_, stats_, layout);
+    if (ui_log_open_)
+    {
+        UiFrameInfo info;
+        info.frame = frames_rendered_;
+        glfwGetWindowSize(window_, &info.window_w, &info.window_h);
+        info.display_w = io.DisplaySize.x;
+        info.display_h = io.DisplaySize.y;
+        ui_log_.write(ui_log_line(info, controls_, stats_, probe));
+    }
 
     ImGui::Render();
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());

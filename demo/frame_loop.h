@@ -1,6 +1,8 @@
 // One frame of boids_demo, in the order the BOC design needs:
 //
-//   poll -> driver.pump()  FIRST, before the minimised-window skip, so pinned work never waits
+//   [record: controls changed since the last frame -> actions of this frame]
+//   poll -> keys (queued: key_input.h; Esc / Ctrl+Q quit, Tab / F1 hide panels)
+//        -> driver.pump()  FIRST, before the minimised-window skip, so pinned work never waits
 //                          on the window state (a skipped pump would trip the watchdog)
 //        -> [minimised: wait wait_poll_ms for events, done]
 //        -> control changes (watchdog, boid count, clear errors)
@@ -26,7 +28,11 @@
 #include "demo_controls.h"
 #include "demo_stats.h"
 #include "gl_includes.h"
+#include "key_input.h"
+#include "panels/panel_layout.h"
+#include "recorder.h"
 #include "simulation_driver.h"
+#include "ui_log.h"
 
 namespace boc::demo {
 
@@ -51,6 +57,8 @@ public:
     // PNGs to write of this frame (rendered into the FBO), besides --screenshot's last frame.
     virtual std::vector<std::string> screenshot_paths(std::uint64_t /*frame*/) { return {}; }
     virtual void screenshot_written(std::uint64_t /*frame*/, const std::string& /*path*/) {}
+    // Tests: whether the window counts as minimised this frame (nullopt: ask GLFW).
+    virtual std::optional<bool> minimised(std::uint64_t /*frame*/) { return std::nullopt; }
 };
 
 struct FrameLoopConfig
@@ -63,6 +71,11 @@ struct FrameLoopConfig
     std::uint64_t seed = 1;
     bool with_imgui = true;
     FrameHooks* hooks = nullptr;  // not owned; scenario mode
+    std::string ui_log;           // --ui-log: one JSON line per frame (ui_log.h)
+    // --record-scenario: record from frame 0 and save here when the loop ends; also where
+    // "Save scenario" writes (empty: next_session_path()).
+    std::string record_path;
+    RecordSetup record_setup;
 };
 
 inline constexpr double kFixedDt = 1.0 / 60.0;
@@ -81,12 +94,18 @@ public:
     std::uint64_t frames_rendered() const { return frames_rendered_; }
     const std::string& error() const { return error_; }
     bool screenshot_written() const { return screenshot_written_; }
+    // After the last frame: saves the --record-scenario recording; false (see error()) on failure.
+    bool finish();
 
 private:
     using Clock = std::chrono::steady_clock;
 
     void apply_control_changes();
+    void handle_keys();
+    void record_controls(std::uint64_t frame);
+    void save_recording(const std::string& path);
     void draw_ui(bool to_fbo);
+    void record_stats(const PumpFrame& pump, bool pump_skipped, FrameTimings timings, double dt);
 
     FrameLoopConfig config_;
     GLFWwindow* window_;
@@ -101,6 +120,12 @@ private:
     double last_render_ms_ = 0.0;
     bool screenshot_written_ = false;
     std::string error_;
+
+    LayoutMemory layout_memory_;
+    std::vector<KeyEvent> frame_keys_;  // delivered this frame
+    ScenarioRecorder recorder_;
+    UiLog ui_log_;
+    bool ui_log_open_ = false;
 };
 
 // Boids only: clear + instanced draw into the currently bound framebuffer.

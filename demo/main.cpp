@@ -28,6 +28,7 @@
 #include "driver_factory.h"
 #include "frame_loop.h"
 #include "gl_includes.h"
+#include "key_input.h"
 #include "python_driver.h"
 #include "python_host.h"
 #include "scenario.h"
@@ -185,6 +186,7 @@ int main(int argc, char** argv)
     ImGui::StyleColorsDark();
     ImGui::GetStyle().WindowRounding = 4.0f;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
+    install_key_queue(window);  // after the backend: it owns the key callback (key_input.h)
     if (!ImGui_ImplOpenGL3_Init("#version 330 core"))  // Mesa accepts 130 in core; other drivers don't
     {
         std::fprintf(stderr, "error: ImGui_ImplOpenGL3_Init failed (could not load OpenGL through imgl3w)\n");
@@ -219,6 +221,15 @@ int main(int argc, char** argv)
     loop_config.screenshot = scenario ? std::string() : options.screenshot;  // scenario: its golden frame
     loop_config.hooks = scenario.get();
     loop_config.seed = options.seed;
+    loop_config.ui_log = options.ui_log;
+    loop_config.record_path = options.record_scenario;
+    loop_config.record_setup.seed = options.seed;
+    loop_config.record_setup.width = options.width;
+    loop_config.record_setup.height = options.height;
+    const std::size_t workers = driver->snapshot().workers;
+    loop_config.record_setup.workers = options.workers > 0 ? options.workers : (workers > 0 ? workers : 2);
+    if (options.script != CliOptions{}.script)
+        loop_config.record_setup.script = options.script;
     if (options.headless && !options.frames)
         loop_config.frames = 60;  // a hidden window cannot be closed: stop by itself
 
@@ -229,6 +240,7 @@ int main(int argc, char** argv)
     {
     }
     const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    loop.finish();  // saves --record-scenario; a failure shows in loop.error()
     int exit_code = kExitOk;
     if (!loop.error().empty())
     {

@@ -261,9 +261,11 @@ PumpFrame PythonDriver::pump(const PumpSettings& settings)
             record_python_error("set_wait_pump_poll");
     }
 
-    Ref deadline(settings.deadline_ms
-                     ? PyLong_FromLongLong(std::max(1LL, static_cast<long long>(std::ceil(*settings.deadline_ms))))
-                     : Py_NewRef(Py_None));
+    const long long whole_ms =
+        settings.deadline_ms ? std::max(1LL, static_cast<long long>(std::ceil(*settings.deadline_ms))) : 0;
+    if (settings.deadline_ms)
+        frame.effective_deadline_ms = static_cast<double>(whole_ms);
+    Ref deadline(settings.deadline_ms ? PyLong_FromLongLong(whole_ms) : Py_NewRef(Py_None));
     Ref max_behaviors(settings.max_behaviors ? PyLong_FromSize_t(std::max<std::size_t>(1, *settings.max_behaviors))
                                              : Py_NewRef(Py_None));
     Ref pump_fn(PyObject_GetAttrString(bocpy_, "pump"));
@@ -289,7 +291,9 @@ PumpFrame PythonDriver::pump(const PumpSettings& settings)
             errors_.push_back({"lockstep pump: the step in flight did not finish within 30 s", ""});
     }
 
+    const auto call_start = std::chrono::steady_clock::now();
     Ref r(PyObject_Call(pump_fn.get(), no_args.get(), kwargs.get()));
+    frame.call_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - call_start).count();
     if (!r)
     {
         record_python_error("pump");

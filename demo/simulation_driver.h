@@ -55,6 +55,11 @@ struct PumpFrame
     std::size_t executed = 0;       // pinned behaviors run by this call
     bool deadline_reached = false;  // stopped because the deadline passed with work left
     std::size_t raised = 0;         // behaviors whose body raised (reported via drain_errors)
+    // The deadline pump() really ran with (the Python driver passes whole milliseconds to
+    // bocpy.pump, python_driver.cpp), and how long the call itself took (wall clock; 0 when
+    // the driver does not measure it).
+    std::optional<double> effective_deadline_ms;
+    double call_ms = 0.0;
 };
 
 struct WatchdogSettings

@@ -1,5 +1,6 @@
 // All panels of one frame, in a fixed order (the order decides which window is on top when
-// they overlap, so it must be stable for screenshots).
+// they overlap, so it must be stable for screenshots). With controls.panels_hidden (Tab / F1)
+// only the banners and a one-line hint are drawn.
 #pragma once
 
 #include "../demo_controls.h"

@@ -1,13 +1,13 @@
 #include "tuning_panel.h"
 
+#include "../ui_probe.h"
 #include "panel_style.h"
 
 namespace boc::demo {
 
 namespace {
 
-constexpr int kMinBoids = 10;
-constexpr int kMaxBoids = 20000;
+constexpr int kMinBoids = 10;  // the maximum is DemoControls::boids_slider_max (>= --boids)
 constexpr float kUnboundedWidth = 96.0f;  // room for the trailing "unbounded" checkbox
 
 }  // namespace
@@ -17,11 +17,19 @@ void draw_tuning_panel(DemoControls& controls, const DemoStats& stats, const Pan
 {
     using panel_style::form_row;
     place_next_panel(placement, deterministic);
-    if (!ImGui::Begin("Tuning"))
+    const bool open = ImGui::Begin("Tuning");
+    track_panel("Tuning", placement, deterministic);
+    if (!open)
     {
         ImGui::End();
         return;
     }
+
+    if (ImGui::Button("reset layout"))
+        controls.reset_layout_requested = true;
+    probe_widget("reset_layout");
+    ImGui::SameLine();
+    ImGui::TextColored(panel_style::kDim, "Tab/F1: hide, Esc: quit");
 
     panel_style::heading("pump budget");
     form_row("deadline ms", kUnboundedWidth);
@@ -66,7 +74,8 @@ void draw_tuning_panel(DemoControls& controls, const DemoStats& stats, const Pan
     }
 
     form_row("boids", kUnboundedWidth);
-    ImGui::SliderInt("##boids", &controls.boid_count, kMinBoids, kMaxBoids, "%d", ImGuiSliderFlags_Logarithmic);
+    ImGui::SliderInt("##boids", &controls.boid_count, kMinBoids, controls.boids_slider_max, "%d",
+                     ImGuiSliderFlags_Logarithmic);
     // Re-creating the flock is expensive: apply when the slider is released.
     if (ImGui::IsItemDeactivatedAfterEdit())
         controls.boid_count_changed = true;
@@ -74,6 +83,11 @@ void draw_tuning_panel(DemoControls& controls, const DemoStats& stats, const Pan
     ImGui::TextColored(panel_style::kDim, "now %zu", stats.runtime.boids);
 
     FlockParams& f = controls.flock;
+    if (ImGui::Button("defaults"))
+        restore_flock_defaults(controls);
+    probe_widget("flock_defaults");
+    ImGui::SameLine();
+    ImGui::TextColored(panel_style::kDim, "weights, radii, speeds");
     form_row("cohesion");
     ImGui::SliderFloat("##cohesion", &f.cohesion, 0.0f, 5.0f, "%.2f");
     form_row("alignment");

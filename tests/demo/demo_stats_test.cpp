@@ -52,7 +52,7 @@ TEST(DemoStats, RecordsFramesAndBehaviorRates)
     r.behaviors_total = 100;
     FrameTimings t;
     t.frame_ms = 10.0;
-    record_frame(stats, PumpFrame{2, true, 1}, false, r, t, 0.01);
+    record_frame(stats, PumpFrame{2, true, 1, {}, 0.0}, false, r, t, 0.01);
     EXPECT_EQ(stats.frame, 1u);
     EXPECT_EQ(stats.behaviors_this_frame, 0u);  // first frame has no baseline
     EXPECT_EQ(stats.pump.executed, 2u);

@@ -8,7 +8,10 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <utility>
 #include <string>
@@ -48,7 +51,7 @@ public:
     {
         calls.push_back("pump");
         last_pump = s;
-        return PumpFrame{3, true, 1};
+        return PumpFrame{3, true, 1, {}, 0.0};
     }
     void step(const StepRequest& r) override
     {
@@ -236,6 +239,63 @@ TEST_F(FrameLoopTest, HeadlessFrameWithPanelsDrawsBoidsAndWritesPng)
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();
+}
+
+}  // namespace
+}  // namespace boc::demo
+
+namespace boc::demo {
+namespace {
+
+// Stalls by sleeping itself (so the loop's own clock sees a long stall) and can pretend the
+// window is minimised for some frames.
+class StallAndMinimiseHooks final : public FrameHooks
+{
+public:
+    bool stall(int stall_ms) override
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms));
+        return true;
+    }
+    std::optional<bool> minimised(std::uint64_t frame) override { return frame >= 3 && frame < 7; }
+};
+
+TEST_F(FrameLoopTest, RenderTimeExcludesTheStall)
+{
+    // Measured timings (not deterministic): frame_loop.cpp starts the render clock after the
+    // stall, so a 300 ms stall shows under "stall" and not in "render" as well.
+    FrameLoopConfig c = config(4, false);
+    c.deterministic = false;
+    StallAndMinimiseHooks hooks;
+    c.hooks = nullptr;
+    controls_.stall_ms = 300;
+    FrameLoop loop(c, window_, driver_, *renderer_, *capture_, controls_, stats_);
+    while (loop.run_frame())
+    {
+    }
+    EXPECT_GE(stats_.timings.stall_ms, 300.0);
+    EXPECT_GT(stats_.timings.render_ms, 0.0);
+    EXPECT_LT(stats_.timings.render_ms, 300.0) << "render includes the stall";
+}
+
+TEST_F(FrameLoopTest, MinimisedFramesAreRecorded)
+{
+    // The plots must not jump where the window was minimised: every frame, minimised or not,
+    // pushes one sample (the driver's depth is 2 throughout).
+    StallAndMinimiseHooks hooks;
+    FrameLoopConfig c = config(10, false);
+    c.hooks = &hooks;
+    FrameLoop loop(c, window_, driver_, *renderer_, *capture_, controls_, stats_);
+    while (loop.run_frame())
+    {
+    }
+    EXPECT_EQ(loop.frames_rendered(), 10u);
+    ASSERT_EQ(stats_.depth_history.size(), 10u);
+    for (std::size_t i = 0; i < stats_.depth_history.size(); ++i)
+        EXPECT_EQ(stats_.depth_history.at(i), 2.0f) << "sample " << i;
+    // Minimised frames pump but do not step.
+    EXPECT_EQ(std::count(driver_.calls.begin(), driver_.calls.end(), "pump"), 10);
+    EXPECT_EQ(std::count(driver_.calls.begin(), driver_.calls.end(), "step"), 6);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ TEST_F(PanelsTest, DrawAllPanelsInBothLayouts)
     RuntimeSnapshot r;
     r.boids = 2000;
     for (int i = 0; i < 10; ++i)
-        record_frame(stats, PumpFrame{1, false, 0}, false, r, FrameTimings{0.1, 0, 1, 2, 16.7}, 1.0 / 60.0);
+        record_frame(stats, PumpFrame{1, false, 0, {}, 0.0}, false, r, FrameTimings{0.1, 0, 1, 2, 16.7}, 1.0 / 60.0);
     append_errors(stats, {ErrorEntry{"ZeroDivisionError: division by zero", "Traceback (most recent call last):\n  ..."}});
     append_watchdog_events(stats, {WatchdogEvent{1.5, 260.0, 4}});
     for (int f = 0; f < 3; ++f)
@@ -93,7 +93,10 @@ TEST(PanelLayout, ColumnsStayOnScreenAndDoNotOverlapVertically)
     EXPECT_LE(l.pump.pos.y + l.pump.size.y, l.runtime.pos.y);
     EXPECT_LE(l.tuning.pos.y + l.tuning.size.y, l.starvation.pos.y);
     EXPECT_LE(l.starvation.pos.y + l.starvation.size.y, l.errors.pos.y);
-    EXPECT_LE(l.errors.pos.y + l.errors.size.y, 720.0f);
+    // Errors starts collapsed: a title bar on the bottom edge (it grows upwards when opened).
+    EXPECT_TRUE(l.errors.collapsed);
+    EXPECT_EQ(l.errors.pos.y + kCollapsedH, 712.0f);
+    EXPECT_TRUE(l.runtime.collapsed);
     EXPECT_LE(l.tuning.pos.x + l.tuning.size.x, 1280.0f);
     EXPECT_LT(l.pump.pos.x + l.pump.size.x, l.tuning.pos.x);
 
