@@ -42,6 +42,7 @@ class _BocpyEmbeddedFinder:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         if is_package:
             module.__path__ = []
+        module.__file__ = filename  # tools print it (bocpy's scripts/bench_matrix.py)
         exec(compile(source, filename, "exec"), module.__dict__)
 
     def find_distributions(self, context=importlib.metadata.DistributionFinder.Context()):
