@@ -69,9 +69,8 @@ Runtime::Runtime(RuntimeOptions options)
   const std::size_t workers = options_.worker_count == 0 ? 1 : options_.worker_count;
   slot_count_ = workers + 1;
   slots_ = std::make_unique<CountSlot[]>(slot_count_);
-  pool_ = std::make_unique<WorkerPool>(
-      workers, [this](Behavior* b) { run_on_worker(b); }, options_.on_worker_start, options_.on_worker_stop,
-      [this](std::size_t) { on_worker_idle(); }, options_.worker_spin);
+  pool_ = std::make_unique<WorkerPool>(*this, workers, options_.on_worker_start, options_.on_worker_stop,
+                                       options_.worker_spin);
   // Release: a thread that finds this runtime through current() sees it constructed.
   g_current.store(this, std::memory_order_release);
 }

@@ -23,7 +23,7 @@
 
 namespace boc::detail {
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(BOC_PLAIN_ALLOC)
 
 namespace {
 

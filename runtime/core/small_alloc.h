@@ -9,9 +9,10 @@ namespace boc::detail {
 
 inline constexpr std::size_t kSmallMax = 512;
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(BOC_PLAIN_ALLOC)
 
-// Under AddressSanitizer the pools are bypassed so ASan sees every use after free.
+// Under AddressSanitizer the pools are bypassed so ASan sees every use after
+// free; BOC_PLAIN_ALLOC does the same (to compare allocators).
 inline void* small_alloc(std::size_t size) { return ::operator new(size); }
 inline void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
 

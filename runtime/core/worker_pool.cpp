@@ -50,13 +50,9 @@ void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
   to.count += n;
 }
 
-WorkerPool::WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop, Hook on_idle,
+WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop,
                        std::chrono::microseconds spin)
-    : run_(std::move(run)),
-      on_start_(std::move(on_start)),
-      on_stop_(std::move(on_stop)),
-      on_idle_(std::move(on_idle)),
-      spin_(spin) {
+    : rt_(rt), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), spin_(spin) {
   if (workers == 0) workers = 1;
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -166,13 +162,13 @@ void WorkerPool::worker_main(std::size_t index) {
   bool ran = false;
   for (;;) {
     if (Behavior* b = find_work(index)) {
-      run_(b);
+      rt_.run_on_worker(b);
       ran = true;
       continue;
     }
     // Out of work: the private list is empty, so everything left is in shared
     // queues, which the spin and the parking check below look at.
-    if (ran && on_idle_) on_idle_(index);
+    if (ran) rt_.on_worker_idle();
     ran = false;
     // Relaxed: a hint for sharing (see the header).
     idle_.fetch_add(1, std::memory_order_relaxed);
@@ -203,7 +199,7 @@ void WorkerPool::worker_main(std::size_t index) {
     }
     // Relaxed: see above.
     idle_.fetch_sub(1, std::memory_order_relaxed);
-    run_(b);
+    rt_.run_on_worker(b);
     ran = true;
   }
   if (on_stop_) on_stop_(index);

@@ -35,14 +35,13 @@ inline thread_local constinit std::size_t tl_index = 0;
 class WorkerPool {
  public:
   using Hook = std::function<void(std::size_t)>;
-  using Runner = std::function<void(Behavior*)>;
 
   static constexpr std::size_t kNotAWorker = static_cast<std::size_t>(-1);
 
-  /// `on_idle` runs on a worker each time it runs out of work after having
-  /// run something (the runtime's terminator check).
-  WorkerPool(std::size_t workers, Runner run, Hook on_start, Hook on_stop, Hook on_idle,
-             std::chrono::microseconds spin);
+  /// Workers run behaviors through rt.run_on_worker() and call
+  /// rt.on_worker_idle() each time they run out of work after having run
+  /// something (the terminator check); direct calls, no std::function.
+  WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, std::chrono::microseconds spin);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -105,10 +104,9 @@ class WorkerPool {
   Behavior* find_work(std::size_t self) noexcept;
   bool any_shared_work() const noexcept;
 
-  Runner run_;
+  Runtime& rt_;
   Hook on_start_;
   Hook on_stop_;
-  Hook on_idle_;
   std::chrono::microseconds spin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
