@@ -79,7 +79,9 @@ const ::testing::Environment* const g_python_env =
 
 // ---- Kernel tests (pure C++) ------------------------------------------------
 
-std::vector<double> values_of(const mx::Dense& m) { return m.data; }
+std::vector<double> values_of(const mx::Dense& m) {
+  return {m.data.begin(), m.data.end()};
+}
 
 TEST(MatrixKernels, DenseConstructionAndErrors) {
   const mx::Dense zeros(2, 3);

@@ -1,5 +1,7 @@
 #include "matrix_kernels.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -333,7 +335,16 @@ void check_dimensions(std::size_t rows, std::size_t cols) {
 
 Dense::Dense(std::size_t r, std::size_t c) : rows(r), cols(c) {
   check_dimensions(r, c);
-  data.resize(r * c);
+  data.assign(r * c, 0.0);
+}
+
+Dense Dense::uninit(std::size_t r, std::size_t c) {
+  check_dimensions(r, c);
+  Dense out;
+  out.rows = r;
+  out.cols = c;
+  out.data.resize(r * c);  // UninitAllocator: no zero fill
+  return out;
 }
 
 Dense::Dense(std::size_t r, std::size_t c, double fill) : rows(r), cols(c) {
@@ -342,6 +353,17 @@ Dense::Dense(std::size_t r, std::size_t c, double fill) : rows(r), cols(c) {
 }
 
 Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values)
+    : rows(r), cols(c) {
+  check_dimensions(r, c);
+  if (values.size() != r * c) {
+    throw ShapeError("expected " + std::to_string(r * c) + " values for " +
+                     shape_string({r, c}) + ", got " +
+                     std::to_string(values.size()));
+  }
+  data.assign(values.begin(), values.end());
+}
+
+Dense::Dense(std::size_t r, std::size_t c, Buffer&& values)
     : rows(r), cols(c) {
   check_dimensions(r, c);
   if (values.size() != r * c) {
@@ -420,7 +442,7 @@ void binary(BinaryOp op, ConstView lhs, ConstView rhs, MutView out) {
 
 Dense binary(BinaryOp op, ConstView lhs, ConstView rhs) {
   const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
-  Dense out(shape.rows, shape.cols);
+  Dense out = Dense::uninit(shape.rows, shape.cols);
   binary(op, lhs, rhs, out);
   return out;
 }
@@ -434,15 +456,45 @@ void where(ConstView mask, ConstView a, ConstView b, MutView out) {
 
 Dense where(ConstView mask, ConstView a, ConstView b) {
   const Shape shape = broadcast_shape(mask.shape(), a.shape(), b.shape());
-  Dense out(shape.rows, shape.cols);
+  Dense out = Dense::uninit(shape.rows, shape.cols);
   where(mask, a, b, out);
   return out;
 }
 
-void fused_multiply_add(ConstView a, ConstView b, ConstView c, MutView out) {
-  require_shape(out.shape(), broadcast_shape(a.shape(), b.shape(), c.shape()));
+namespace {
+
+// std::fma is a libm call on the baseline x86-64 target; this clone runs the
+// hardware instruction where the CPU has it (same single rounding, same bits).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("fma", "default")))
+#endif
+void fma_flat(const double* a, std::size_t sa, const double* b, std::size_t sb,
+              const double* c, std::size_t sc, double* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = std::fma(a[i * sa], b[i * sb], c[i * sc]);
+  }
+}
+
+void fma_kernel(ConstView a, ConstView b, ConstView c, MutView out) {
+  const Shape shape = out.shape();
+  auto flat = [&](ConstView v) { return v.shape() == shape || v.size() == 1; };
+  if (flat(a) && flat(b) && flat(c)) {
+    auto step = [&](ConstView v) -> std::size_t {
+      return v.size() == 1 && shape.size() != 1 ? 0 : 1;
+    };
+    fma_flat(a.data, step(a), b.data, step(b), c.data, step(c), out.data,
+             shape.size());
+    return;
+  }
   apply3(a, b, c, out,
          [](double x, double y, double z) { return std::fma(x, y, z); });
+}
+
+}  // namespace
+
+void fused_multiply_add(ConstView a, ConstView b, ConstView c, MutView out) {
+  require_shape(out.shape(), broadcast_shape(a.shape(), b.shape(), c.shape()));
+  fma_kernel(a, b, c, out);
 }
 
 void scaled_add(ConstView y, ConstView s, ConstView x, MutView out) {
@@ -483,7 +535,7 @@ void unary(UnaryOp op, ConstView in, MutView out) {
 }
 
 Dense unary(UnaryOp op, ConstView in) {
-  Dense out(in.rows, in.cols);
+  Dense out = Dense::uninit(in.rows, in.cols);
   unary(op, in, out);
   return out;
 }
@@ -502,6 +554,68 @@ Shape reduced_shape(Shape shape, Axis axis) {
   return {1, 1};
 }
 
+/// Sum of n terms in a fixed order that is not latency-bound: below
+/// kLaneMin terms left to right; otherwise lane k (of 8) adds the terms
+/// i = k (mod 8) in order and the lanes merge pairwise, ((0+1)+(2+3)) +
+/// ((4+5)+(6+7)). The same input always gives the same bits.
+constexpr std::size_t kLanes = 8;
+constexpr std::size_t kLaneMin = 32;
+
+template <bool kSquares>
+double lane_sum(const double* src, std::size_t n) {
+  auto term = [](double v) { return kSquares ? v * v : v; };
+  if (n < kLaneMin) {
+    double acc = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      acc += term(src[i]);
+    }
+    return acc;
+  }
+  double lane[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) {
+      lane[k] += term(src[i + k]);
+    }
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) {
+    lane[k] += term(src[i]);
+  }
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+         ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/// min / max of n values (NaN if any is NaN), with independent lanes so the
+/// compares pipeline. Among equal values the first kept is unspecified only
+/// for -0.0 versus 0.0.
+template <bool kMax>
+double lane_extreme(const double* src, std::size_t n) {
+  constexpr std::size_t kK = 4;
+  double lane[kK] = {src[0], src[0], src[0], src[0]};
+  bool nan = std::isnan(src[0]);
+  std::size_t i = 1;
+  for (; i + kK <= n; i += kK) {
+    for (std::size_t k = 0; k < kK; ++k) {
+      const double v = src[i + k];
+      nan |= v != v;
+      lane[k] = (kMax ? v > lane[k] : v < lane[k]) ? v : lane[k];
+    }
+  }
+  for (; i < n; ++i) {
+    const double v = src[i];
+    nan |= v != v;
+    lane[0] = (kMax ? v > lane[0] : v < lane[0]) ? v : lane[0];
+  }
+  if (nan) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  double best = lane[0];
+  for (std::size_t k = 1; k < kK; ++k) {
+    best = (kMax ? lane[k] > best : lane[k] < best) ? lane[k] : best;
+  }
+  return best;
+}
+
 Dense reduce(Reduction op, ConstView in, Axis axis) {
   const Shape out_shape = reduced_shape(in.shape(), axis);
   Dense out(out_shape.rows, out_shape.cols);
@@ -509,6 +623,17 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
   const std::size_t cols = in.cols;
   const double* src = in.data;
 
+  if ((op == Reduction::kMin || op == Reduction::kMax) &&
+      axis != Axis::k0) {
+    const bool want_max = op == Reduction::kMax;
+    const std::size_t n = axis == Axis::kAll ? in.size() : cols;
+    const std::size_t groups = axis == Axis::kAll ? 1 : rows;
+    for (std::size_t g = 0; g < groups; ++g) {
+      out.data[g] = want_max ? lane_extreme<true>(src + g * n, n)
+                             : lane_extreme<false>(src + g * n, n);
+    }
+    return out;
+  }
   if (is_extremum(op)) {
     const bool want_max = wants_max(op);
     const bool want_index = wants_index(op);
@@ -549,17 +674,8 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
 
   const bool sq = squares(op);
   if (axis == Axis::kAll) {
-    double acc = 0.0;
     const std::size_t n = in.size();
-    if (sq) {
-      for (std::size_t i = 0; i < n; ++i) {
-        acc += src[i] * src[i];
-      }
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        acc += src[i];
-      }
-    }
+    const double acc = sq ? lane_sum<true>(src, n) : lane_sum<false>(src, n);
     out.data[0] = finish(op, acc, n);
   } else if (axis == Axis::k1) {
     if (sq) {
@@ -700,7 +816,7 @@ Dense matmul(ConstView lhs, ConstView rhs) {
 }
 
 Dense transpose(ConstView in) {
-  Dense out(in.cols, in.rows);
+  Dense out = Dense::uninit(in.cols, in.rows);
   for (std::size_t r = 0; r < in.rows; ++r) {
     for (std::size_t c = 0; c < in.cols; ++c) {
       out.data[c * in.rows + r] = in.data[r * in.cols + c];
@@ -837,6 +953,43 @@ Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
                      std::string(axis == Axis::k0 ? "0" : "1") +
                      ", got shape " + shape_string(shape));
   }
+  // Fast paths: rhs of lhs's shape, or one vector (the same arithmetic, in
+  // the same order, as the general loop below).
+  const bool same = lhs.shape() == shape && rhs.shape() == shape;
+  const bool single = lhs.shape() == shape && rhs.size() == l.dim &&
+                      (rhs.rows == 1 || rhs.cols == 1);
+  if (same || single) {
+    const std::size_t bv = same ? l.vec_step : 0;
+    const std::size_t bc = same ? l.comp_step : 1;
+    const double* a = lhs.data;
+    const double* b = rhs.data;
+    const std::size_t av = l.vec_step;
+    const std::size_t ac = l.comp_step;
+    if (l.dim == 2) {
+      const Shape out_shape = reduced_shape(shape, axis);
+      Dense out = Dense::uninit(out_shape.rows, out_shape.cols);
+      double* o = out.data.data();
+      for (std::size_t v = 0; v < l.count; ++v) {
+        const double* pa = a + v * av;
+        const double* pb = b + v * bv;
+        o[v] = pa[0] * pb[bc] - pa[ac] * pb[0];
+      }
+      return out;
+    }
+    Dense out = Dense::uninit(shape.rows, shape.cols);
+    double* o = out.data.data();
+    for (std::size_t v = 0; v < l.count; ++v) {
+      const double* pa = a + v * av;
+      const double* pb = b + v * bv;
+      const double ax = pa[0], ay = pa[ac], az = pa[2 * ac];
+      const double bx = pb[0], by = pb[bc], bz = pb[2 * bc];
+      double* po = o + v * av;
+      po[0] = ay * bz - az * by;
+      po[ac] = az * bx - ax * bz;
+      po[2 * ac] = ax * by - ay * bx;
+    }
+    return out;
+  }
   const Strided sa = strided(lhs, shape);
   const Strided sb = strided(rhs, shape);
   // Component j of vector v sits at output position (r, c); read it through
@@ -929,7 +1082,7 @@ bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol,
 Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   check_indexset(rows, src.rows);
   check_indexset(cols, src.cols);
-  Dense out(rows.count, cols.count);
+  Dense out = Dense::uninit(rows.count, cols.count);
   double* o = out.data.data();
   const bool contiguous_cols = cols.list == nullptr && cols.step == 1;
   for (std::size_t i = 0; i < rows.count; ++i) {
@@ -955,15 +1108,50 @@ void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
     throw ShapeError(sel, value.shape());
   }
   const Strided sv = strided(value, sel);
+  const std::size_t n = cols.count;
+  const bool whole_rows = cols.list == nullptr && cols.start == 0 &&
+                          cols.step == 1 && n == dst.cols;
+  if (whole_rows) {  // each selected row is one contiguous run
+    for (std::size_t i = 0; i < rows.count; ++i) {
+      double* row = dst.data + rows[i] * dst.cols;
+      const double* vrow = sv.data + i * sv.row;
+      if (sv.col == 1) {
+        if (accumulate) {
+          for (std::size_t j = 0; j < n; ++j) {
+            row[j] += vrow[j];
+          }
+        } else {
+          std::memcpy(row, vrow, n * sizeof(double));
+        }
+      } else {
+        const double v = vrow[0];
+        if (accumulate) {
+          for (std::size_t j = 0; j < n; ++j) {
+            row[j] += v;
+          }
+        } else {
+          std::fill(row, row + n, v);
+        }
+      }
+    }
+    return;
+  }
+  // The column positions once, so the inner loop has no branch per element.
+  std::vector<std::size_t> positions(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    positions[j] = cols[j];
+  }
+  const std::size_t* pos = positions.data();
   for (std::size_t i = 0; i < rows.count; ++i) {
     double* row = dst.data + rows[i] * dst.cols;
     const double* vrow = sv.data + i * sv.row;
-    for (std::size_t j = 0; j < cols.count; ++j) {
-      const double v = vrow[j * sv.col];
-      if (accumulate) {
-        row[cols[j]] += v;
-      } else {
-        row[cols[j]] = v;
+    if (accumulate) {
+      for (std::size_t j = 0; j < n; ++j) {
+        row[pos[j]] += vrow[j * sv.col];
+      }
+    } else {
+      for (std::size_t j = 0; j < n; ++j) {
+        row[pos[j]] = vrow[j * sv.col];
       }
     }
   }

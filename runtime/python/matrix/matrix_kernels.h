@@ -14,6 +14,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -54,6 +57,31 @@ class IndexError : public std::out_of_range {
   using std::out_of_range::out_of_range;
 };
 
+/// @brief std::allocator that default-initialises (leaves doubles
+/// uninitialised) on resize: a result buffer that a kernel overwrites
+/// entirely is not zero-filled first (a whole extra pass over memory).
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>& /*other*/) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// @brief The element storage of a Dense
+using Buffer = std::vector<double, UninitAllocator<double>>;
+
 /// @brief An owning, dense, row-major matrix of doubles
 /// @details A default-constructed Dense is 0x0 and only used as an empty
 /// placeholder; every other constructor needs rows >= 1 and cols >= 1
@@ -62,16 +90,22 @@ class IndexError : public std::out_of_range {
 struct Dense {
   std::size_t rows = 0;
   std::size_t cols = 0;
-  std::vector<double> data;
+  Buffer data;
 
   Dense() = default;
   /// @brief Zero-filled rows x cols
   Dense(std::size_t rows, std::size_t cols);
+  /// @brief rows x cols with unspecified elements, for a result that is
+  /// written entirely before it is read
+  static Dense uninit(std::size_t rows, std::size_t cols);
   /// @brief rows x cols, every element set to fill
   Dense(std::size_t rows, std::size_t cols, double fill);
   /// @brief Adopts values (row-major); throws ShapeError if values.size() !=
   /// rows * cols
   Dense(std::size_t rows, std::size_t cols, std::vector<double>&& values);
+  Dense(std::size_t rows, std::size_t cols, Buffer&& values);
+  Dense(std::size_t r, std::size_t c, std::initializer_list<double> values)
+      : Dense(r, c, Buffer(values)) {}
 
   [[nodiscard]] Shape shape() const { return {rows, cols}; }
 

@@ -410,7 +410,7 @@ PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       mx::normalize(m, axis, m);
       return Py_NewRef(self);
     }
-    mx::Dense out(m.rows, m.cols);
+    mx::Dense out = mx::Dense::uninit(m.rows, m.cols);
     mx::normalize(m, axis, out);
     return matrix_wrap(Py_TYPE(self), std::move(out));
   });
@@ -814,7 +814,7 @@ PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       mx::clip(m, lo.view, hi.view, *target);
       return Py_NewRef(target_object(self, argv[3], target));
     }
-    mx::Dense out(shape.rows, shape.cols);
+    mx::Dense out = mx::Dense::uninit(shape.rows, shape.cols);
     mx::clip(m, lo.view, hi.view, out);
     return matrix_wrap(Py_TYPE(self), std::move(out));
   });
@@ -869,7 +869,7 @@ PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       mx::fused_multiply_add(m, b.view, c.view, *target);
       return Py_NewRef(target_object(self, argv[3], target));
     }
-    mx::Dense out(m.rows, m.cols);
+    mx::Dense out = mx::Dense::uninit(m.rows, m.cols);
     mx::fused_multiply_add(m, b.view, c.view, out);
     return matrix_wrap(Py_TYPE(self), std::move(out));
   });
@@ -911,7 +911,7 @@ PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     }
     mx::Dense out;
     if (target == nullptr) {
-      out = mx::Dense(m.rows, m.cols);
+      out = mx::Dense::uninit(m.rows, m.cols);
       target = &out;
     }
     mx::scaled_add(m, s.view, x.view, *target);
@@ -978,7 +978,7 @@ PyObject* c_random(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
     if (!parse_size(argv[2], rows, cols)) {
       return nullptr;
     }
-    mx::Dense out(rows, cols);
+    mx::Dense out = mx::Dense::uninit(rows, cols);
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
       if constexpr (kUniform) {

@@ -78,7 +78,7 @@ int matrix_init(PyObject* self, PyObject* args, PyObject* kwds) {
         if (src == nullptr) {
           return -1;
         }
-        data = src->data;
+        data.assign(src->data.begin(), src->data.end());
       } else if (!sequence_to_doubles(values, data, "values")) {
         PyErr_Clear();
         PyErr_SetString(
