@@ -6,6 +6,7 @@
 #   tests/run.sh --quick          release only
 #   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python)
 #   tests/run.sh --no-deps        skip the Debian package check/installation
+#   after release: bocpy 0.13.0's own suite in both modes (tests/conformance/), when ../shared has it
 #   BOC_TSAN_SETARCH=1|0          force / forbid `setarch -R` for tsan (default: probe)
 #
 # 1. Installs missing Debian packages (tests/install_deps.sh; needs root, otherwise it
@@ -21,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 KNOWN_PRESETS=(release debug asan tsan asan-python)
 presets=(release tsan asan asan-python)
@@ -140,6 +141,22 @@ run_preset() {
 for p in "${presets[@]}"; do
   run_preset "$p"
 done
+
+# bocpy 0.13.0's own suite, runner and stock python, after the release build.
+if [[ " ${presets[*]} " == *" release "* && "$(cache_value "$ROOT/build/release" BOC_WITH_EXTENSION)" != OFF ]]; then
+  note "conformance: bocpy 0.13.0's suite (tests/conformance/run_bocpy_suite.sh)"
+  set +e
+  "$ROOT/tests/conformance/run_bocpy_suite.sh" "$ROOT/build/release" 2>&1 | tee "$ROOT/build/release/conformance.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if grep -q '^conformance: SKIPPED' "$ROOT/build/release/conformance.log"; then
+    record release conformance OK "skipped: no peer suite"
+  elif [[ $rc -eq 0 ]]; then
+    record release conformance OK "$(grep -c ' OK: ' "$ROOT/build/release/conformance.log") runs at or above their floors"
+  else
+    record release conformance FAIL "below a floor (tests/conformance/floors.txt)"
+  fi
+fi
 
 note "summary"
 printf '%s\n' "${SUMMARY[@]}"

@@ -305,6 +305,13 @@ EmbeddedPython::EmbeddedPython(const EmbedOptions& options) : argv_(options.argv
   }
   g_alive = true;
 
+  if (!options.sys_executable.empty()) {
+    Ref exe_obj(PyUnicode_DecodeFSDefault(options.sys_executable.c_str()));
+    if (!exe_obj || PySys_SetObject("executable", exe_obj.get()) < 0) {
+      report_pending_error("cannot set sys.executable");
+    }
+  }
+
   if (!install_bocpy_package()) {
     report_pending_error("cannot install the bocpy package");
     finalize();

@@ -22,6 +22,9 @@ struct EmbedOptions {
   std::vector<std::string> argv;
   /// Let CPython install its SIGINT handler (KeyboardInterrupt in main).
   bool install_signal_handlers = true;
+  /// sys.executable as the program should see it (empty: the CPython it was
+  /// built against, which also locates the standard library).
+  std::string sys_executable;
   /// Extra built-in modules (name, PyInit function) a host adds, e.g. the
   /// demo's GL handle type. Registered before bocpy's own.
   std::vector<std::pair<std::string, PyObject* (*)()>> extra_builtin_modules;

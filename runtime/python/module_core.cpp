@@ -723,6 +723,7 @@ PyModuleDef core_def = {PyModuleDef_HEAD_INIT,
 }  // namespace
 
 void register_builtin_modules() {
+  PyImport_AppendInittab("bocpy", boc_py_init_package);
   PyImport_AppendInittab("bocpy._core", boc_py_init_core);
   PyImport_AppendInittab(kMathModuleName, boc_py_init_math);
 }

@@ -5,10 +5,12 @@
 #include <Python.h>
 
 extern "C" PyObject* boc_py_init_core(void);
+/// The embedded `bocpy` package as a built-in module (package_install.cpp).
+extern "C" PyObject* boc_py_init_package(void);
 
 namespace boc::py {
 
-/// PyImport_AppendInittab for bocpy._core and bocpy._math. Call before
+/// PyImport_AppendInittab for bocpy (the embedded package), bocpy._core and bocpy._math. Call before
 /// Py_InitializeFromConfig.
 void register_builtin_modules();
 

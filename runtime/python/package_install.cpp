@@ -3,6 +3,9 @@
 // time); bocpy._core and bocpy._math are built-in modules.
 #include "module_core.h"
 #include "package_sources.h"
+#include "py_ref.h"
+
+#include <cstring>
 
 namespace boc::py {
 namespace {
@@ -63,49 +66,70 @@ bool g_package_embedded = false;
 
 bool import_bocpy_in_worker() {
   if (g_package_embedded) return install_bocpy_package();
-  PyObject* pkg = PyImport_ImportModule("bocpy");
-  if (pkg == nullptr) return false;
-  Py_DECREF(pkg);
-  return true;
+  return static_cast<bool>(PyRef(PyImport_ImportModule("bocpy")));
 }
+
+namespace {
+
+// Puts the embedded-source finder on this interpreter's sys.meta_path.
+bool install_finder() {
+  PyRef sources(PyDict_New());
+  if (!sources) return false;
+  for (const EmbeddedSource* s = kPackageSources; s->module != nullptr; ++s) {
+    PyRef entry(Py_BuildValue("(sO)", s->source, s->is_package ? Py_True : Py_False));
+    if (!entry || PyDict_SetItemString(sources.get(), s->module, entry.get()) < 0) return false;
+  }
+  PyRef globals(PyDict_New());
+  PyRef version(PyUnicode_FromString(BOC_BOCPY_VERSION));
+  if (!globals || !version || PyDict_SetItemString(globals.get(), "_version", version.get()) < 0 ||
+      PyDict_SetItemString(globals.get(), "_sources", sources.get()) < 0 ||
+      PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) < 0) {
+    return false;
+  }
+  return static_cast<bool>(PyRef(PyRun_String(kFinderSource, Py_file_input, globals.get(), globals.get())));
+}
+
+// `bocpy` as a built-in module of an embedding host, so any interpreter --
+// also one made with _interpreters.create() -- can import it: executing it
+// installs the finder there and runs the package's __init__ source.
+int package_exec(PyObject* module) {
+  if (!install_finder()) return -1;
+  const EmbeddedSource* init = nullptr;
+  for (const EmbeddedSource* s = kPackageSources; s->module != nullptr; ++s) {
+    if (std::strcmp(s->module, "bocpy") == 0) init = s;
+  }
+  if (init == nullptr) {
+    PyErr_SetString(PyExc_ImportError, "bocpy's __init__ is not embedded");
+    return -1;
+  }
+  PyObject* dict = PyModule_GetDict(module);  // borrowed
+  PyRef path(PyList_New(0));
+  if (!path || PyDict_SetItemString(dict, "__path__", path.get()) < 0 ||
+      PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0) {
+    return -1;
+  }
+  PyRef code(Py_CompileString(init->source, "<embedded bocpy>", Py_file_input));
+  if (!code) return -1;
+  return PyRef(PyEval_EvalCode(code.get(), dict, dict)) ? 0 : -1;
+}
+
+PyModuleDef_Slot package_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(package_exec)},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, nullptr}};
+
+PyModuleDef package_def = {PyModuleDef_HEAD_INIT, "bocpy", nullptr, 0, nullptr, package_slots,
+                           nullptr, nullptr, nullptr};
+
+}  // namespace
 
 bool install_bocpy_package() {
   g_package_embedded = true;
-  PyObject* sources = PyDict_New();
-  if (sources == nullptr) return false;
-  for (const EmbeddedSource* s = kPackageSources; s->module != nullptr; ++s) {
-    PyObject* entry = Py_BuildValue("(sO)", s->source, s->is_package ? Py_True : Py_False);
-    if (entry == nullptr || PyDict_SetItemString(sources, s->module, entry) < 0) {
-      Py_XDECREF(entry);
-      Py_DECREF(sources);
-      return false;
-    }
-    Py_DECREF(entry);
-  }
-  PyObject* globals = PyDict_New();
-  PyObject* version = PyUnicode_FromString(BOC_BOCPY_VERSION);
-  if (version == nullptr) {
-    Py_XDECREF(globals);
-    Py_DECREF(sources);
-    return false;
-  }
-  const int version_rc = globals != nullptr ? PyDict_SetItemString(globals, "_version", version) : -1;
-  Py_DECREF(version);
-  if (globals == nullptr || version_rc < 0 || PyDict_SetItemString(globals, "_sources", sources) < 0 ||
-      PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
-    Py_XDECREF(globals);
-    Py_DECREF(sources);
-    return false;
-  }
-  Py_DECREF(sources);
-  PyObject* r = PyRun_String(kFinderSource, Py_file_input, globals, globals);
-  Py_DECREF(globals);
-  if (r == nullptr) return false;
-  Py_DECREF(r);
-  PyObject* pkg = PyImport_ImportModule("bocpy");
-  if (pkg == nullptr) return false;
-  Py_DECREF(pkg);
-  return true;
+  return install_finder() && static_cast<bool>(PyRef(PyImport_ImportModule("bocpy")));
 }
 
 }  // namespace boc::py
+
+extern "C" PyObject* boc_py_init_package(void) { return PyModuleDef_Init(&boc::py::package_def); }

@@ -15,10 +15,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <climits>
 #include <exception>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "embedded_python.h"
 
@@ -119,6 +122,19 @@ std::optional<int> parse(int argc, char** argv, Command& cmd) {
       ::setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
       continue;
     }
+    // python's flags that change nothing here, accepted so that programs
+    // re-running sys.executable (the runner) with them keep working, e.g.
+    // multiprocessing's `-s -c ...` or a `-E -I` isolation probe.
+    if (arg == "-s" || arg == "-S" || arg == "-E" || arg == "-I" || arg == "-P" || arg == "-q" || arg == "-b" ||
+        arg == "-bb" || arg == "-O" || arg == "-OO" || arg == "-d" || arg == "-v") {
+      continue;
+    }
+    if (arg == "-X" || arg == "-W") {
+      if (i + 1 >= argc) return usage_error("Argument expected for the " + arg + " option");
+      ++i;
+      continue;
+    }
+    if (arg.rfind("-X", 0) == 0 || arg.rfind("-W", 0) == 0) continue;
     if (arg == "-m" || arg == "-c") {
       if (i + 1 >= argc) {
         return usage_error("Argument expected for the " + arg + " option");
@@ -158,6 +174,12 @@ std::optional<int> parse(int argc, char** argv, Command& cmd) {
     break;
   }
   if (i >= argc) {
+    // As python: a program piped on stdin runs without `-`.
+    if (!::isatty(STDIN_FILENO)) {
+      cmd.mode = Mode::kStdin;
+      cmd.argv.emplace_back("-");
+      return std::nullopt;
+    }
     return usage_error("no script given");
   }
   for (++i; i < argc; ++i) {
@@ -192,6 +214,11 @@ int main(int argc, char** argv) {
 
   boc::py::EmbedOptions options;
   options.argv = cmd.argv;
+  // sys.executable is this runner, so a program that starts sys.executable
+  // (a child script, a `-c` probe) gets bocpy again.
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) options.sys_executable.assign(self, static_cast<std::size_t>(n));
   if (options.argv.empty()) {
     options.argv.emplace_back(argc > 0 ? argv[0] : "bocpy");
   }

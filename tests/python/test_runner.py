@@ -76,10 +76,17 @@ class TestCommandLine(RunnerTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertRegex(proc.stdout, r"^bocpy \S+ \(CPython 3\.\d+")
 
-    def test_no_script_is_a_usage_error(self):
-        proc = self.run_bocpy()
-        self.assertEqual(proc.returncode, 2)
-        self.assertIn("usage", proc.stderr)
+    def test_no_script_runs_piped_stdin(self):
+        # As python: with stdin not a terminal, no script means "read stdin".
+        proc = self.run_bocpy(stdin="import sys\nprint('ARGV', sys.argv)\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ARGV ['-']", proc.stdout)
+
+    def test_python_flags_are_accepted(self):
+        # Programs re-run sys.executable (this runner) with python's flags.
+        proc = self.run_bocpy("-s", "-E", "-X", "utf8", "-c", "print('OK')")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("OK", proc.stdout)
 
     def test_unknown_option(self):
         proc = self.run_bocpy("--frobnicate", "x.py")
@@ -152,7 +159,7 @@ class TestExecution(RunnerTestCase):
                 print("PATH0", sys.path[0])
                 print("PICKLE", type(t) is Thing, t.n, type(t).__module__)
                 print("MAIN", main.__dict__ is globals(), main.__file__ == __file__)
-                print("EXE", os.path.basename(sys.executable).startswith("python"),
+                print("EXE", os.path.basename(sys.executable) == "bocpy",
                       os.path.exists(sys.executable))
                 print("VERSION", sys.version_info >= (3, 12))
             """

@@ -88,9 +88,17 @@ BEHAVIORS: Optional["Behaviors"] = None
 _final_board: Optional[Dict[str, Any]] = None
 
 
-def _main_module_spec():
-    main = sys.modules.get("__main__")
-    return (getattr(main, "__name__", "__main__"), getattr(main, "__file__", None))
+def get_caller_module():
+    """(module name, source file) of the code that called the caller: the
+    module a @when statement sits in. A frame without ``__name__`` (exec
+    against bare globals) counts as ``__main__``; a ``__file__`` that is not a
+    real file (``<stdin>``, ``-c``) is None, the sourceless case."""
+    frame = sys._getframe(2)
+    name = frame.f_globals.get("__name__", "__main__")
+    file = frame.f_globals.get("__file__")
+    if file is not None and not (isinstance(file, str) and os.path.isfile(file)):
+        file = None
+    return (name, file)
 
 
 def start(worker_count: Optional[int] = None, module=None) -> None:
