@@ -1,6 +1,9 @@
 #include "matrix_kernels.h"
 
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <cmath>
 #include <cstring>
@@ -590,30 +593,46 @@ double lane_sum(const double* src, std::size_t n) {
 /// for -0.0 versus 0.0.
 template <bool kMax>
 double lane_extreme(const double* src, std::size_t n) {
-  constexpr std::size_t kK = 4;
-  double lane[kK] = {src[0], src[0], src[0], src[0]};
-  bool nan = std::isnan(src[0]);
-  std::size_t i = 1;
-  for (; i + kK <= n; i += kK) {
-    for (std::size_t k = 0; k < kK; ++k) {
-      const double v = src[i + k];
-      nan |= v != v;
-      lane[k] = (kMax ? v > lane[k] : v < lane[k]) ? v : lane[k];
+  std::size_t i = 0;
+  double best = src[0];
+  bool nan = false;
+#if defined(__SSE2__)
+  // Packed compare-and-select: _mm_min_pd(v, acc) is exactly
+  // `v < acc ? v : acc` (acc when unordered), the scalar rule below; NaNs
+  // are counted apart with an unordered compare.
+  if (n >= 16) {
+    // Four accumulators (eight lanes) hide the compare latency.
+    __m128d acc[4];
+    for (__m128d& a : acc) {
+      a = _mm_set1_pd(src[0]);
+    }
+    __m128d bad = _mm_setzero_pd();
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 4; k += 2) {
+        const __m128d v0 = _mm_loadu_pd(src + i + 2 * k);
+        const __m128d v1 = _mm_loadu_pd(src + i + 2 * k + 2);
+        bad = _mm_or_pd(bad, _mm_cmpunord_pd(v0, v1));
+        acc[k] = kMax ? _mm_max_pd(v0, acc[k]) : _mm_min_pd(v0, acc[k]);
+        acc[k + 1] =
+            kMax ? _mm_max_pd(v1, acc[k + 1]) : _mm_min_pd(v1, acc[k + 1]);
+      }
+    }
+    nan = _mm_movemask_pd(bad) != 0;
+    double lanes[8];
+    for (int k = 0; k < 4; ++k) {
+      _mm_storeu_pd(lanes + 2 * k, acc[k]);
+    }
+    for (const double v : lanes) {
+      best = (kMax ? v > best : v < best) ? v : best;
     }
   }
+#endif
   for (; i < n; ++i) {
     const double v = src[i];
     nan |= v != v;
-    lane[0] = (kMax ? v > lane[0] : v < lane[0]) ? v : lane[0];
+    best = (kMax ? v > best : v < best) ? v : best;
   }
-  if (nan) {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  double best = lane[0];
-  for (std::size_t k = 1; k < kK; ++k) {
-    best = (kMax ? lane[k] > best : lane[k] < best) ? lane[k] : best;
-  }
-  return best;
+  return nan || best != best ? std::numeric_limits<double>::quiet_NaN() : best;
 }
 
 Dense reduce(Reduction op, ConstView in, Axis axis) {

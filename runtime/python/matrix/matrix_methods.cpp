@@ -509,9 +509,23 @@ PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
       return nullptr;
     }
     if (in_place) {
-      // Into the existing buffer: a memoryview of it stays valid.
-      const mx::Dense turned = mx::perpendicular(m, layout);
-      std::copy(turned.data.begin(), turned.data.end(), m.data.begin());
+      // Into the existing buffer (a memoryview of it stays valid): each
+      // (x, y) pair becomes (-y, x).
+      double* p = m.data.data();
+      if (layout == mx::Axis::k1) {
+        for (std::size_t v = 0; v < m.rows; ++v, p += 2) {
+          const double x = p[0];
+          p[0] = -p[1];
+          p[1] = x;
+        }
+      } else {
+        double* y = p + m.cols;
+        for (std::size_t v = 0; v < m.cols; ++v) {
+          const double x = p[v];
+          p[v] = -y[v];
+          y[v] = x;
+        }
+      }
       return Py_NewRef(self);
     }
     return matrix_wrap(Py_TYPE(self), mx::perpendicular(m, layout));
