@@ -129,7 +129,18 @@ std::size_t BocpyRuntime::in_flight() noexcept {
   return rt != nullptr ? rt->runtime_->in_flight() : 0;
 }
 
-BocpyRuntime::BocpyRuntime(const StartConfig& config) : config_(config), workers_(config.workers == 0 ? 1 : config.workers) {}
+BocpyRuntime::BocpyRuntime(const StartConfig& config) : config_(config), workers_(config.workers == 0 ? 1 : config.workers) {
+  for (std::size_t i = 0; i < workers_; ++i) slots_.push_back(std::make_unique<WorkerSlot>());
+}
+
+void BocpyRuntime::interrupt() {
+  std::vector<WorkerSlot*> slots;
+  {
+    std::lock_guard lock(ready_mu_);  // slots are filled under it as workers start
+    for (const auto& s : slots_) slots.push_back(s.get());
+  }
+  interrupt_runtime(slots);
+}
 
 BocpyRuntime::~BocpyRuntime() = default;
 
@@ -166,6 +177,7 @@ bool BocpyRuntime::start(const StartConfig& config) {
   // Release: pairs with the acquire in get().
   g_live.store(self.release(), std::memory_order_release);
   terminator_started();
+  reset_runtime_interrupt();
   std::function<void(BocpyRuntime&)> listener;
   {
     std::lock_guard l(settings().mu);
@@ -211,6 +223,11 @@ void BocpyRuntime::worker_started(std::size_t index) {
     PyEval_SaveThread();
   }
   std::lock_guard lock(ready_mu_);
+  if (sub != nullptr && index < slots_.size()) {
+    slots_[index]->tstate = sub;
+    slots_[index]->thread_ident = PyThread_get_thread_ident();
+    set_current_worker_slot(slots_[index].get());
+  }
   if (!error.empty()) start_errors_.push_back(error);
   ++ready_;
   ready_cv_.notify_all();
@@ -220,6 +237,8 @@ void BocpyRuntime::worker_stopping(std::size_t) {
   PyThreadState* sub = worker_thread_state();
   if (sub == nullptr) return;
   PyEval_RestoreThread(sub);
+  discard_pending_interrupt();
+  set_current_worker_slot(nullptr);
   forget_dummy_thread();
   if (InterpState* st = current_state()) clear_state_caches(st);
   clear_noticeboard_cache();

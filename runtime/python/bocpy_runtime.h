@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "boc/runtime.h"
+#include "interrupt.h"
 
 namespace boc::py {
 
@@ -76,6 +77,9 @@ class BocpyRuntime {
   /// Called by a host after each runtime start (e.g. to re-apply settings).
   static void set_start_listener(std::function<void(BocpyRuntime&)> listener);
 
+  /// Main interpreter, GIL held: Ctrl-C for the runtime (interrupt.h).
+  void interrupt();
+
   ~BocpyRuntime();
 
  private:
@@ -92,6 +96,7 @@ class BocpyRuntime {
   std::condition_variable ready_cv_;
   std::size_t ready_ = 0;
   std::vector<std::string> start_errors_;
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // one per worker, filled as each starts
   std::unique_ptr<boc::Runtime> runtime_;
 };
 

@@ -337,6 +337,8 @@ int EmbeddedPython::finish(bool ok) {
   if (!ok) {
     status = handle_pending_exception();
   }
+  // A program stopped by Ctrl-C stops the runtime's other work too.
+  if (status == kKeyboardInterruptStatus) interrupt_live_runtime();
   run_exit_hooks();
   // Like interpreter exit: finish all bocpy work (as wait() does) and end the
   // worker interpreters while the main thread still holds a live Python.

@@ -378,11 +378,17 @@ PyObject* core_quiesce(PyObject*, PyObject* arg) {
   struct SignalPending {};
   options.max_slice = std::chrono::milliseconds(20);
   PyThreadState* ts = PyEval_SaveThread();
-  options.after_slice = [&ts] {
+  options.after_slice = [&ts, rt] {
     PyEval_RestoreThread(ts);
     drain_deferred_decrefs();
     deliver_forwarded_logs();
     const int signalled = PyErr_CheckSignals();
+    if (signalled < 0 && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+      // Ctrl-C in main: the rest of the runtime stops too (interrupt.h).
+      PyObject* exc = PyErr_GetRaisedException();
+      rt->interrupt();
+      PyErr_SetRaisedException(exc);
+    }
     ts = PyEval_SaveThread();
     if (signalled < 0) throw SignalPending{};  // the exception stays set on ts
   };
@@ -636,7 +642,12 @@ PyObject* core_set_loading_bindings(PyObject* module, PyObject* arg) {
 // interpreter's exit finishes bocpy's work and ends the workers before
 // finalisation starts (a stock python has no host to do it).
 PyObject* core_shutdown_at_exit(PyObject*, PyObject*) {
-  if (in_main_interpreter()) shutdown_runtime_for_exit();
+  if (!in_main_interpreter()) Py_RETURN_NONE;
+  // A program that ended with KeyboardInterrupt (python prints it and sets
+  // sys.last_exc before atexit runs) stops the rest of the runtime too.
+  PyObject* last = PySys_GetObject("last_exc");  // borrowed
+  if (last != nullptr && PyErr_GivenExceptionMatches(last, PyExc_KeyboardInterrupt)) interrupt_live_runtime();
+  shutdown_runtime_for_exit();
   Py_RETURN_NONE;
 }
 
@@ -728,6 +739,10 @@ void register_builtin_modules() {
   PyImport_AppendInittab(kMathModuleName, boc_py_init_math);
 }
 
+void interrupt_live_runtime() {
+  if (BocpyRuntime* rt = BocpyRuntime::get()) rt->interrupt();
+}
+
 void shutdown_runtime_for_exit() {
   if (BocpyRuntime::get() == nullptr) return;
   PyObject* saved = PyErr_GetRaisedException();
@@ -738,10 +753,15 @@ void shutdown_runtime_for_exit() {
       Py_DECREF(r);
       break;
     }
-    // A fatal pinned body or Ctrl-C: report it, keep draining what is left.
-    // (Never PyErr_Print: with SystemExit pending it would exit the process.)
+    // A fatal pinned body or Ctrl-C: report it, keep draining what is left
+    // (after Ctrl-C, nothing more starts). Never PyErr_Print: with
+    // SystemExit pending it would exit the process.
     PyObject* exc = PyErr_GetRaisedException();
-    if (exc != nullptr) PyErr_DisplayException(exc);
+    if (exc != nullptr && PyErr_GivenExceptionMatches(exc, PyExc_KeyboardInterrupt)) {
+      interrupt_live_runtime();
+    } else if (exc != nullptr) {
+      PyErr_DisplayException(exc);
+    }
     Py_XDECREF(exc);
     if (BocpyRuntime::in_flight() == 0) break;
   }

@@ -15,8 +15,8 @@ namespace boc::py {
 void register_builtin_modules();
 
 /// After initialisation, GIL held: makes `import bocpy` work in the current
-/// interpreter (the package's sources are embedded in the binary). False with
-/// a Python error set on failure.
+/// interpreter (the package's sources are embedded in the binary) without
+/// importing it. False with a Python error set on failure.
 bool install_bocpy_package();
 
 /// Worker interpreter, GIL held, its sys.path set: imports bocpy the way the
@@ -27,5 +27,9 @@ bool import_bocpy_in_worker();
 /// bocpy.wait() does) and end the worker interpreters. Idempotent; never
 /// raises (errors are printed).
 void shutdown_runtime_for_exit();
+
+/// Main thread, GIL held: Ctrl-C for a live runtime (interrupt.h); no-op
+/// without one.
+void interrupt_live_runtime();
 
 }  // namespace boc::py

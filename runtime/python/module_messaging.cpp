@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "interrupt.h"
 #include "messaging.h"
 #include "py_compat.h"
 
@@ -98,7 +99,11 @@ PyObject* msg_receive(PyObject*, PyObject* args, PyObject* kwargs) {
       return nullptr;
     }
   }
-  const bool forever = timeout < 0 || std::isnan(timeout) || timeout > 1e9;
+  if (std::isnan(timeout)) {
+    PyErr_SetString(PyExc_ValueError, "timeout must not be NaN");
+    return nullptr;
+  }
+  const bool forever = timeout < 0 || timeout > 1e9;
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(forever ? 0.0 : timeout));
@@ -115,6 +120,11 @@ PyObject* msg_receive(PyObject*, PyObject* args, PyObject* kwargs) {
     Py_END_ALLOW_THREADS
     if (got) break;
     if (in_main_interpreter() && PyErr_CheckSignals() < 0) return nullptr;
+    // Ctrl-C reaches a worker blocked here as its own KeyboardInterrupt.
+    if (!in_main_interpreter() && runtime_interrupted()) {
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+      return nullptr;
+    }
     if (!forever && std::chrono::steady_clock::now() >= deadline) break;
   }
   if (!got) {

@@ -65,7 +65,7 @@ bool g_package_embedded = false;
 }  // namespace
 
 bool import_bocpy_in_worker() {
-  if (g_package_embedded) return install_bocpy_package();
+  if (g_package_embedded && !install_bocpy_package()) return false;
   return static_cast<bool>(PyRef(PyImport_ImportModule("bocpy")));
 }
 
@@ -86,7 +86,9 @@ bool install_finder() {
       PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) < 0) {
     return false;
   }
-  return static_cast<bool>(PyRef(PyRun_String(kFinderSource, Py_file_input, globals.get(), globals.get())));
+  // Compile + eval rather than PyRun_String (see values/pickle_fallback.cpp).
+  PyRef code(Py_CompileString(kFinderSource, "<bocpy embedded finder>", Py_file_input));
+  return code && static_cast<bool>(PyRef(PyEval_EvalCode(code.get(), globals.get(), globals.get())));
 }
 
 // `bocpy` as a built-in module of an embedding host, so any interpreter --
@@ -127,7 +129,9 @@ PyModuleDef package_def = {PyModuleDef_HEAD_INIT, "bocpy", nullptr, 0, nullptr, 
 
 bool install_bocpy_package() {
   g_package_embedded = true;
-  return install_finder() && static_cast<bool>(PyRef(PyImport_ImportModule("bocpy")));
+  // Not imported yet: the program's own `import bocpy` is the first, as
+  // under python (its logging set-up, patched metadata... apply).
+  return install_finder();
 }
 
 }  // namespace boc::py

@@ -1,5 +1,7 @@
 #include "py_behavior.h"
 
+#include "interrupt.h"
+
 #include "behavior_code.h"
 #include "interp_state.h"
 #include "module_cown.h"
@@ -115,7 +117,20 @@ void PyBehavior::cancel(std::string_view reason) { spec_.result->store_error_mes
 BodyResult PyBehavior::run() {
   BehaviorGil gil;
   BodyDepth depth;
-  return run_with_gil();
+  WorkerSlot* slot = current_worker_slot();
+  if (runtime_interrupted()) {
+    discard_pending_interrupt();
+    spec_.result->store_error_message(kCancelledByInterrupt, false);
+    return {};
+  }
+  // in_body is read by interrupt_runtime() under this interpreter's GIL.
+  if (slot != nullptr) slot->in_body.store(true, std::memory_order_relaxed);
+  BodyResult r = run_with_gil();
+  if (slot != nullptr) {
+    slot->in_body.store(false, std::memory_order_relaxed);
+    if (runtime_interrupted()) discard_pending_interrupt();
+  }
+  return r;
 }
 
 BodyResult PyBehavior::run_with_gil() {

@@ -210,34 +210,35 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
   has_pending_error_ = false;
   exception_ = is_exception;
   if (parcel_encode(value, parcel_)) return;
-  // The value cannot cross interpreters: keep its description instead.
+  // The value cannot cross interpreters: keep a short description instead
+  // (its type and size, never its repr: a huge list would be copied whole).
   PyObject* exc = PyErr_GetRaisedException();
-  PyObject* type_name = PyType_GetQualName(Py_TYPE(value));
-  PyObject* text = PyObject_Str(value);
-  PyObject* reason = exc != nullptr ? PyObject_Str(exc) : nullptr;
+  std::string reason = exc != nullptr ? exception_text(exc) : std::string("unknown reason");
+  Py_XDECREF(exc);
+  constexpr std::size_t kMaxReason = 300;
+  if (reason.size() > kMaxReason) reason = reason.substr(0, kMaxReason) + "...";
+  std::string what = _PyType_Name(Py_TYPE(value));
+  const Py_ssize_t n = PyObject_Size(value);
+  if (n >= 0) what += " of " + std::to_string(n) + " items";
   PyErr_Clear();
-  PyObject* msg = PyUnicode_FromFormat("%s result could not cross interpreters (%U): %U",
-                                       is_exception ? "exception" : "behavior",
-                                       reason != nullptr ? reason : Py_None,
-                                       text != nullptr ? text : (type_name != nullptr ? type_name : Py_None));
-  PyObject* err = msg != nullptr ? PyObject_CallOneArg(PyExc_RuntimeError, msg) : nullptr;
+  const std::string message = std::string(is_exception ? "exception" : "behavior") +
+                              " result could not cross interpreters (" + reason + "): a " + what;
+  PyObject* err = PyObject_CallFunction(PyExc_RuntimeError, "s#", message.data(),
+                                        static_cast<Py_ssize_t>(message.size()));
   if (err == nullptr || !parcel_encode(err, parcel_)) {
     PyErr_Clear();
     parcel_.clear();
-    pending_error_ = "behavior result could not cross interpreters";
+    pending_error_ = message;
     has_pending_error_ = true;
   }
+  // Unconsumed, it is reported when the cown dies, like any behavior error.
+  exception_text_ = "RuntimeError: " + message;
   exception_ = true;
   Py_XDECREF(err);
-  Py_XDECREF(msg);
-  Py_XDECREF(reason);
-  Py_XDECREF(text);
-  Py_XDECREF(type_name);
-  Py_XDECREF(exc);
 }
 
-void PyCown::store_error_message(const std::string& message) {
-  exception_text_ = "RuntimeError: " + message;
+void PyCown::store_error_message(const std::string& message, bool report_if_unread) {
+  exception_text_ = report_if_unread ? "RuntimeError: " + message : std::string();
   parcel_.clear();
   pending_error_ = message;
   has_pending_error_ = true;

@@ -62,7 +62,9 @@ class PyCown final : public CownBase {
   void store_result(PyObject* value, bool is_exception);
   /// Stores an error from C++ (no interpreter needed): a RuntimeError with
   /// `message` decoded on the next acquire. Used for shutdown cancellation.
-  void store_error_message(const std::string& message);
+  /// `report_if_unread` false: no "unhandled exception" report when the cown
+  /// dies unread (Ctrl-C cancellations, which the user asked for).
+  void store_error_message(const std::string& message, bool report_if_unread = true);
 
   /// Traceback text of the stored exception when it came from a behavior body.
   const std::string& traceback_text() const noexcept { return traceback_; }

@@ -134,7 +134,12 @@ PyObject* build_helpers() {
     return nullptr;
   }
   Py_DECREF(builtins);
-  PyObject* run = PyRun_String(kHelperSource, Py_file_input, globals, globals);
+  // Compile + eval, not PyRun_String: that one also resets the interpreter's
+  // "program ended with KeyboardInterrupt" flag, and this can first run
+  // during exit, turning python's SIGINT exit status into 1.
+  PyObject* code = Py_CompileString(kHelperSource, "<bocpy pickle helpers>", Py_file_input);
+  PyObject* run = code != nullptr ? PyEval_EvalCode(code, globals, globals) : nullptr;
+  Py_XDECREF(code);
   if (!run) {
     Py_DECREF(globals);
     return nullptr;
