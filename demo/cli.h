@@ -37,8 +37,8 @@ struct CliOptions
     std::string screenshot;  // empty: none; else the last frame is written here as PNG
     std::string dump_state;  // empty: none; else the final flock as raw little-endian doubles
     bool native = false;     // the serial C++ simulation instead of the Python-backed one
-    // Scripted deterministic run (scenario.h): implies --headless; its file sets boids, seed,
-    // size, frames, workers (unless --workers N > 0) and the pump/watchdog settings.
+    // Scripted deterministic run (scenario/scenario.h): implies --headless; its setup() sets boids,
+    // seed, size, frames, workers (unless --workers N > 0) and the pump/watchdog settings.
     std::string scenario;        // python_scripts/scenarios/<name>.py
     std::string scenario_log;    // the per-frame log (default <screenshot_dir>/<name>.log)
     std::string screenshot_dir;  // the scenario's listed screenshots, <dir>/<name>_f<frame>.png
@@ -47,9 +47,6 @@ struct CliOptions
     int stall_ms = 0;             // --stall-ms: the Starvation lab's stall from the first frame
     bool bench = false;
     bool help = false;
-    // Debug: feed the panels a synthetic growing pinned queue so the starvation banner and
-    // the watchdog log can be seen with a driver whose pump is always empty.
-    bool debug_fake_starvation = false;
 
     // Deterministic screenshot mode: fixed layout (ImGuiCond_Always), parked mouse,
     // nominal (not measured) timings in the plots.

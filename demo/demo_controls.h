@@ -38,6 +38,7 @@ struct DemoControls
     // Starvation lab.
     bool pump_paused = false;  // skip pump() entirely: pinned work piles up
     int stall_ms = 0;          // burn this long on the main thread every frame
+    int stall_once_ms = 0;     // one-shot: an extra stall of this frame only (a scenario's stall_once)
     DispatchMode dispatch = DispatchMode::kCoarse;
 
     // Recording (Starvation lab): one-shot requests; the frame loop's ScenarioRecorder acts.

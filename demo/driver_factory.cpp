@@ -1,6 +1,5 @@
 #include "driver_factory.h"
 
-#include "fake_starvation_driver.h"
 #include "native_driver.h"
 #include "python_driver.h"
 #include "python_host.h"
@@ -22,10 +21,6 @@ std::unique_ptr<SimulationDriver> make_driver(const CliOptions& options)
         // A fixed dt asks for a reproducible run: one simulation step per frame.
         python.lockstep = options.fixed_dt;
         driver = std::make_unique<PythonDriver>(python);
-    }
-    if (options.debug_fake_starvation)
-    {
-        driver = std::make_unique<FakeStarvationDriver>(std::move(driver));
     }
     return driver;
 }

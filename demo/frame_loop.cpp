@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
@@ -57,7 +58,7 @@ FrameLoop::FrameLoop(const FrameLoopConfig& config, GLFWwindow* window, Simulati
 void FrameLoop::handle_keys()
 {
     frame_keys_.clear();
-    if (config_.headless || !config_.with_imgui || ImGui::GetCurrentContext() == nullptr)
+    if (config_.headless || ImGui::GetCurrentContext() == nullptr)
         return;
     frame_keys_ = key_queue().take_frame();
     for (const KeyEvent& e : frame_keys_)
@@ -160,7 +161,7 @@ bool FrameLoop::run_frame()
 {
     if (!error_.empty())
         return false;  // e.g. the --ui-log file could not be opened
-    const Clock::time_point frame_start = Clock::now();
+    const WallClock::time_point frame_start = WallClock::now();
     FrameTimings timings;
     timings.frame_ms = last_frame_start_ ? ms_between(*last_frame_start_, frame_start) : 0.0;
     double dt = kFixedDt;
@@ -173,8 +174,9 @@ bool FrameLoop::run_frame()
     const std::uint64_t frame = frames_rendered_;
     if (frame == 0 && !config_.record_path.empty())
         recorder_.start(frame, controls_, config_.record_setup);  // before frame 0's scripted actions
-    if (config_.hooks != nullptr)
-        config_.hooks->begin_frame(frame, controls_);
+    const FramePlan plan = config_.script != nullptr ? config_.script->frame(frame, controls_, stats_) : FramePlan{};
+    if (plan.stop)
+        return false;
     // Changes made while drawing the previous frame, or by the scenario just now, take effect
     // in this frame: the recorder writes them as actions of this frame (recorder.h).
     record_controls(frame);
@@ -193,20 +195,17 @@ bool FrameLoop::run_frame()
     const PumpSettings settings = pump_settings(controls_);
     PumpFrame pump;
     const bool pump_skipped = controls_.pump_paused;
-    const Clock::time_point pump_start = Clock::now();
+    const WallClock::time_point pump_start = WallClock::now();
     if (!pump_skipped)
     {
         pump = driver_.pump(settings);
     }
-    if (config_.hooks != nullptr)
-        config_.hooks->after_pump(frame);
-    const Clock::time_point after_pump = Clock::now();
+    const WallClock::time_point after_pump = WallClock::now();
     timings.pump_ms = ms_between(pump_start, after_pump);
 
     // 3. Minimised: nothing to draw. Keep pumping at the wait-poll cadence, and keep recording
     //    the frame, so the plots have no cliff where the window was minimised.
-    const std::optional<bool> forced = config_.hooks != nullptr ? config_.hooks->minimised(frame) : std::nullopt;
-    const bool minimised = forced ? *forced : !config_.headless && glfwGetWindowAttrib(window_, GLFW_ICONIFIED) != 0;
+    const bool minimised = plan.minimised ? *plan.minimised : !config_.headless && glfwGetWindowAttrib(window_, GLFW_ICONIFIED) != 0;
     if (minimised)
     {
         record_stats(pump, pump_skipped, timings, dt);
@@ -225,41 +224,35 @@ bool FrameLoop::run_frame()
         controls_.step_requested = false;
         driver_.step(StepRequest{controls_.flock, dt, controls_.dispatch});
     }
-    if (config_.hooks != nullptr)
-        config_.hooks->after_step(frame);
-    const Clock::time_point after_step = Clock::now();
+    const WallClock::time_point after_step = WallClock::now();
     timings.step_ms = ms_between(after_pump, after_step);
 
     // 5. Starvation lab: stall the main thread (sleep, so workers keep a core) AFTER the
     //    step, like a slow render or event handler: the step's write-back becomes ready
     //    meanwhile and waits in the pinned queue until the next frame's pump(), so its age
     //    grows by the stall. A scenario advances its virtual clock instead.
-    const bool stall_handled = config_.hooks != nullptr && config_.hooks->stall(controls_.stall_ms);
-    if (!stall_handled && controls_.stall_ms > 0)
-    {
-        std::this_thread::sleep_for(std::chrono::milliseconds(controls_.stall_ms));
-    }
-    const Clock::time_point after_stall = Clock::now();
+    const int stall_ms = std::max(0, controls_.stall_ms) + std::exchange(controls_.stall_once_ms, 0);
+    if (config_.virtual_clock != nullptr)
+        config_.virtual_clock->advance(std::chrono::milliseconds(stall_ms));
+    else if (stall_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms));
+    const WallClock::time_point after_stall = WallClock::now();
     timings.stall_ms = ms_between(after_step, after_stall);
     timings.render_ms = last_render_ms_;
 
     // 6. Stats for the panels.
     record_stats(pump, pump_skipped, timings, dt);
-    if (config_.hooks != nullptr)
-        config_.hooks->frame_recorded(frame, controls_, stats_);
 
     // 7. Render target: the FBO when headless or when this frame is captured.
     const bool last_frame = (config_.frames && frames_rendered_ + 1 >= *config_.frames) ||
                             glfwWindowShouldClose(window_) != 0;
-    std::vector<std::string> shots;
-    if (config_.hooks != nullptr)
-        shots = config_.hooks->screenshot_paths(frame);
+    std::vector<std::string> shots = plan.screenshots;
     if (last_frame && !config_.screenshot.empty())
         shots.push_back(config_.screenshot);
     const bool capture_now = !shots.empty();
     const bool to_fbo = config_.headless || capture_now;
     // Render time starts here, after the stall: the stall has its own readout.
-    const Clock::time_point render_start = Clock::now();
+    const WallClock::time_point render_start = WallClock::now();
     int fb_w = 0;
     int fb_h = 0;
     glfwGetFramebufferSize(window_, &fb_w, &fb_h);
@@ -269,10 +262,8 @@ bool FrameLoop::run_frame()
         bind_default_framebuffer(fb_w, fb_h);
 
     render_scene(renderer_, controls_.flock);
-    if (config_.with_imgui)
-    {
+    if (ImGui::GetCurrentContext() != nullptr)  // none in tests of the loop alone
         draw_ui(to_fbo);
-    }
 
     // 8. Capture before the swap.
     for (const std::string& shot : shots)
@@ -285,8 +276,6 @@ bool FrameLoop::run_frame()
         }
         if (shot == config_.screenshot && last_frame)
             screenshot_written_ = true;
-        if (config_.hooks != nullptr)
-            config_.hooks->screenshot_written(frame, shot);
     }
 
     // 9. Present.
@@ -296,7 +285,7 @@ bool FrameLoop::run_frame()
             capture_.blit_to_default(fb_w, fb_h);
         glfwSwapBuffers(window_);
     }
-    last_render_ms_ = ms_between(render_start, Clock::now());
+    last_render_ms_ = ms_between(render_start, WallClock::now());
     ++frames_rendered_;
     return !last_frame;
 }

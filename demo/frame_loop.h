@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "boc/clock.h"
 #include "boids_renderer.h"
 #include "capture.h"
 #include "demo_controls.h"
@@ -36,29 +37,20 @@
 
 namespace boc::demo {
 
-// Optional per-frame hooks, used by scripted scenarios (scenario.h). Each defaults to nothing;
-// `frame` is the 0-based index of the frame being run.
-class FrameHooks
+// What a scripted run (scenario/scenario.h) does with a frame: called once per frame, at its
+// start, before pump(); `stats` are the previous frame's. It may change the controls.
+struct FramePlan
+{
+    std::vector<std::string> screenshots;  // PNGs of this frame, besides --screenshot's last frame
+    std::optional<bool> minimised;         // tests: whether the window counts as minimised (nullopt: GLFW)
+    bool stop = false;                     // end the run now (the script failed)
+};
+
+class FrameScript
 {
 public:
-    virtual ~FrameHooks() = default;
-    // Start of the frame, before pump(): scripted control changes, a virtual clock's tick.
-    virtual void begin_frame(std::uint64_t /*frame*/, DemoControls& /*controls*/) {}
-    // Right after pump() (or where it would have run when the pump is paused).
-    virtual void after_pump(std::uint64_t /*frame*/) {}
-    // The Starvation-lab stall. Return true when handled (e.g. virtual time): no sleep then.
-    virtual bool stall(int /*stall_ms*/) { return false; }
-    // After step(), before snapshot(): e.g. wait until the step's worker behaviors ran.
-    virtual void after_step(std::uint64_t /*frame*/) {}
-    // After the frame's stats are recorded, before rendering.
-    virtual void frame_recorded(std::uint64_t /*frame*/, const DemoControls& /*controls*/, const DemoStats& /*stats*/)
-    {
-    }
-    // PNGs to write of this frame (rendered into the FBO), besides --screenshot's last frame.
-    virtual std::vector<std::string> screenshot_paths(std::uint64_t /*frame*/) { return {}; }
-    virtual void screenshot_written(std::uint64_t /*frame*/, const std::string& /*path*/) {}
-    // Tests: whether the window counts as minimised this frame (nullopt: ask GLFW).
-    virtual std::optional<bool> minimised(std::uint64_t /*frame*/) { return std::nullopt; }
+    virtual ~FrameScript() = default;
+    virtual FramePlan frame(std::uint64_t frame, DemoControls& controls, const DemoStats& stats) = 0;
 };
 
 struct FrameLoopConfig
@@ -69,8 +61,9 @@ struct FrameLoopConfig
     std::optional<std::uint64_t> frames;
     std::string screenshot;  // PNG of the last frame, if not empty
     std::uint64_t seed = 1;
-    bool with_imgui = true;
-    FrameHooks* hooks = nullptr;  // not owned; scenario mode
+    FrameScript* script = nullptr;  // not owned; scenario mode
+    // Virtual time (scenarios): the Starvation lab's stall advances this clock instead of sleeping.
+    ManualClock* virtual_clock = nullptr;
     std::string ui_log;           // --ui-log: one JSON line per frame (ui_log.h)
     // --record-scenario: record from frame 0 and save here when the loop ends; also where
     // "Save scenario" writes (empty: next_session_path()).
@@ -98,7 +91,7 @@ public:
     bool finish();
 
 private:
-    using Clock = std::chrono::steady_clock;
+    using WallClock = std::chrono::steady_clock;
 
     void apply_control_changes();
     void handle_keys();
@@ -116,7 +109,7 @@ private:
     DemoStats& stats_;
 
     std::uint64_t frames_rendered_ = 0;
-    std::optional<Clock::time_point> last_frame_start_;
+    std::optional<WallClock::time_point> last_frame_start_;
     double last_render_ms_ = 0.0;
     bool screenshot_written_ = false;
     std::string error_;

@@ -4,15 +4,17 @@
 // ImGui panels around it. Each frame the main thread calls pump() first; the simulation
 // driver then computes or schedules the next step (see simulation_driver.h, frame_loop.h).
 //
-// Staged like ImGui's examples/example_glfw_opengl3/main.cpp:
-//   command line -> GLFW error callback + init + window -> GL objects -> ImGui -> state ->
-//   main loop -> cleanup in reverse order.
-// Reading: docs/ARCHITECTURE.md, platform-notes.md parts A, B, D.3.
+// Staged like ImGui's examples/example_glfw_opengl3/main.cpp: command line -> scenario ->
+// GLFW error callback + init + window -> GL objects -> driver -> ImGui -> state -> main loop.
+// Each stage's cleanup is an owner declared right after it, so every early return and the
+// normal end take the one cleanup path, in reverse order: ImGui, the driver, the GL objects,
+// the window, then the embedded Python. demo/README.md has the whole picture.
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <imgui.h>
@@ -31,12 +33,26 @@
 #include "key_input.h"
 #include "python_driver.h"
 #include "python_host.h"
-#include "scenario.h"
+#include "scenario/scenario.h"
 #include "window.h"
 
 using namespace boc::demo;
 
 namespace {
+
+// Runs `f` when the scope ends: the cleanup of one start-up stage.
+template <class F>
+class Cleanup
+{
+public:
+    explicit Cleanup(F f) : f_(std::move(f)) {}
+    ~Cleanup() { f_(); }
+    Cleanup(const Cleanup&) = delete;
+    Cleanup& operator=(const Cleanup&) = delete;
+
+private:
+    F f_;
+};
 
 // --dump-state: x, y, vx, vy per boid as raw float64 values (native byte order).
 bool write_state(const std::string& path, const std::vector<double>& xyvv)
@@ -56,6 +72,14 @@ void print_script_error(const ScriptError& e)
     std::fprintf(stderr, "error: %s\n", e.what());
 }
 
+int scenario_failed(const ScenarioRunner& scenario)
+{
+    std::fflush(stdout);
+    std::fputs(scenario.traceback().c_str(), stderr);
+    std::fprintf(stderr, "boids_demo: --scenario: %s\n", scenario.error().c_str());
+    return kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -67,27 +91,24 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "boids_demo: %s\n(try boids_demo --help)\n", cli.error.c_str());
         return kExitUsage;
     }
-    CliOptions options = cli.options;  // a --scenario file fills in the rest
+    CliOptions options = cli.options;  // a --scenario script fills in the rest
     if (options.help)
     {
         std::fputs(cli_usage().c_str(), stdout);
         return kExitOk;
     }
+    // The embedded Python (started by a scenario or the Python driver) ends after everything else.
+    const Cleanup python([] { shutdown_drivers(); });
 
-    // ---- Scenario (--scenario): read before anything starts; it sets size, boids, workers ----
+    // ---- Scenario (--scenario): its setup() sets size, boids, workers; runs before the runtime starts ----
     std::unique_ptr<ScenarioRunner> scenario;
     if (!options.scenario.empty())
     {
+        scenario = std::make_unique<ScenarioRunner>();
         const std::string found = resolve_script_path(options.scenario);
-        ScenarioLoad loaded = load_scenario(found.empty() ? options.scenario : found);
-        if (!loaded.ok())
-        {
-            std::fprintf(stderr, "boids_demo: --scenario: %s\n", loaded.error.c_str());
-            return kExitUsage;
-        }
-        apply_scenario(loaded.scenario, options);
-        ScenarioOutputs outputs{options.scenario_log, options.screenshot_dir, options.screenshot};
-        scenario = std::make_unique<ScenarioRunner>(std::move(loaded.scenario), std::move(outputs), stdout);
+        if (!scenario->load(found.empty() ? options.scenario : found, options,
+                            ScenarioOutputs{options.scenario_log, options.screenshot_dir}))
+            return scenario_failed(*scenario);
     }
     const bool offscreen = options.headless || options.bench;
 
@@ -96,9 +117,9 @@ int main(int argc, char** argv)
     WindowOptions window_options;
     window_options.width = options.width;
     window_options.height = options.height;
-    window_options.visible = !offscreen;       // hidden window: frames go to the FBO
-    window_options.vsync = !offscreen;         // no vsync when measuring or rendering headless
-    WindowResult opened = open_window(window_options);
+    window_options.visible = !offscreen;  // hidden window: frames go to the FBO
+    window_options.vsync = !offscreen;    // no vsync when measuring or rendering headless
+    const WindowResult opened = open_window(window_options);
     if (opened.status == WindowStatus::kNoDisplay)
     {
         std::fputs(no_display_hint().c_str(), stderr);
@@ -110,19 +131,17 @@ int main(int argc, char** argv)
         return kExitFailure;
     }
     GLFWwindow* window = opened.window;
+    const Cleanup window_owner([window] { close_window(window); });
     print_gl_info(stdout);
 
-    // ---- GL objects (destroyed before the window, see Cleanup) ----
+    // ---- GL objects (declared after the window: destroyed before it) ----
     std::string error;
-    std::unique_ptr<BoidsRenderer> renderer = BoidsRenderer::create(error);
-    std::unique_ptr<CaptureTarget> capture =
+    const std::unique_ptr<BoidsRenderer> renderer = BoidsRenderer::create(error);
+    const std::unique_ptr<CaptureTarget> capture =
         renderer ? CaptureTarget::create(options.width, options.height, error) : nullptr;
     if (!renderer || !capture)
     {
         std::fprintf(stderr, "error: %s\n", error.c_str());
-        capture.reset();
-        renderer.reset();
-        close_window(window);
         return kExitFailure;
     }
 
@@ -136,49 +155,42 @@ int main(int argc, char** argv)
         bench.pump = pump_settings(defaults);
         if (options.frames)
             bench.frames = *options.frames;
-        const std::vector<BenchDriverEntry> drivers = bench_drivers(options);
-        int bench_exit = kExitOk;
         try
         {
-            const std::vector<BenchRow> rows = run_bench(bench, drivers, *renderer, *capture, stderr);
-            print_bench_table(stdout, rows);
+            print_bench_table(stdout, run_bench(bench, bench_drivers(options), *renderer, *capture, stderr));
         }
         catch (const ScriptError& e)
         {
             print_script_error(e);
-            bench_exit = kExitFailure;
+            return kExitFailure;
         }
-        shutdown_drivers();
-        capture.reset();
-        renderer.reset();
-        close_window(window);
-        return bench_exit;
+        return kExitOk;
     }
 
     // ---- The simulation driver (the Python one imports --script now: fail before ImGui) ----
     std::unique_ptr<SimulationDriver> driver;
     try
     {
-        if (scenario)
-        {
-            // The runtime's manual clock and no watchdog monitor thread, before the runtime starts.
-            scenario->install_runtime_hooks();
-        }
         driver = make_driver(options);
     }
     catch (const ScriptError& e)
     {
         print_script_error(e);
-        shutdown_drivers();
-        capture.reset();
-        renderer.reset();
-        close_window(window);
         return kExitFailure;
     }
+    if (scenario)
+        driver = scenario->wrap_driver(std::move(driver));
+    // Shut down (drains the step in flight) while the sink is still attached.
+    const Cleanup driver_owner([&driver] {
+        driver->shutdown();
+        driver->attach_sink(nullptr);
+        driver.reset();
+    });
 
     // ---- Dear ImGui context, style, backends ----
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
+    const Cleanup imgui_context([] { ImGui::DestroyContext(); });
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // no imgui.ini: layouts must not leak between runs
     if (options.headless)
@@ -186,19 +198,14 @@ int main(int argc, char** argv)
     ImGui::StyleColorsDark();
     ImGui::GetStyle().WindowRounding = 4.0f;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
+    const Cleanup imgui_glfw([] { ImGui_ImplGlfw_Shutdown(); });
     install_key_queue(window);  // after the backend: it owns the key callback (key_input.h)
     if (!ImGui_ImplOpenGL3_Init("#version 330 core"))  // Mesa accepts 130 in core; other drivers don't
     {
         std::fprintf(stderr, "error: ImGui_ImplOpenGL3_Init failed (could not load OpenGL through imgl3w)\n");
-        ImGui_ImplGlfw_Shutdown();
-        ImGui::DestroyContext();
-        driver.reset();
-        shutdown_drivers();
-        capture.reset();
-        renderer.reset();
-        close_window(window);
         return kExitFailure;
     }
+    const Cleanup imgui_opengl3([] { ImGui_ImplOpenGL3_Shutdown(); });
 
     // ---- Our state ----
     DemoControls controls = controls_from_cli(options);
@@ -206,11 +213,12 @@ int main(int argc, char** argv)
     driver->attach_sink(renderer.get());
     driver->configure_watchdog(watchdog_settings(controls));
     driver->reset(FlockSetup{options.boids, options.seed, controls.flock});
-    bool scenario_started = true;
+    const std::size_t workers = driver->snapshot().workers;
     if (scenario)
     {
         scenario->apply_initial_controls(controls);
-        scenario_started = scenario->start(std::string(driver->name()), driver->snapshot().workers);
+        if (!scenario->start(std::string(driver->name()), workers))
+            return scenario_failed(*scenario);
     }
 
     FrameLoopConfig loop_config;
@@ -218,15 +226,15 @@ int main(int argc, char** argv)
     loop_config.deterministic = options.deterministic();
     loop_config.fixed_dt = options.fixed_dt;
     loop_config.frames = options.frames;
-    loop_config.screenshot = scenario ? std::string() : options.screenshot;  // scenario: its golden frame
-    loop_config.hooks = scenario.get();
+    loop_config.screenshot = options.screenshot;
+    loop_config.script = scenario.get();
+    loop_config.virtual_clock = scenario ? scenario->clock() : nullptr;
     loop_config.seed = options.seed;
     loop_config.ui_log = options.ui_log;
     loop_config.record_path = options.record_scenario;
     loop_config.record_setup.seed = options.seed;
     loop_config.record_setup.width = options.width;
     loop_config.record_setup.height = options.height;
-    const std::size_t workers = driver->snapshot().workers;
     loop_config.record_setup.workers = options.workers > 0 ? options.workers : (workers > 0 ? workers : 2);
     if (options.script != CliOptions{}.script)
         loop_config.record_setup.script = options.script;
@@ -236,57 +244,31 @@ int main(int argc, char** argv)
     // ---- Main loop ----
     FrameLoop loop(loop_config, window, *driver, *renderer, *capture, controls, stats);
     const auto run_start = std::chrono::steady_clock::now();
-    while (scenario_started && loop.run_frame())
+    while (loop.run_frame())
     {
     }
     const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
     loop.finish();  // saves --record-scenario; a failure shows in loop.error()
-    int exit_code = kExitOk;
+    if (scenario && !scenario->finish(loop.frames_rendered(), controls, stats))
+        return scenario_failed(*scenario);
     if (!loop.error().empty())
     {
         std::fprintf(stderr, "error: %s\n", loop.error().c_str());
-        exit_code = kExitFailure;
+        return kExitFailure;
     }
-    else if (loop.screenshot_written())
-    {
+    if (loop.screenshot_written())
         std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
                     options.screenshot.c_str());
-    }
-    if (exit_code == kExitOk && !scenario && options.headless)
+    if (!scenario && options.headless)
         std::fputs(run_summary(stats, run_seconds).c_str(), stdout);
-    if (scenario)
-    {
-        if (!scenario->finish(loop.frames_rendered()))
-        {
-            std::fprintf(stderr, "error: scenario: %s\n", scenario->error().c_str());
-            exit_code = kExitFailure;
-        }
-        else if (!options.screenshot.empty())
-        {
-            std::printf("boids_demo: %llu frames, wrote %s\n", static_cast<unsigned long long>(loop.frames_rendered()),
-                        options.screenshot.c_str());
-        }
-    }
-    if (exit_code == kExitOk && !options.dump_state.empty())
+    if (!options.dump_state.empty())
     {
         std::vector<double> state;
         if (!driver->final_state(state) || !write_state(options.dump_state, state))
         {
             std::fprintf(stderr, "error: cannot write the flock state to %s\n", options.dump_state.c_str());
-            exit_code = kExitFailure;
+            return kExitFailure;
         }
     }
-
-    // ---- Cleanup, in reverse order. GL-owning objects go before the window (B.1). ----
-    driver->shutdown();
-    driver->attach_sink(nullptr);
-    driver.reset();
-    shutdown_drivers();  // the embedded Python, if the driver started it
-    ImGui_ImplOpenGL3_Shutdown();
-    ImGui_ImplGlfw_Shutdown();
-    ImGui::DestroyContext();
-    capture.reset();
-    renderer.reset();
-    close_window(window);
-    return exit_code;
+    return kExitOk;
 }

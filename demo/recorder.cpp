@@ -10,8 +10,8 @@ namespace boc::demo {
 
 namespace {
 
-// Shortest text that reads back as the same float (the scenario reader parses a double and
-// the controls hold floats: scenario.cpp ScenarioRunner::apply).
+// Shortest text that reads back as the same float (Python parses a double and the controls hold
+// floats: scenario/control_module.cpp).
 std::string num(float v)
 {
     char buf[32];
@@ -31,17 +31,18 @@ std::string num(float v)
     return buf;
 }
 
+// The control module's calls (scenario/control_module.cpp).
 std::string set(const char* knob, const std::string& value)
 {
-    return std::string("(\"set\", \"") + knob + "\", " + value + ")";
+    return std::string("set_knob(\"") + knob + "\", " + value + ")";
 }
 
 std::string flag(const char* verb, bool on)
 {
-    return std::string("(\"") + verb + "\", " + (on ? "True" : "False") + ")";
+    return std::string(verb) + (on ? "(True)" : "(False)");
 }
 
-// A Python string literal (py_literal.cpp reads backslash escapes).
+// A Python string literal.
 std::string quoted(const std::string& text)
 {
     std::string out = "\"";
@@ -94,9 +95,9 @@ std::vector<std::string> ScenarioRecorder::diff(const Knobs& a, const Knobs& b)
     if (a.pump_paused != b.pump_paused)
         out.push_back(flag("pause_pump", b.pump_paused));
     if (a.stall_ms != b.stall_ms)
-        out.push_back("(\"stall_ms\", " + std::to_string(b.stall_ms) + ")");
+        out.push_back("stall_ms(" + std::to_string(b.stall_ms) + ")");
     if (a.dispatch != b.dispatch)
-        out.push_back(std::string("(\"dispatch\", \"") + dispatch_name(b.dispatch) + "\")");
+        out.push_back(std::string("dispatch(\"") + dispatch_name(b.dispatch) + "\")");
     if (a.paused != b.paused)
         out.push_back(flag("pause_sim", b.paused));
     const FlockParams& f = a.flock;
@@ -149,9 +150,9 @@ void ScenarioRecorder::observe(std::uint64_t frame, const DemoControls& controls
     if (controls.boid_count_changed)
         actions.push_back(set("boids", std::to_string(controls.boid_count)));
     if (controls.step_requested)
-        actions.emplace_back("\"step\"");
+        actions.emplace_back("step()");
     if (controls.clear_errors_requested)
-        actions.emplace_back("\"clear_errors\"");
+        actions.emplace_back("clear_errors()");
     if (actions.empty())
         return;
     changes_ += actions.size();
@@ -168,22 +169,20 @@ std::string ScenarioRecorder::text(const std::string& name) const
     s += "Replay: boids_demo --scenario " + name + ".py --screenshot-dir /tmp/shots\n";
     s += "Frame 0 is the frame recording started; every control change is an action of the frame it\n";
     s += "took effect in. README, \"Recording a session as a scenario\".\n\"\"\"\n\n";
-    s += "SCENARIO = {\n";
-    s += "    \"name\": \"" + name + "\",\n";
-    s += "    \"description\": \"recorded session: " + std::to_string(n) + " frames, " + std::to_string(changes_) +
+    s += "from boids_scenario import *  # noqa: F403\n\n";
+    s += "setup(\n";
+    s += "    name=" + quoted(name) + ",\n";
+    s += "    description=\"recorded session: " + std::to_string(n) + " frames, " + std::to_string(changes_) +
          " control change(s)\",\n";
-    s += "    \"boids\": " + std::to_string(initial_boids_) + ",\n";
-    s += "    \"seed\": " + std::to_string(setup_.seed) + ",\n";
-    s += "    \"size\": (" + std::to_string(setup_.width) + ", " + std::to_string(setup_.height) + "),\n";
-    s += "    \"frames\": " + std::to_string(n) + ",\n";
-    s += "    \"workers\": " + std::to_string(setup_.workers) + ",\n";
+    s += "    boids=" + std::to_string(initial_boids_) + ", seed=" + std::to_string(setup_.seed) + ", size=(" +
+         std::to_string(setup_.width) + ", " + std::to_string(setup_.height) + "), frames=" + std::to_string(n) +
+         ", workers=" + std::to_string(setup_.workers) + ",\n";
     if (!setup_.script.empty())
-        s += "    \"script\": " + quoted(setup_.script) + ",\n";
-    s += "    \"deadline_ms\": " + (k.deadline_unbounded ? std::string("None") : num(k.deadline_ms)) + ",\n";
-    s += "    \"max_behaviors\": " + (k.max_behaviors_unbounded ? std::string("None") : std::to_string(k.max_behaviors)) +
-         ",\n";
-    s += "    \"watchdog_ms\": " + (k.watchdog_enabled ? num(k.watchdog_warn_ms) : std::string("None")) + ",\n";
-    s += std::string("    \"dispatch\": \"") + dispatch_name(k.dispatch) + "\",\n";
+        s += "    script=" + quoted(setup_.script) + ",\n";
+    s += "    deadline_ms=" + (k.deadline_unbounded ? std::string("None") : num(k.deadline_ms)) +
+         ", max_behaviors=" + (k.max_behaviors_unbounded ? std::string("None") : std::to_string(k.max_behaviors)) +
+         ", watchdog_ms=" + (k.watchdog_enabled ? num(k.watchdog_warn_ms) : std::string("None")) + ",\n";
+    s += std::string("    dispatch=\"") + dispatch_name(k.dispatch) + "\",\n)\n\n\n";
     // What the header cannot say: the replay starts from the defaults of controls_from_cli.
     Knobs replay_start = k;
     replay_start.wait_poll_ms = DemoControls{}.wait_poll_ms;
@@ -196,19 +195,16 @@ std::string ScenarioRecorder::text(const std::string& name) const
     std::map<std::uint64_t, std::vector<std::string>> all = actions_;
     const std::vector<std::string> first = diff(replay_start, k);
     all[0].insert(all[0].begin(), first.begin(), first.end());
-    if (all[0].empty())
-        all.erase(0);
-    s += "    \"actions\": {\n";
+    all[n == 0 ? 0 : n - 1].emplace_back("screenshot()");
+    s += "def on_frame(frame):\n";
     for (const auto& [frame, list] : all)
     {
-        s += "        " + std::to_string(frame) + ": [";
-        for (std::size_t i = 0; i < list.size(); ++i)
-            s += (i == 0 ? "" : ", ") + list[i];
-        s += "],\n";
+        if (list.empty())
+            continue;
+        s += "    if frame == " + std::to_string(frame) + ":\n";
+        for (const std::string& action : list)
+            s += "        " + action + "\n";
     }
-    s += "    },\n";
-    s += "    \"screenshots\": [" + std::to_string(n == 0 ? 0 : n - 1) + "],\n";
-    s += "}\n";
     return s;
 }
 

@@ -13,7 +13,7 @@ BOC_DEB_PACKAGES=(
   build-essential cmake pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libglfw3-dev libimgui-dev libstb-dev python3-glad libegl-dev libopengl-dev
-  xvfb xauth libgl1-mesa-dri libglx-mesa0 libegl-mesa0 xdotool nlohmann-json3-dev
+  xvfb xauth libgl1-mesa-dri libglx-mesa0 libegl-mesa0 xdotool nlohmann-json3-dev libcli11-dev
   python3-pytest
 )
 

@@ -10,16 +10,17 @@ the queue has been non-empty for 1 s of virtual time.
 Run by hand:  boids_demo --scenario python_scripts/scenarios/pump_paused.py --screenshot-dir /tmp/shots
 """
 
-SCENARIO = {
-    "description": "pump paused from frame 60: boids frozen, banner with age and depth",
-    "boids": 400,
-    "seed": 7,
-    "size": (640, 360),
-    "frames": 121,
-    "workers": 2,
-    "watchdog_ms": 200,
-    "actions": {
-        60: [("note", "the main loop stops pumping"), ("pause_pump", True)],
-    },
-    "screenshots": [120],
-}
+from boids_scenario import setup, note, pause_pump, screenshot
+
+setup(
+    description="pump paused from frame 60: boids frozen, banner with age and depth",
+    boids=400, seed=7, size=(640, 360), frames=121, workers=2, watchdog_ms=200,
+)
+
+
+def on_frame(frame):
+    if frame == 60:
+        note("the main loop stops pumping")
+        pause_pump(True)
+    if frame == 120:
+        screenshot()

@@ -14,22 +14,26 @@ watchdog log, and three humps in the age plot.
 Run by hand:  boids_demo --scenario python_scripts/scenarios/recovery.py --screenshot-dir /tmp/shots
 """
 
-SCENARIO = {
-    "description": "pump paused and resumed three times: two warnings, banner gone after each resume",
-    "boids": 400,
-    "seed": 7,
-    "size": (640, 360),
-    "frames": 151,
-    "workers": 2,
-    "watchdog_ms": 200,
-    "actions": {
-        40: [("note", "episode 1: 500 ms"), ("pause_pump", True)],
-        70: [("pause_pump", False)],
-        95: [("note", "episode 2: 250 ms"), ("pause_pump", True)],
-        110: [("pause_pump", False)],
-        125: [("note", "a hiccup below the threshold: 83 ms"), ("pause_pump", True)],
-        130: [("pause_pump", False)],
-    },
-    "screenshots": [60, 150],
-    "golden": 150,
+from boids_scenario import setup, note, pause_pump, screenshot
+
+setup(
+    description="pump paused and resumed three times: two warnings, banner gone after each resume",
+    boids=400, seed=7, size=(640, 360), frames=151, workers=2, watchdog_ms=200,
+)
+
+# frame -> (note, paused from that frame on)
+PAUSES = {
+    40: ("episode 1: 500 ms", True), 70: (None, False),
+    95: ("episode 2: 250 ms", True), 110: (None, False),
+    125: ("a hiccup below the threshold: 83 ms", True), 130: (None, False),
 }
+
+
+def on_frame(frame):
+    if frame in PAUSES:
+        text, paused = PAUSES[frame]
+        if text:
+            note(text)
+        pause_pump(paused)
+    if frame in (60, 150):
+        screenshot()

@@ -13,20 +13,18 @@ the flock freezes. The screenshot is frame 120: depth 36311, age 1500 ms.
 Run by hand:  boids_demo --scenario python_scripts/scenarios/throttled.py --screenshot-dir /tmp/shots
 """
 
-SCENARIO = {
-    "description": "per-item uploads, max_behaviors=1 from frame 30: depth climbs by 399 per frame",
-    "boids": 400,
-    "seed": 7,
-    "size": (640, 360),
-    "frames": 121,
-    "workers": 2,
-    "watchdog_ms": 200,
-    "actions": {
-        30: [
-            ("note", "one pinned behavior per boid, one pinned behavior per pump()"),
-            ("dispatch", "per_item"),
-            ("set", "max_behaviors", 1),
-        ],
-    },
-    "screenshots": [120],
-}
+from boids_scenario import setup, dispatch, note, screenshot, set_knob
+
+setup(
+    description="per-item uploads, max_behaviors=1 from frame 30: depth climbs by 399 per frame",
+    boids=400, seed=7, size=(640, 360), frames=121, workers=2, watchdog_ms=200,
+)
+
+
+def on_frame(frame):
+    if frame == 30:
+        note("one pinned behavior per boid, one pinned behavior per pump()")
+        dispatch("per_item")
+        set_knob("max_behaviors", 1)
+    if frame == 120:
+        screenshot()

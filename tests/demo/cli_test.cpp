@@ -147,6 +147,23 @@ TEST(Cli, RejectsEachBadValueWithAClearMessage)
     }
 }
 
+TEST(Cli, ScenarioOptions)
+{
+    const CliResult r = parse({"--scenario", "s.py", "--scenario-log", "s.log", "--screenshot-dir", "shots"});
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.options.scenario, "s.py");
+    EXPECT_EQ(r.options.scenario_log, "s.log");
+    EXPECT_EQ(r.options.screenshot_dir, "shots");
+    EXPECT_TRUE(r.options.headless);
+    EXPECT_TRUE(r.options.fixed_dt);
+    EXPECT_TRUE(r.options.test_mode());  // no display: exit 77 (skip)
+    EXPECT_EQ(parse({"--scenario-log", "s.log"}).error, "--scenario-log needs --scenario");
+    EXPECT_EQ(parse({"--screenshot-dir", "d"}).error, "--screenshot-dir needs --scenario");
+    EXPECT_EQ(parse({"--scenario", "s.py", "--bench"}).error, "--bench and --scenario cannot be combined");
+    EXPECT_EQ(parse({"--scenario", ""}).error, "--scenario: expected a path, got an empty string");
+    EXPECT_EQ(parse({"--boids", "10", "--boids", "20"}).options.boids, 20u);  // the last one wins
+}
+
 TEST(Cli, ExitCodesAreTheDocumentedOnes)
 {
     // main() returns kExitUsage for any parse error (checked end to end by the ctest
@@ -162,7 +179,8 @@ TEST(Cli, UsageMentionsEveryOption)
     const std::string usage = cli_usage();
     for (const char* option : {"--boids", "--workers", "--script", "--deadline-ms", "--max-behaviors", "--watchdog-ms",
                                "--frames", "--seed", "--fixed-dt", "--size", "--headless", "--screenshot", "--bench",
-                               "--native", "--dump-state", "--help"})
+                               "--native", "--dump-state", "--stall-ms", "--ui-log", "--record-scenario",
+                               "--scenario", "--scenario-log", "--screenshot-dir", "--help"})
     {
         EXPECT_NE(usage.find(option), std::string::npos) << option;
     }

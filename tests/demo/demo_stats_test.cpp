@@ -1,13 +1,9 @@
 // DemoStats bookkeeping and the starvation banner logic the Pump panel shows.
 #include <gtest/gtest.h>
 
-#include <memory>
-
 #include "demo_controls.h"
 #include "demo_stats.h"
-#include "fake_starvation_driver.h"
 #include "history.h"
-#include "native_driver.h"
 
 namespace boc::demo {
 namespace {
@@ -96,35 +92,6 @@ TEST(DemoControls, PumpAndWatchdogSettingsFollowTheControls)
     EXPECT_FLOAT_EQ(c.flock.world_w, 1280.0f);  // 720 tall, 16:9
     c.max_behaviors_unbounded = true;
     EXPECT_FALSE(pump_settings(c).max_behaviors.has_value());
-}
-
-TEST(FakeStarvationDriver, StarvesDeterministicallyAndWarnsOncePerEpisode)
-{
-    FakeStarvationDriver driver(std::make_unique<NativeDriver>());
-    driver.configure_watchdog(WatchdogSettings{true, 250.0});
-    driver.reset(FlockSetup{50, 1, FlockParams{}});
-    StepRequest req;
-    req.dt = 1.0 / 60.0;
-    int warnings = 0;
-    int errors = 0;
-    bool starving_seen = false;
-    for (int f = 0; f < 60 * 4; ++f)  // one full episode (3 s busy + 1 s idle)
-    {
-        driver.step(req);
-        warnings += static_cast<int>(driver.drain_watchdog_events().size());
-        errors += static_cast<int>(driver.drain_errors().size());
-        const RuntimeSnapshot s = driver.snapshot();
-        if (starvation_status(s, 250.0).starving)
-            starving_seen = true;
-        if (f == 59)
-        {
-            EXPECT_GT(s.pinned_depth, 0u);
-            EXPECT_NEAR(s.pinned_age_ms, 1000.0, 1e-6);
-        }
-    }
-    EXPECT_TRUE(starving_seen);
-    EXPECT_EQ(warnings, 1);
-    EXPECT_EQ(errors, 1);
 }
 
 }  // namespace

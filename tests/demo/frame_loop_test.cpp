@@ -121,14 +121,14 @@ protected:
         close_window(window_);
     }
 
-    FrameLoopConfig config(std::uint64_t frames, bool with_imgui = false)
+    // Without an ImGui context the loop draws no panels.
+    FrameLoopConfig config(std::uint64_t frames)
     {
         FrameLoopConfig c;
         c.headless = true;
         c.deterministic = true;
         c.fixed_dt = true;
         c.frames = frames;
-        c.with_imgui = with_imgui;
         return c;
     }
 
@@ -217,7 +217,7 @@ TEST_F(FrameLoopTest, HeadlessFrameWithPanelsDrawsBoidsAndWritesPng)
     ASSERT_TRUE(ImGui_ImplGlfw_InitForOpenGL(window_, true));
     ASSERT_TRUE(ImGui_ImplOpenGL3_Init("#version 330 core"));
 
-    FrameLoopConfig c = config(3, true);
+    FrameLoopConfig c = config(3);
     c.screenshot = ::testing::TempDir() + "frame_loop_test.png";
     {
         FrameLoop loop(c, window_, driver_, *renderer_, *capture_, controls_, stats_);
@@ -247,27 +247,24 @@ TEST_F(FrameLoopTest, HeadlessFrameWithPanelsDrawsBoidsAndWritesPng)
 namespace boc::demo {
 namespace {
 
-// Stalls by sleeping itself (so the loop's own clock sees a long stall) and can pretend the
-// window is minimised for some frames.
-class StallAndMinimiseHooks final : public FrameHooks
+// Pretends the window is minimised for frames 3-6.
+class MinimiseScript final : public FrameScript
 {
 public:
-    bool stall(int stall_ms) override
+    FramePlan frame(std::uint64_t frame, DemoControls&, const DemoStats&) override
     {
-        std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms));
-        return true;
+        FramePlan plan;
+        plan.minimised = frame >= 3 && frame < 7;
+        return plan;
     }
-    std::optional<bool> minimised(std::uint64_t frame) override { return frame >= 3 && frame < 7; }
 };
 
 TEST_F(FrameLoopTest, RenderTimeExcludesTheStall)
 {
     // Measured timings (not deterministic): frame_loop.cpp starts the render clock after the
     // stall, so a 300 ms stall shows under "stall" and not in "render" as well.
-    FrameLoopConfig c = config(4, false);
+    FrameLoopConfig c = config(4);
     c.deterministic = false;
-    StallAndMinimiseHooks hooks;
-    c.hooks = nullptr;
     controls_.stall_ms = 300;
     FrameLoop loop(c, window_, driver_, *renderer_, *capture_, controls_, stats_);
     while (loop.run_frame())
@@ -282,9 +279,9 @@ TEST_F(FrameLoopTest, MinimisedFramesAreRecorded)
 {
     // The plots must not jump where the window was minimised: every frame, minimised or not,
     // pushes one sample (the driver's depth is 2 throughout).
-    StallAndMinimiseHooks hooks;
-    FrameLoopConfig c = config(10, false);
-    c.hooks = &hooks;
+    MinimiseScript script;
+    FrameLoopConfig c = config(10);
+    c.script = &script;
     FrameLoop loop(c, window_, driver_, *renderer_, *capture_, controls_, stats_);
     while (loop.run_frame())
     {

@@ -1,8 +1,7 @@
 // The pieces behind the first-time-user fixes, without a window: the key queue's
 // one-press-per-frame rule and the shortcuts, the anchored layout under resize / hand moves /
 // reset, the truthful readouts (pump verdict, per-item gate, errors banner, fps), the flock
-// "defaults", the boids slider range, and the scenario recorder's file read back by the
-// scenario parser. Real X input is in ui_test.py (ctest demo_ui.*).
+// "defaults", the boids slider range, and the scenario script the recorder writes. Real X input is in ui_test.py (ctest demo_ui.*).
 #include <gtest/gtest.h>
 
 #include <imgui.h>
@@ -17,7 +16,6 @@
 #include "panels/panels.h"
 #include "panels/pump_panel.h"
 #include "recorder.h"
-#include "scenario.h"
 #include "ui_probe.h"
 
 namespace boc::demo {
@@ -298,26 +296,18 @@ TEST(Recorder, RecordedChangesReadBackAsTheSameActions)
     rec.observe(119, c);
     EXPECT_EQ(rec.frames(), 20u);
 
-    const ScenarioLoad loaded = parse_scenario(rec.text("session"), "session.py");
-    ASSERT_TRUE(loaded.ok()) << loaded.error << "\n" << rec.text("session");
-    const Scenario& s = loaded.scenario;
-    EXPECT_EQ(s.name, "session");
-    EXPECT_EQ(s.frames, 20u);
-    EXPECT_EQ(s.seed, 7u);
-    EXPECT_EQ(s.width, 640);
-    auto texts = [&](std::uint64_t f) {
-        std::vector<std::string> out;
-        if (const auto it = s.actions.find(f); it != s.actions.end())
-            for (const ScenarioAction& a : it->second)
-                out.push_back(a.text());
-        return out;
-    };
-    EXPECT_EQ(texts(0), (std::vector<std::string>{"stall_ms 20"}));
-    EXPECT_EQ(texts(5), (std::vector<std::string>{"pause_pump True"}));
-    EXPECT_EQ(texts(10), (std::vector<std::string>{"set max_behaviors 1", "set cohesion 2.5"}));
-    EXPECT_EQ(texts(11), (std::vector<std::string>{"set boids 900"}));
-    EXPECT_EQ(texts(12), (std::vector<std::string>{"step"}));
-    EXPECT_EQ(s.screenshots, (std::vector<std::uint64_t>{19}));
+    // A scenario script (scenario/control_module.cpp); the replay is ctest visual.record_roundtrip.*.
+    const std::string text = rec.text("session");
+    for (const char* line : {"    name=\"session\",\n", "    boids=2000, seed=7, size=(640, 360), frames=20, workers=2,\n",
+                             "def on_frame(frame):\n"
+                             "    if frame == 0:\n        stall_ms(20)\n"
+                             "    if frame == 5:\n        pause_pump(True)\n"
+                             "    if frame == 10:\n        set_knob(\"max_behaviors\", 1)\n"
+                             "        set_knob(\"cohesion\", 2.5)\n"
+                             "    if frame == 11:\n        set_knob(\"boids\", 900)\n"
+                             "    if frame == 12:\n        step()\n"
+                             "    if frame == 19:\n        screenshot()\n"})
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in:\n" << text;
 }
 
 }  // namespace

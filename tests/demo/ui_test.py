@@ -261,13 +261,13 @@ def case_record_save(demo):
     path = os.path.join(workdir, "boids_demo_session_1.py")
     check(os.path.exists(path), f"Save scenario wrote {path}: {fr['stats']['last_saved']}")
     text = open(path).read()
-    check('("dispatch", "per_item")' in text, "the recorded file has the per-item click as an action")
+    check('dispatch("per_item")' in text, "the recorded file has the per-item click as an action")
     demo.stop()
     replay = subprocess.run([demo.exe, "--scenario", path, "--scenario-log", path + ".log"], cwd=workdir,
                             capture_output=True, text=True, timeout=300)
     check(replay.returncode == 0, f"the recording replays: exit {replay.returncode} {replay.stderr[-500:]}")
     log = open(path + ".log").read()
-    check("dispatch=per_item" in log, "the replay switches to per-item dispatch")
+    check('"dispatch":"per_item"' in log, "the replay switches to per-item dispatch")
 
 
 CASES = {

@@ -43,10 +43,10 @@ if(_skipped)
   return()
 endif()
 
-# The frame and watchdog records; header, action and screenshot lines name the files and keep the
-# original's notes, so they differ on purpose.
+# The frame and watchdog records (JSON Lines, "kind" first); header, action and screenshot lines
+# name the files and keep the original's notes, so they differ on purpose.
 function(_records log out)
-  file(STRINGS "${log}" _lines REGEX "^(frame|watchdog) ")
+  file(STRINGS "${log}" _lines REGEX "^.\"kind\":\"(frame|watchdog)\"")
   set(${out} "${_lines}" PARENT_SCOPE)
 endfunction()
 _records("${OUT}/original.log" _a)

@@ -1,15 +1,15 @@
 # scenario_meaning.cmake — `cmake -P` driver for the scenario meaning tests: run one or more
-# scenarios into a fresh directory, then run scenario_check over their logs and PNGs.
+# scenarios into a fresh directory, then run scenario_check.py (on bocpy) over their logs and PNGs.
 #
 #   cmake -DDEMO=<boids_demo> -DSCENARIO_DIR=<python_scripts/scenarios> -DSCENARIOS=<a;b>
 #         -DOUT=<dir> [-DEXTRA=<arg;...>] [-DOUT_B=<dir> -DEXTRA_B=<arg;...>]
-#         -DCHECK_CMD=<scenario_check;check;args...> -P scenario_meaning.cmake
+#         -DCHECK_CMD=<bocpy;scenario_check.py;check;args...> -P scenario_meaning.cmake
 #
 # Each scenario <s> runs as `DEMO --scenario SCENARIO_DIR/<s>.py --screenshot-dir OUT/<s> EXTRA`
 # (and again into OUT_B with EXTRA_B when OUT_B is given). A renderer exit of 77 (no display)
 # prints "SKIPPED: no display (run under xvfb-run)" and ends here: the ctest has
-# SKIP_REGULAR_EXPRESSION "SKIPPED:". Render and check are one test on purpose (a skipped
-# fixture setup would still run the check; platform-notes.md D.2).
+# SKIP_REGULAR_EXPRESSION "SKIPPED:". Render and check are one test on purpose: with a fixture,
+# a skipped setup test would still let the check run (and fail on missing files).
 cmake_minimum_required(VERSION 3.25)
 
 foreach(_var DEMO SCENARIO_DIR SCENARIOS OUT CHECK_CMD)
