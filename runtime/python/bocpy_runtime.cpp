@@ -5,7 +5,7 @@
 #include "py_ref.h"
 #include "terminator.h"
 #include "noticeboard.h"
-#include "own_gil_interpreter.h"
+#include "worker_interpreters.h"
 #include "module_core.h"
 #include "py_behavior.h"
 #include "py_compat.h"
@@ -204,7 +204,7 @@ void BocpyRuntime::stop() {
 
 void BocpyRuntime::worker_started(std::size_t index) {
   std::string error;
-  PyThreadState* sub = new_own_gil_interpreter(error);
+  PyThreadState* sub = acquire_worker_interpreter(error);
   if (sub == nullptr) {
     error = "worker " + std::to_string(index) + ": " + error;
   } else {
@@ -244,7 +244,7 @@ void BocpyRuntime::worker_stopping(std::size_t) {
   clear_noticeboard_cache();
   drain_deferred_decrefs();
   set_worker_thread_state(nullptr);
-  Py_EndInterpreter(sub);  // on its own thread, last tstate of the interpreter
+  release_worker_interpreter(sub);  // parked for the next runtime (worker_interpreters.h)
 }
 
 void BocpyRuntime::apply_watchdog() {

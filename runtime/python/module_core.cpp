@@ -20,6 +20,7 @@
 #include "py_compat.h"
 #include "py_cown.h"
 #include "terminator.h"
+#include "worker_interpreters.h"
 #include "worker_bindings.h"
 
 namespace boc::py {
@@ -744,7 +745,10 @@ void interrupt_live_runtime() {
 }
 
 void shutdown_runtime_for_exit() {
-  if (BocpyRuntime::get() == nullptr) return;
+  if (BocpyRuntime::get() == nullptr) {
+    end_parked_interpreters();
+    return;
+  }
   PyObject* saved = PyErr_GetRaisedException();
   // Finish the work, as wait() does, then tear down.
   for (;;) {
@@ -767,6 +771,7 @@ void shutdown_runtime_for_exit() {
   }
   BocpyRuntime::stop();
   teardown_noticeboard();
+  end_parked_interpreters();
   PyErr_SetRaisedException(saved);
 }
 
