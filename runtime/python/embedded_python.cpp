@@ -36,8 +36,6 @@ constexpr int kCannotOpenStatus = 2;
 
 bool g_alive = false;
 
-using Ref = PyRef;
-
 
 /// PyImport_AppendInittab keeps the name pointer, so the names must outlive
 /// the interpreter: they are kept here for the life of the process.
@@ -57,7 +55,7 @@ const char* persistent_name(const std::string& name) {
 /// PyErr_Print's exit() on SystemExit. Clears the error.
 void print_exception(PyObject* exc) {
   PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc));
-  Ref tb(PyException_GetTraceback(exc));
+  PyRef tb(PyException_GetTraceback(exc));
   PyObject* tb_or_none = tb ? tb.get() : Py_None;
   // sys.last_exc & co., as the interactive tools expect after an error.
   PySys_SetObject("last_exc", exc);
@@ -67,7 +65,7 @@ void print_exception(PyObject* exc) {
 
   PyObject* hook = PySys_GetObject("excepthook");  // borrowed
   if (hook != nullptr && hook != Py_None) {
-    Ref r(PyObject_CallFunctionObjArgs(hook, type, exc, tb_or_none, nullptr));
+    PyRef r(PyObject_CallFunctionObjArgs(hook, type, exc, tb_or_none, nullptr));
     if (r) {
       return;
     }
@@ -88,7 +86,7 @@ void print_exception(PyObject* exc) {
 /// _Py_HandleSystemExit): None -> 0, int -> int, anything else is printed to
 /// stderr and gives 1.
 int system_exit_status(PyObject* exc) {
-  Ref code(PyObject_GetAttrString(exc, "code"));
+  PyRef code(PyObject_GetAttrString(exc, "code"));
   if (!code) {
     PyErr_Clear();
     return 1;
@@ -110,7 +108,7 @@ int system_exit_status(PyObject* exc) {
       PyErr_Clear();
     }
   } else {
-    Ref s(PyObject_Str(code.get()));
+    PyRef s(PyObject_Str(code.get()));
     const char* text = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
     std::fprintf(stderr, "%s\n", text != nullptr ? text : "<unprintable exit code>");
     PyErr_Clear();
@@ -151,18 +149,18 @@ void report_pending_error(const char* context) {
 /// bocpy): join the non-daemon threads, then run the atexit callbacks.
 /// Py_FinalizeEx repeats both, finding nothing left to do.
 void run_exit_hooks() {
-  Ref name(PyUnicode_FromString("threading"));
-  Ref threading(name ? PyImport_GetModule(name.get()) : nullptr);  // only if the program imported it
+  PyRef name(PyUnicode_FromString("threading"));
+  PyRef threading(name ? PyImport_GetModule(name.get()) : nullptr);  // only if the program imported it
   if (threading) {
-    Ref r(PyObject_CallMethod(threading.get(), "_shutdown", nullptr));
+    PyRef r(PyObject_CallMethod(threading.get(), "_shutdown", nullptr));
     if (!r) {
       handle_pending_exception();
     }
   }
   PyErr_Clear();
-  Ref atexit(PyImport_ImportModule("atexit"));
+  PyRef atexit(PyImport_ImportModule("atexit"));
   if (atexit) {
-    Ref r(PyObject_CallMethod(atexit.get(), "_run_exitfuncs", nullptr));
+    PyRef r(PyObject_CallMethod(atexit.get(), "_run_exitfuncs", nullptr));
     if (!r) {
       handle_pending_exception();
     }
@@ -172,16 +170,16 @@ void run_exit_hooks() {
 
 /// sys.argv = [argv0] + argv[1:].
 bool set_sys_argv(const std::vector<std::string>& argv, const std::string& argv0) {
-  Ref list(PyList_New(0));
+  PyRef list(PyList_New(0));
   if (!list) {
     return false;
   }
-  Ref first(PyUnicode_DecodeFSDefault(argv0.c_str()));
+  PyRef first(PyUnicode_DecodeFSDefault(argv0.c_str()));
   if (!first || PyList_Append(list.get(), first.get()) < 0) {
     return false;
   }
   for (std::size_t i = 1; i < argv.size(); ++i) {
-    Ref item(PyUnicode_DecodeFSDefault(argv[i].c_str()));
+    PyRef item(PyUnicode_DecodeFSDefault(argv[i].c_str()));
     if (!item || PyList_Append(list.get(), item.get()) < 0) {
       return false;
     }
@@ -201,11 +199,11 @@ bool prepend_sys_path(PyObject* entry) {
 
 /// Calls module.func(*args) and returns the new reference (nullptr on error).
 PyObject* call_in(const char* module, const char* func, PyObject* args) {
-  Ref mod(PyImport_ImportModule(module));
+  PyRef mod(PyImport_ImportModule(module));
   if (!mod) {
     return nullptr;
   }
-  Ref fn(PyObject_GetAttrString(mod.get(), func));
+  PyRef fn(PyObject_GetAttrString(mod.get(), func));
   if (!fn) {
     return nullptr;
   }
@@ -215,7 +213,7 @@ PyObject* call_in(const char* module, const char* func, PyObject* args) {
 /// The real __main__ module's dict (borrowed), with __builtins__ present.
 PyObject* main_dict() {
 #if PY_VERSION_HEX >= 0x030D0000
-  Ref main_ref(PyImport_AddModuleRef("__main__"));
+  PyRef main_ref(PyImport_AddModuleRef("__main__"));
   PyObject* main = main_ref.get();  // sys.modules keeps it alive
 #else
   PyObject* main = PyImport_AddModule("__main__");  // borrowed
@@ -234,12 +232,12 @@ PyObject* main_dict() {
 /// True if `path` is run the way `python dir_or_zip` runs it: through its
 /// __main__ module with the path itself as sys.path[0].
 bool is_importable_path(PyObject* path) {
-  Ref isdir(call_in("os.path", "isdir", Ref(PyTuple_Pack(1, path)).get()));
+  PyRef isdir(call_in("os.path", "isdir", PyRef(PyTuple_Pack(1, path)).get()));
   if (isdir && PyObject_IsTrue(isdir.get()) == 1) {
     return true;
   }
   PyErr_Clear();
-  Ref zip(call_in("zipimport", "zipimporter", Ref(PyTuple_Pack(1, path)).get()));
+  PyRef zip(call_in("zipimport", "zipimporter", PyRef(PyTuple_Pack(1, path)).get()));
   if (zip) {
     return true;
   }
@@ -306,7 +304,7 @@ EmbeddedPython::EmbeddedPython(const EmbedOptions& options) : argv_(options.argv
   g_alive = true;
 
   if (!options.sys_executable.empty()) {
-    Ref exe_obj(PyUnicode_DecodeFSDefault(options.sys_executable.c_str()));
+    PyRef exe_obj(PyUnicode_DecodeFSDefault(options.sys_executable.c_str()));
     if (!exe_obj || PySys_SetObject("executable", exe_obj.get()) < 0) {
       report_pending_error("cannot set sys.executable");
     }
@@ -354,23 +352,23 @@ int EmbeddedPython::run_source(PyObject* source, const char* filename) {
   if (globals == nullptr) {
     return finish(false);
   }
-  Ref builtins(PyImport_ImportModule("builtins"));
-  Ref compile(builtins ? PyObject_GetAttrString(builtins.get(), "compile") : nullptr);
+  PyRef builtins(PyImport_ImportModule("builtins"));
+  PyRef compile(builtins ? PyObject_GetAttrString(builtins.get(), "compile") : nullptr);
   if (!compile) {
     return finish(false);
   }
   // compile(source, filename, "exec", dont_inherit=True): bytes honour the
   // PEP 263 coding cookie exactly as `python file.py` does.
-  Ref args(Py_BuildValue("(Oss)", source, filename, "exec"));
-  Ref kwargs(Py_BuildValue("{s:O}", "dont_inherit", Py_True));
+  PyRef args(Py_BuildValue("(Oss)", source, filename, "exec"));
+  PyRef kwargs(Py_BuildValue("{s:O}", "dont_inherit", Py_True));
   if (!args || !kwargs) {
     return finish(false);
   }
-  Ref code(PyObject_Call(compile.get(), args.get(), kwargs.get()));
+  PyRef code(PyObject_Call(compile.get(), args.get(), kwargs.get()));
   if (!code) {
     return finish(false);
   }
-  Ref result(PyEval_EvalCode(code.get(), globals, globals));
+  PyRef result(PyEval_EvalCode(code.get(), globals, globals));
   return finish(static_cast<bool>(result));
 }
 
@@ -378,7 +376,7 @@ int EmbeddedPython::run_file(const std::string& path) {
   if (!set_sys_argv(argv_, path)) {
     return finish(false);
   }
-  Ref py_path(PyUnicode_DecodeFSDefault(path.c_str()));
+  PyRef py_path(PyUnicode_DecodeFSDefault(path.c_str()));
   if (!py_path) {
     return finish(false);
   }
@@ -389,18 +387,18 @@ int EmbeddedPython::run_file(const std::string& path) {
     if (!prepend_sys_path(py_path.get())) {
       return finish(false);
     }
-    Ref args(Py_BuildValue("(sO)", "__main__", Py_False));
-    Ref r(args ? call_in("runpy", "_run_module_as_main", args.get()) : nullptr);
+    PyRef args(Py_BuildValue("(sO)", "__main__", Py_False));
+    PyRef r(args ? call_in("runpy", "_run_module_as_main", args.get()) : nullptr);
     return finish(static_cast<bool>(r));
   }
 
   // Read the source first so an unreadable file gives `python`'s message/status.
-  Ref source;
+  PyRef source;
   {
-    Ref file(PyFile_OpenCode(path.c_str()));
+    PyRef file(PyFile_OpenCode(path.c_str()));
     if (file) {
       source.reset(PyObject_CallMethod(file.get(), "read", nullptr));
-      Ref closed(PyObject_CallMethod(file.get(), "close", nullptr));
+      PyRef closed(PyObject_CallMethod(file.get(), "close", nullptr));
       if (!closed && source) {
         return finish(false);
       }
@@ -408,8 +406,8 @@ int EmbeddedPython::run_file(const std::string& path) {
     if (!source) {
       if (PyErr_ExceptionMatches(PyExc_OSError)) {
         PyObject* exc = PyErr_GetRaisedException();
-        Ref errno_obj(PyObject_GetAttrString(exc, "errno"));
-        Ref strerror(PyObject_GetAttrString(exc, "strerror"));
+        PyRef errno_obj(PyObject_GetAttrString(exc, "errno"));
+        PyRef strerror(PyObject_GetAttrString(exc, "strerror"));
         PyErr_Clear();
         long err = errno_obj && PyLong_Check(errno_obj.get()) ? PyLong_AsLong(errno_obj.get()) : 0;
         const char* msg = strerror && PyUnicode_Check(strerror.get()) ? PyUnicode_AsUTF8(strerror.get()) : nullptr;
@@ -426,9 +424,9 @@ int EmbeddedPython::run_file(const std::string& path) {
   }
 
   // sys.path[0] = the script's real directory; __file__ is absolute (3.9+).
-  Ref abs_path(call_in("os.path", "abspath", Ref(PyTuple_Pack(1, py_path.get())).get()));
-  Ref real_path(abs_path ? call_in("os.path", "realpath", Ref(PyTuple_Pack(1, abs_path.get())).get()) : nullptr);
-  Ref dir(real_path ? call_in("os.path", "dirname", Ref(PyTuple_Pack(1, real_path.get())).get()) : nullptr);
+  PyRef abs_path(call_in("os.path", "abspath", PyRef(PyTuple_Pack(1, py_path.get())).get()));
+  PyRef real_path(abs_path ? call_in("os.path", "realpath", PyRef(PyTuple_Pack(1, abs_path.get())).get()) : nullptr);
+  PyRef dir(real_path ? call_in("os.path", "dirname", PyRef(PyTuple_Pack(1, real_path.get())).get()) : nullptr);
   if (!dir || !prepend_sys_path(dir.get())) {
     return finish(false);
   }
@@ -440,20 +438,20 @@ int EmbeddedPython::run_file(const std::string& path) {
   // __file__, __cached__ and a SourceFileLoader, as pymain sets them: the
   // loader lets linecache/inspect find the source, and bocpy's bindings read
   // __file__ to know the script has a real source file.
-  Ref loader_cls;
+  PyRef loader_cls;
   {
-    Ref machinery(PyImport_ImportModule("importlib.machinery"));
+    PyRef machinery(PyImport_ImportModule("importlib.machinery"));
     if (machinery) {
       loader_cls.reset(PyObject_GetAttrString(machinery.get(), "SourceFileLoader"));
     }
   }
-  Ref loader(loader_cls ? PyObject_CallFunction(loader_cls.get(), "sO", "__main__", abs_path.get()) : nullptr);
+  PyRef loader(loader_cls ? PyObject_CallFunction(loader_cls.get(), "sO", "__main__", abs_path.get()) : nullptr);
   if (!loader || PyDict_SetItemString(globals, "__file__", abs_path.get()) < 0 ||
       PyDict_SetItemString(globals, "__cached__", Py_None) < 0 ||
       PyDict_SetItemString(globals, "__loader__", loader.get()) < 0) {
     return finish(false);
   }
-  Ref filename(PyUnicode_EncodeFSDefault(abs_path.get()));
+  PyRef filename(PyUnicode_EncodeFSDefault(abs_path.get()));
   if (!filename) {
     return finish(false);
   }
@@ -466,15 +464,15 @@ int EmbeddedPython::run_module(const std::string& name) {
   if (!set_sys_argv(argv_, "-m")) {
     return finish(false);
   }
-  Ref cwd(call_in("os", "getcwd", nullptr));
+  PyRef cwd(call_in("os", "getcwd", nullptr));
   if (!cwd || !prepend_sys_path(cwd.get())) {
     return finish(false);
   }
-  Ref args(Py_BuildValue("(sO)", name.c_str(), Py_True));
+  PyRef args(Py_BuildValue("(sO)", name.c_str(), Py_True));
   if (!args) {
     return finish(false);
   }
-  Ref r(call_in("runpy", "_run_module_as_main", args.get()));
+  PyRef r(call_in("runpy", "_run_module_as_main", args.get()));
   return finish(static_cast<bool>(r));
 }
 
@@ -482,11 +480,11 @@ int EmbeddedPython::run_code(const std::string& code) {
   if (!set_sys_argv(argv_, "-c")) {
     return finish(false);
   }
-  Ref empty(PyUnicode_FromString(""));
+  PyRef empty(PyUnicode_FromString(""));
   if (!empty || !prepend_sys_path(empty.get())) {
     return finish(false);
   }
-  Ref source(PyUnicode_DecodeFSDefault(code.c_str()));
+  PyRef source(PyUnicode_DecodeFSDefault(code.c_str()));
   if (!source) {
     return finish(false);
   }
@@ -497,7 +495,7 @@ int EmbeddedPython::run_stdin() {
   if (!set_sys_argv(argv_, "-")) {
     return finish(false);
   }
-  Ref empty(PyUnicode_FromString(""));
+  PyRef empty(PyUnicode_FromString(""));
   if (!empty || !prepend_sys_path(empty.get())) {
     return finish(false);
   }
@@ -507,8 +505,8 @@ int EmbeddedPython::run_stdin() {
     PyErr_SetString(PyExc_RuntimeError, "lost sys.stdin");
     return finish(false);
   }
-  Ref buffer(PyObject_GetAttrString(in, "buffer"));
-  Ref source(buffer ? PyObject_CallMethod(buffer.get(), "read", nullptr) : nullptr);
+  PyRef buffer(PyObject_GetAttrString(in, "buffer"));
+  PyRef source(buffer ? PyObject_CallMethod(buffer.get(), "read", nullptr) : nullptr);
   if (!source) {
     return finish(false);
   }

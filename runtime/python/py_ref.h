@@ -1,5 +1,6 @@
-// Small helpers shared by the code that talks to CPython: an owning
-// reference, so every early return drops what it holds, and str -> UTF-8.
+// Small helpers shared by all the code that talks to CPython (the one owning
+// reference type of the Python layer, so every early return drops what it
+// holds) and str -> UTF-8.
 #pragma once
 
 #include <Python.h>
@@ -13,8 +14,13 @@ namespace boc::py {
 class PyRef {
  public:
   PyRef() = default;
-  /// Steals `o`.
+  /// Steals `o` (which may be nullptr).
   explicit PyRef(PyObject* o) : o_(o) {}
+  /// Takes a new reference to a borrowed `o`.
+  static PyRef borrow(PyObject* o) {
+    Py_XINCREF(o);
+    return PyRef(o);
+  }
   ~PyRef() { Py_XDECREF(o_); }
   PyRef(const PyRef&) = delete;
   PyRef& operator=(const PyRef&) = delete;

@@ -14,40 +14,9 @@
 #include <vector>
 
 #include "matrix_kernels.h"
+#include "py_ref.h"
 
 namespace boc::py {
-
-/// A strong reference to a Python object, released on destruction.
-class PyRef {
- public:
-  PyRef() = default;
-  /// Steals obj (which may be nullptr).
-  explicit PyRef(PyObject* obj) : obj_(obj) {}
-  PyRef(const PyRef&) = delete;
-  PyRef& operator=(const PyRef&) = delete;
-  PyRef(PyRef&& other) noexcept : obj_(std::exchange(other.obj_, nullptr)) {}
-  PyRef& operator=(PyRef&& other) noexcept {
-    if (this != &other) {
-      Py_XDECREF(obj_);
-      obj_ = std::exchange(other.obj_, nullptr);
-    }
-    return *this;
-  }
-  ~PyRef() { Py_XDECREF(obj_); }
-
-  /// Takes a new reference to a borrowed obj.
-  static PyRef borrow(PyObject* obj) {
-    Py_XINCREF(obj);
-    return PyRef(obj);
-  }
-
-  PyObject* get() const { return obj_; }
-  PyObject* release() { return std::exchange(obj_, nullptr); }
-  explicit operator bool() const { return obj_ != nullptr; }
-
- private:
-  PyObject* obj_ = nullptr;
-};
 
 /// Sets the Python error matching the C++ exception being handled; call it
 /// only inside a catch block. ShapeError and std::invalid_argument become
