@@ -212,9 +212,9 @@ std::string cli_usage()
     return app.help();
 }
 
-CliResult parse_cli(std::span<const std::string_view> args)
+CliResult parse_cli(std::span<const std::string_view> args, const CliOptions& start)
 {
-    CliResult result;
+    CliResult result{start, ""};
     CliOptions& o = result.options;
     CLI::App app("", "boids_demo");
     define(app, o);

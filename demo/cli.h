@@ -62,8 +62,9 @@ struct CliResult
     bool ok() const { return error.empty(); }
 };
 
-// Parses argv[1..]. `args` excludes the program name.
-CliResult parse_cli(std::span<const std::string_view> args);
+// Parses argv[1..]. `args` excludes the program name. Options not given keep their value in
+// `start` (a scenario's setup() parses its settings over the command line's options).
+CliResult parse_cli(std::span<const std::string_view> args, const CliOptions& start = {});
 CliResult parse_cli(int argc, const char* const* argv);
 
 // The --help text.

@@ -1,9 +1,12 @@
 // Parameters of the boids flock: rule weights, radii, speed limits and the world box.
 //
-// Plain data shared by the native simulation, the Tuning panel and any simulation driver
-// (a Python-backed driver passes the same numbers to python_scripts/boids.py).
+// Plain data shared by the native simulation, the Tuning panel and any simulation driver. The one
+// place for the defaults: the Python driver passes every field, gains included, to
+// python_scripts/boids.py (python_driver.cpp, params_dict).
 // Units: world units (the default world is 1280 x 720, y up) and seconds.
 #pragma once
+
+#include <utility>
 
 namespace boc::demo {
 
@@ -34,6 +37,19 @@ struct FlockParams
     static constexpr float kCohesionGain = 2.0f;     // 1 / s^2
     static constexpr float kAlignmentGain = 3.0f;    // 1 / s
     static constexpr float kSeparationGain = 60.0f;  // 1 / s^2
+};
+
+// The tunable fields by name (Tuning panel, scenarios' set_knob, the recorder, the Python driver).
+inline constexpr std::pair<const char*, float FlockParams::*> kFlockKnobs[] = {
+    {"cohesion", &FlockParams::cohesion},
+    {"alignment", &FlockParams::alignment},
+    {"separation", &FlockParams::separation},
+    {"neighbour_radius", &FlockParams::neighbour_radius},
+    {"separation_radius", &FlockParams::separation_radius},
+    {"min_speed", &FlockParams::min_speed},
+    {"max_speed", &FlockParams::max_speed},
+    {"bounds_margin", &FlockParams::bounds_margin},
+    {"bounds_turn", &FlockParams::bounds_turn},
 };
 
 }  // namespace boc::demo

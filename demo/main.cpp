@@ -106,8 +106,7 @@ int main(int argc, char** argv)
     {
         scenario = std::make_unique<ScenarioRunner>();
         const std::string found = resolve_script_path(options.scenario);
-        if (!scenario->load(found.empty() ? options.scenario : found, options,
-                            ScenarioOutputs{options.scenario_log, options.screenshot_dir}))
+        if (!scenario->load(found.empty() ? options.scenario : found, options))
             return scenario_failed(*scenario);
     }
     const bool offscreen = options.headless || options.bench;
@@ -214,12 +213,8 @@ int main(int argc, char** argv)
     driver->configure_watchdog(watchdog_settings(controls));
     driver->reset(FlockSetup{options.boids, options.seed, controls.flock});
     const std::size_t workers = driver->snapshot().workers;
-    if (scenario)
-    {
-        scenario->apply_initial_controls(controls);
-        if (!scenario->start(std::string(driver->name()), workers))
-            return scenario_failed(*scenario);
-    }
+    if (scenario && !scenario->start(std::string(driver->name()), workers, controls))
+        return scenario_failed(*scenario);
 
     FrameLoopConfig loop_config;
     loop_config.headless = options.headless;

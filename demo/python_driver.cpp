@@ -183,14 +183,16 @@ void PythonDriver::refresh_pending()
 
 PyObject* PythonDriver::params_dict(const FlockParams& p) const
 {
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d}",  //
-                         "world_w", double{p.world_w}, "world_h", double{p.world_h},  //
-                         "neighbour_radius", double{p.neighbour_radius},               //
-                         "separation_radius", double{p.separation_radius},             //
-                         "cohesion", double{p.cohesion}, "alignment", double{p.alignment},
-                         "separation", double{p.separation}, "bounds_margin", double{p.bounds_margin},
-                         "bounds_turn", double{p.bounds_turn}, "min_speed", double{p.min_speed},
-                         "max_speed", double{p.max_speed});
+    Ref d(Py_BuildValue("{s:d,s:d,s:d,s:d,s:d}", "world_w", double{p.world_w}, "world_h", double{p.world_h},
+                        "cohesion_gain", double{FlockParams::kCohesionGain}, "alignment_gain",
+                        double{FlockParams::kAlignmentGain}, "separation_gain", double{FlockParams::kSeparationGain}));
+    for (const auto& [name, field] : kFlockKnobs)
+    {
+        Ref v(d ? PyFloat_FromDouble(double{p.*field}) : nullptr);
+        if (!v || PyDict_SetItemString(d.get(), name, v.get()) < 0)
+            return nullptr;
+    }
+    return d.release();
 }
 
 void PythonDriver::attach_sink(InstanceSink* sink)

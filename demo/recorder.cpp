@@ -100,27 +100,9 @@ std::vector<std::string> ScenarioRecorder::diff(const Knobs& a, const Knobs& b)
         out.push_back(std::string("dispatch(\"") + dispatch_name(b.dispatch) + "\")");
     if (a.paused != b.paused)
         out.push_back(flag("pause_sim", b.paused));
-    const FlockParams& f = a.flock;
-    const FlockParams& g = b.flock;
-    const struct
-    {
-        const char* knob;
-        float from;
-        float to;
-    } flock[] = {
-        {"cohesion", f.cohesion, g.cohesion},
-        {"alignment", f.alignment, g.alignment},
-        {"separation", f.separation, g.separation},
-        {"neighbour_radius", f.neighbour_radius, g.neighbour_radius},
-        {"separation_radius", f.separation_radius, g.separation_radius},
-        {"min_speed", f.min_speed, g.min_speed},
-        {"max_speed", f.max_speed, g.max_speed},
-        {"bounds_margin", f.bounds_margin, g.bounds_margin},
-        {"bounds_turn", f.bounds_turn, g.bounds_turn},
-    };
-    for (const auto& k : flock)
-        if (k.from != k.to)
-            out.push_back(set(k.knob, num(k.to)));
+    for (const auto& [knob, field] : kFlockKnobs)
+        if (a.flock.*field != b.flock.*field)
+            out.push_back(set(knob, num(b.flock.*field)));
     return out;
 }
 
@@ -174,8 +156,8 @@ std::string ScenarioRecorder::text(const std::string& name) const
     s += "    name=" + quoted(name) + ",\n";
     s += "    description=\"recorded session: " + std::to_string(n) + " frames, " + std::to_string(changes_) +
          " control change(s)\",\n";
-    s += "    boids=" + std::to_string(initial_boids_) + ", seed=" + std::to_string(setup_.seed) + ", size=(" +
-         std::to_string(setup_.width) + ", " + std::to_string(setup_.height) + "), frames=" + std::to_string(n) +
+    s += "    boids=" + std::to_string(initial_boids_) + ", seed=" + std::to_string(setup_.seed) + ", size=\"" +
+         std::to_string(setup_.width) + "x" + std::to_string(setup_.height) + "\", frames=" + std::to_string(n) +
          ", workers=" + std::to_string(setup_.workers) + ",\n";
     if (!setup_.script.empty())
         s += "    script=" + quoted(setup_.script) + ",\n";

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -164,6 +165,28 @@ public:
     // Called once after the last frame, while the sink is still attached: drain or cancel
     // in-flight work (Python: runtime shutdown). Default: nothing to do.
     virtual void shutdown() {}
+};
+
+// A driver that forwards every call to another one: the base of decorators, which override
+// what they add to (the scenario runner's fixed observation points: scenario/scenario.cpp).
+class ForwardingDriver : public SimulationDriver
+{
+public:
+    explicit ForwardingDriver(std::unique_ptr<SimulationDriver> inner) : inner_(std::move(inner)) {}
+    std::string_view name() const override { return inner_->name(); }
+    void attach_sink(InstanceSink* sink) override { inner_->attach_sink(sink); }
+    void reset(const FlockSetup& setup) override { inner_->reset(setup); }
+    void configure_watchdog(const WatchdogSettings& settings) override { inner_->configure_watchdog(settings); }
+    PumpFrame pump(const PumpSettings& settings) override { return inner_->pump(settings); }
+    void step(const StepRequest& request) override { inner_->step(request); }
+    RuntimeSnapshot snapshot() const override { return inner_->snapshot(); }
+    std::vector<WatchdogEvent> drain_watchdog_events() override { return inner_->drain_watchdog_events(); }
+    std::vector<ErrorEntry> drain_errors() override { return inner_->drain_errors(); }
+    bool final_state(std::vector<double>& xyvv) override { return inner_->final_state(xyvv); }
+    void shutdown() override { inner_->shutdown(); }
+
+private:
+    std::unique_ptr<SimulationDriver> inner_;
 };
 
 }  // namespace boc::demo

@@ -76,24 +76,8 @@ _MAX_TILES = 32
 # At most this many cells per axis (cells grow beyond the radius for tiny radii).
 _MAX_GRID = 128
 
-# Gains that turn a weight of 1.0 into a pleasant flock (flock_params.h).
-COHESION_GAIN = 2.0
-ALIGNMENT_GAIN = 3.0
-SEPARATION_GAIN = 60.0
-
-DEFAULT_PARAMS = {
-    "world_w": 1280.0,
-    "world_h": 720.0,
-    "neighbour_radius": 40.0,
-    "separation_radius": 12.0,
-    "cohesion": 1.0,
-    "alignment": 1.0,
-    "separation": 1.0,
-    "bounds_margin": 80.0,
-    "bounds_turn": 600.0,
-    "min_speed": 80.0,
-    "max_speed": 200.0,
-}
+# The parameters (weights, radii, speeds, world box and the gains that turn a weight of 1.0 into
+# a pleasant flock) come from the driver with every call: demo/flock_params.h is their one place.
 
 
 def _rows_where(m, mask):
@@ -242,10 +226,7 @@ class FlockState:
 
 
 def _float_params(params):
-    merged = dict(DEFAULT_PARAMS)
-    if params:
-        merged.update(params)
-    return {k: float(v) for k, v in merged.items()}
+    return {k: float(v) for k, v in params.items()}
 
 
 def initial_flock(n, seed, params):
@@ -349,9 +330,9 @@ class Simulation:
         constants = (
             p["neighbour_radius"] ** 2,
             p["separation_radius"] ** 2,
-            p["cohesion"] * COHESION_GAIN,
-            p["alignment"] * ALIGNMENT_GAIN,
-            p["separation"] * SEPARATION_GAIN,
+            p["cohesion"] * p["cohesion_gain"],
+            p["alignment"] * p["alignment_gain"],
+            p["separation"] * p["separation_gain"],
             p["world_w"],
             p["world_h"],
             margin,

@@ -11,7 +11,7 @@ from boids_scenario import setup, note, screenshot
 
 setup(
     description="coarse write-back, pump every frame: the flock moves, no warning",
-    boids=400, seed=7, size=(640, 360), frames=121, workers=2, watchdog_ms=200,
+    boids=400, seed=7, size="640x360", frames=121, workers=2, watchdog_ms=200,
 )
 
 

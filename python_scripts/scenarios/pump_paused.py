@@ -14,7 +14,7 @@ from boids_scenario import setup, note, pause_pump, screenshot
 
 setup(
     description="pump paused from frame 60: boids frozen, banner with age and depth",
-    boids=400, seed=7, size=(640, 360), frames=121, workers=2, watchdog_ms=200,
+    boids=400, seed=7, size="640x360", frames=121, workers=2, watchdog_ms=200,
 )
 
 

@@ -18,7 +18,7 @@ from boids_scenario import setup, note, pause_pump, screenshot
 
 setup(
     description="pump paused and resumed three times: two warnings, banner gone after each resume",
-    boids=400, seed=7, size=(640, 360), frames=151, workers=2, watchdog_ms=200,
+    boids=400, seed=7, size="640x360", frames=151, workers=2, watchdog_ms=200,
 )
 
 # frame -> (note, paused from that frame on)

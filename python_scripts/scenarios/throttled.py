@@ -17,7 +17,7 @@ from boids_scenario import setup, dispatch, note, screenshot, set_knob
 
 setup(
     description="per-item uploads, max_behaviors=1 from frame 30: depth climbs by 399 per frame",
-    boids=400, seed=7, size=(640, 360), frames=121, workers=2, watchdog_ms=200,
+    boids=400, seed=7, size="640x360", frames=121, workers=2, watchdog_ms=200,
 )
 
 

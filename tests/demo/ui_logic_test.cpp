@@ -298,7 +298,7 @@ TEST(Recorder, RecordedChangesReadBackAsTheSameActions)
 
     // A scenario script (scenario/control_module.cpp); the replay is ctest visual.record_roundtrip.*.
     const std::string text = rec.text("session");
-    for (const char* line : {"    name=\"session\",\n", "    boids=2000, seed=7, size=(640, 360), frames=20, workers=2,\n",
+    for (const char* line : {"    name=\"session\",\n", "    boids=2000, seed=7, size=\"640x360\", frames=20, workers=2,\n",
                              "def on_frame(frame):\n"
                              "    if frame == 0:\n        stall_ms(20)\n"
                              "    if frame == 5:\n        pause_pump(True)\n"

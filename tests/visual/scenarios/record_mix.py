@@ -8,7 +8,7 @@ from boids_scenario import clear_errors, dispatch, note, pause_pump, pause_sim, 
 
 setup(
     description="every recordable control, changed once or twice",
-    boids=400, seed=11, size=(640, 360), frames=110, workers=2, watchdog_ms=200,
+    boids=400, seed=11, size="640x360", frames=110, workers=2, watchdog_ms=200,
 )
 
 
