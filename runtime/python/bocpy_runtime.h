@@ -27,6 +27,9 @@ struct StartConfig {
   std::size_t workers = 1;
   /// Python source executed as each worker's `__main__` (the reduced script).
   std::string bindings_source;
+  /// The module the bindings are loaded as ("__main__", or a module workers
+  /// cannot import by name; bocpy/transpiler.py install_worker_main).
+  std::string bindings_module = "__main__";
   /// The script's path, for the bindings module's __file__ and tracebacks.
   std::string main_file;
   /// The main interpreter's sys.path, so workers import the same modules.

@@ -19,6 +19,7 @@
 #include "py_behavior.h"
 #include "py_compat.h"
 #include "py_cown.h"
+#include "system_info.h"
 #include "terminator.h"
 #include "worker_interpreters.h"
 #include "worker_bindings.h"
@@ -286,14 +287,16 @@ PyObject* core_whencall(PyObject* module, PyObject* const* args, Py_ssize_t narg
 // ---------------------------------------------------------------- lifecycle
 
 PyObject* core_start(PyObject*, PyObject* args, PyObject* kwargs) {
-  static const char* kwlist[] = {"worker_count", "bindings_source", "main_file", "sys_path", "log_levels", nullptr};
+  static const char* kwlist[] = {"worker_count", "bindings_source", "main_file", "sys_path",
+                                 "log_levels",   "module_name",     nullptr};
   Py_ssize_t workers = 1;
   const char* source = "";
   const char* main_file = "";
   PyObject* sys_path = nullptr;
   PyObject* log_levels = nullptr;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n|ssOO:start", const_cast<char**>(kwlist), &workers, &source,
-                                   &main_file, &sys_path, &log_levels)) {
+  const char* module_name = "__main__";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n|ssOOs:start", const_cast<char**>(kwlist), &workers, &source,
+                                   &main_file, &sys_path, &log_levels, &module_name)) {
     return nullptr;
   }
   std::vector<std::pair<std::string, int>> levels;
@@ -335,6 +338,7 @@ PyObject* core_start(PyObject*, PyObject* args, PyObject* kwargs) {
   config.main_file = main_file;
   config.sys_path = std::move(path);
   config.log_levels = std::move(levels);
+  config.bindings_module = module_name;
   if (!BocpyRuntime::start(config)) return nullptr;
   Py_RETURN_NONE;
 }
@@ -632,13 +636,6 @@ PyObject* core_scheduler_stats(PyObject*, PyObject*) {
   return out;
 }
 
-PyObject* core_set_loading_bindings(PyObject* module, PyObject* arg) {
-  const int flag = PyObject_IsTrue(arg);
-  if (flag < 0) return nullptr;
-  module_state(module)->loading_bindings = flag != 0;
-  Py_RETURN_NONE;
-}
-
 // atexit hook registered by the bocpy package on the main interpreter: the
 // interpreter's exit finishes bocpy's work and ends the workers before
 // finalisation starts (a stock python has no host to do it).
@@ -677,7 +674,6 @@ PyMethodDef core_methods[] = {
     {"cown_is_pinned", core_cown_is_pinned, METH_O, "True if the handle's cown is pinned."},
     {"stats", core_stats, METH_NOARGS, "Runtime counters."},
     {"scheduler_stats", core_scheduler_stats, METH_NOARGS, "Per-worker scheduler counters (list of dicts)."},
-    {"_set_loading_bindings", core_set_loading_bindings, METH_O, nullptr},
     {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
     {"_shutdown_at_exit", core_shutdown_at_exit, METH_NOARGS, nullptr},
     {"_forward_log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(forward_log)), METH_FASTCALL,
@@ -692,6 +688,7 @@ int core_exec(PyObject* module) {
   st->when_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &when_spec, nullptr));
   if (st->when_type == nullptr) return -1;
   if (add_terminator_functions(module) < 0) return -1;
+  if (add_system_functions(module) < 0) return -1;
   if (add_noticeboard_functions(module) < 0 || add_messaging_functions(module) < 0) return -1;
   if (add_registry_functions(module) < 0) return -1;  // module_registry.cpp
   register_state(st);
@@ -776,8 +773,8 @@ void shutdown_runtime_for_exit() {
 }
 
 bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::vector<std::string>& sys_path) {
-  PyObject* mod = PyImport_ImportModule("bocpy._bindings");
+                          const std::vector<std::string>& sys_path, const std::string& module_name) {
+  PyObject* mod = PyImport_ImportModule("bocpy.transpiler");
   if (mod == nullptr) return false;
   PyObject* core = PyImport_ImportModule("bocpy._core");
   if (core == nullptr) {
@@ -796,9 +793,10 @@ bool load_worker_bindings(const std::string& source, const std::string& main_fil
     Py_DECREF(item);
   }
   PyObject* r = path == nullptr ? nullptr
-                                : PyObject_CallMethod(mod, "install_worker_main", "s#s#O", source.data(),
+                                : PyObject_CallMethod(mod, "install_worker_main", "s#s#Os#", source.data(),
                                                       static_cast<Py_ssize_t>(source.size()), main_file.data(),
-                                                      static_cast<Py_ssize_t>(main_file.size()), path);
+                                                      static_cast<Py_ssize_t>(main_file.size()), path,
+                                                      module_name.data(), static_cast<Py_ssize_t>(module_name.size()));
   Py_XDECREF(path);
   module_state(core)->loading_bindings = false;
   Py_DECREF(core);

@@ -14,6 +14,6 @@ namespace boc::py {
 /// source are reported, not fatal. False with a Python error only if the
 /// module itself cannot be set up.
 bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::vector<std::string>& sys_path);
+                          const std::vector<std::string>& sys_path, const std::string& module_name);
 
 }  // namespace boc::py

@@ -63,6 +63,12 @@ __version__ = _distribution_version()
 
 if _core.is_primary():
     import atexit as _atexit
+    import sys as _sys
+
+    from bocpy import examples as _examples
+
+    _examples.note_examples_folder(getattr(_sys.modules.get("__main__"), "__file__", None))
+    del _examples, _sys
 
     # Interpreter exit finishes the work and ends the workers first.
     _atexit.register(_core._shutdown_at_exit)

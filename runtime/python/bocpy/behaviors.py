@@ -14,7 +14,6 @@ import types
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from bocpy import _core
-from bocpy import _bindings
 from bocpy import transpiler
 from bocpy import _worker_logging
 
@@ -22,23 +21,6 @@ _MAX_PUMP_MS = (1 << 63) // 1_000_000 - 1
 _WAIT_PUMP_POLL_MS = 50
 
 _log = logging.getLogger("bocpy")
-
-
-def _physical_cpu_count() -> Optional[int]:
-    """Distinct physical cores in the process affinity mask (Linux sysfs)."""
-    try:
-        cpus = os.sched_getaffinity(0)
-    except (AttributeError, OSError):
-        return None
-    leaders = set()
-    for cpu in cpus:
-        path = f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list"
-        try:
-            with open(path, encoding="utf-8") as f:
-                leaders.add(f.read().strip().split(",")[0].split("-")[0])
-        except OSError:
-            return None
-    return len(leaders) or None
 
 
 def _compute_worker_count() -> int:
@@ -50,8 +32,8 @@ def _compute_worker_count() -> int:
                 return n
         except ValueError:
             pass
-    physical = _physical_cpu_count()
-    if physical is not None:
+    physical = _core.physical_cpu_count()
+    if physical:
         return max(1, physical - 1)
     try:
         return max(1, len(os.sched_getaffinity(0)) - 1)
@@ -124,16 +106,46 @@ def start(worker_count: Optional[int] = None, module=None) -> None:
             raise RuntimeError("the runtime is already running for another module; call wait() first")
         return
     n = WORKER_COUNT if worker_count is None else worker_count
-    source, filename = _bindings.bindings_for_main()
+    module_name = _bindings_module(module)
+    source, filename = transpiler.bindings_for_main(module_name)
     _core.start(n, source, filename or "", list(p for p in sys.path if isinstance(p, str)),
-                _worker_logging.main_levels())
+                _worker_logging.main_levels(), module_name)
     _started_module = module
     BEHAVIORS = Behaviors(n)
     BEHAVIORS._started_module = module
 
 
+def _bindings_module(module) -> str:
+    """The module whose bindings the workers load: ``__main__``, unless the
+    runtime is started for a loaded module that workers cannot import by its
+    name (e.g. one loaded from a file path under a name of its own)."""
+    name = module[0] if isinstance(module, tuple) else module
+    if not name or name == "__main__" or sys.modules.get(name) is None:
+        return "__main__"
+    return "__main__" if _findable(name) else name
+
+
+def _findable(name: str) -> bool:
+    """True if the import system finds `name` afresh (as a worker would),
+    not only as an entry of this interpreter's sys.modules."""
+    parent = name.rpartition(".")[0]
+    path = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    if parent and path is None:
+        return False
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        try:
+            if find_spec is not None and find_spec(name, path) is not None:
+                return True
+        except Exception:  # a finder that cannot answer is no answer
+            continue
+    return False
+
+
 def _auto_start() -> None:
-    start()
+    """The first @when starts the runtime (called from bocpy._core): for the
+    module that @when sits in, as bocpy does."""
+    start(module=get_caller_module())
 
 
 def _timeout_seconds(timeout) -> Optional[float]:

@@ -275,19 +275,24 @@ def _future_flags(tree: ast.Module) -> int:
     return flags
 
 
-def install_worker_main(source: str, filename: str, path) -> None:
+def install_worker_main(source: str, filename: str, path, module_name: str = "__main__") -> None:
     """Runs in a worker: make the reduced script this interpreter's
-    ``__main__``. Statements run one by one so an assignment that cannot be
-    evaluated here (e.g. ``pc = PinnedCown(...)``) is skipped without losing
-    the rest; any other failure is printed and ends the load."""
+    ``__main__`` -- or, for a module the runtime was started for that workers
+    cannot import by name (loaded from a path under its own name), that
+    module, beside an empty ``__main__``. Statements run one by one so an
+    assignment that cannot be evaluated here (e.g. ``pc = PinnedCown(...)``)
+    is skipped without losing the rest; any other failure is printed and ends
+    the load."""
     for p in reversed(path):
         if p not in sys.path:
             sys.path.insert(0, p)
-    main = types.ModuleType("__main__")
+    main = types.ModuleType(module_name)
     main.__builtins__ = builtins
     if filename and filename != _SYNTHETIC:
         main.__file__ = filename
-    sys.modules["__main__"] = main
+    if module_name != "__main__":
+        sys.modules["__main__"] = types.ModuleType("__main__")
+    sys.modules[module_name] = main
     if not source:
         return
     try:
