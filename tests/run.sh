@@ -155,13 +155,15 @@ if [[ " ${presets[*]} " == *" release "* && "$(cache_value "$ROOT/build/release"
   set +e
   "$ROOT/tests/conformance/run_bocpy_suite.sh" "$ROOT/build/release" 2>&1 | tee "$ROOT/build/release/conformance.log"
   rc=${PIPESTATUS[0]}
+  "$ROOT/tests/conformance/run_bocpy_examples.sh" "$ROOT/build/release" 2>&1 | tee -a "$ROOT/build/release/conformance.log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
   set -e
   if grep -q '^conformance: SKIPPED' "$ROOT/build/release/conformance.log"; then
     record release conformance OK "skipped: no peer suite"
   elif [[ $rc -eq 0 ]]; then
-    record release conformance OK "$(grep -c ' OK: ' "$ROOT/build/release/conformance.log") runs at or above their floors"
+    record release conformance OK "$(grep -c ' OK: ' "$ROOT/build/release/conformance.log") suite runs at or above their floors, $(grep -c '^examples: OK' "$ROOT/build/release/conformance.log") example runs OK"
   else
-    record release conformance FAIL "below a floor (tests/conformance/floors.txt)"
+    record release conformance FAIL "a suite run below its floor (tests/conformance/floors.txt) or an example failed"
   fi
 fi
 
