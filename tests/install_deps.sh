@@ -6,7 +6,7 @@
 #   runs apt-get update + apt-get install for exactly those; otherwise prints the
 #   apt line and exits 1. With --check, only reports (exit 1 when missing).
 # Shared by tests/run.sh and demo/run.sh; may also be sourced (then call
-# boc_install_deps). See docs: platform-notes.md A.1.
+# boc_install_deps). README "Quick start" lists what they are for.
 set -euo pipefail
 
 BOC_DEB_PACKAGES=(

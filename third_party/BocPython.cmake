@@ -1,6 +1,6 @@
 # ---- Select an embeddable CPython >= 3.12 (own-GIL sub-interpreters, PEP 684) ----
 # Newest first, 3.13 preferred; real binaries only, never pyenv shims (they resolve
-# to pyenv's global 3.11). See platform-notes.md C.1.
+# to pyenv's global 3.11). README "Python selection".
 set(BOC_PYTHON_MIN_VERSION 3.12)
 if(NOT Python3_EXECUTABLE AND NOT Python3_ROOT_DIR AND NOT DEFINED ENV{Python3_ROOT_DIR})
   if(DEFINED ENV{PYENV_ROOT})

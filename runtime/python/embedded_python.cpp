@@ -4,8 +4,8 @@
 // Why not PyRun_SimpleFile / PyErr_Print: with a SystemExit pending both end
 // the process through exit(), skipping the shutdown order that 3.13 needs
 // (finish bocpy work, end the worker interpreters on their own threads, then
-// Py_FinalizeEx with the main thread state current; platform-notes C.5 and
-// C.11). Everything here therefore compiles and executes code itself and maps
+// Py_FinalizeEx with the main thread state current; any other order aborts
+// or crashes on 3.12/3.13). Everything here therefore compiles and executes code itself and maps
 // SystemExit / KeyboardInterrupt / other errors to an exit status by hand.
 
 #include "embedded_python.h"
@@ -269,7 +269,7 @@ EmbeddedPython::EmbeddedPython(const EmbedOptions& options) : argv_(options.argv
   config.install_signal_handlers = options.install_signal_handlers ? 1 : 0;
   PyStatus status = PyStatus_Ok();
   // The interpreter we were built against: sys.executable must not be a
-  // pyenv shim for another version (platform-notes C.1), and the stdlib is
+  // pyenv shim for another version (README "Python selection"), and the stdlib is
   // found relative to it.
   const char* exe = BOC_PYTHON_EXECUTABLE;
   if (exe[0] != '\0') {

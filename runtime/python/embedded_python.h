@@ -1,7 +1,7 @@
 // An embedded CPython whose `import bocpy` is this runtime: initialisation,
 // running a script / module / command the way `python` does, and the strict
 // shutdown order (all bocpy work finished and worker interpreters ended
-// before Py_FinalizeEx; platform-notes C.5).
+// before Py_FinalizeEx; CPython aborts or crashes otherwise).
 #pragma once
 
 #include <Python.h>

@@ -1,4 +1,4 @@
-// send / receive / drain / set_tags / TIMEOUT (bocpy-api-spec.md §4.2).
+// send / receive / drain / set_tags / TIMEOUT, as bocpy 0.13.0 has them.
 #include <chrono>
 #include <cmath>
 

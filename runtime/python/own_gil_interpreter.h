@@ -1,5 +1,4 @@
-// Creating an own-GIL sub-interpreter on the calling thread (platform-notes
-// C.2/C.3 "pattern A"): the interpreter, its only thread state and its end all
+// Creating an own-GIL sub-interpreter on the calling thread: the interpreter, its only thread state and its end all
 // live on one OS thread. Used for the runtime's workers and by tests that
 // cross values into a sub-interpreter.
 #pragma once

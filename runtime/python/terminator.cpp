@@ -139,12 +139,12 @@ PyObject* t_wait_pumpable(PyObject*, PyObject* arg) {
 }
 
 PyMethodDef terminator_methods[] = {
-    {"terminator_count", t_count, METH_NOARGS, "Behaviors in flight + holds + the seed."},
+    {"terminator_count", t_count, METH_NOARGS, "Behaviors in flight + holds + 1 while the runtime is seeded."},
     {"terminator_seeded", t_seeded, METH_NOARGS, "1 while the runtime's seed is held."},
     {"terminator_inc", t_inc, METH_NOARGS, "Take a hold; -1 once closed."},
     {"terminator_dec", t_dec, METH_NOARGS, "Drop a hold; returns the count."},
-    {"terminator_seed_dec", t_seed_dec, METH_NOARGS, "Drop the seed; True if it was held."},
-    {"terminator_seed_inc", t_seed_inc, METH_NOARGS, "Restore the seed; True if it was not held."},
+    {"terminator_seed_dec", t_seed_dec, METH_NOARGS, "Drop the runtime's seed hold; True if it was held."},
+    {"terminator_seed_inc", t_seed_inc, METH_NOARGS, "Restore the runtime's seed hold; True if it was not held."},
     {"terminator_close", t_close, METH_NOARGS, "Refuse further holds."},
     {"terminator_reset", t_reset, METH_NOARGS, "Reset to a fresh runtime's state -> (prior_count, prior_seeded)."},
     {"terminator_wait", t_wait, METH_O, "terminator_wait(timeout) -> True once the count is zero."},

@@ -1,7 +1,7 @@
 // bocpy's terminator, over this runtime: the count that must reach zero
 // before the runtime may stop. It is the behaviors in flight (the core's
 // count), plus holds taken with `terminator_inc` (a scheduling path not yet
-// visible to the core), plus the seed: one while the runtime is up, dropped
+// visible to the core), plus a seed hold: one while the runtime is up, dropped
 // by `wait()`. `_core.terminator_*` read and drive it as bocpy's tests do.
 #pragma once
 

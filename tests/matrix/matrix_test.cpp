@@ -46,7 +46,7 @@ using boc::matrix_test::run_code;
 int run_python_test_file(const char* path) { return boc::matrix_test::run_script(path); }
 
 /// Runs body inside a new own-GIL sub-interpreter that is created, used and
-/// ended on a new OS thread (platform-notes C.3 "Pattern A"). The calling
+/// ended on a new OS thread, as the runtime's workers do. The calling
 /// thread must hold the main GIL; it releases it while waiting. Returns an
 /// empty string, or what went wrong while creating the interpreter.
 std::string run_in_subinterpreter(const std::function<void()>& body) {

@@ -1,6 +1,6 @@
 """The public surface of `import bocpy`.
 
-Spec: bocpy-api-spec.md §1.0 (the exact `__all__`), §1.6 (WORKER_COUNT),
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.0 (the exact `__all__`), §1.6 (WORKER_COUNT),
 §1.9 (WaitResult), §1.10 (PumpResult and the pinned API), §1.12 (TIMEOUT),
 §1.15 (__version__), §1.2 / §1.1 (what a behavior body receives vs what main
 holds).

@@ -1,6 +1,6 @@
 """Runtime lifecycle: start, quiesce (non-destructive), wait (teardown), restart.
 
-Spec: bocpy-api-spec.md §1.5 (start: primary only, mismatched re-start
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.5 (start: primary only, mismatched re-start
 refused), §1.6 / §2.10 (WORKER_COUNT), §1.7 (wait: return shapes, no-op
 without a runtime or inside a worker, restart afterwards, direct locals keep
 their values), §1.8 (quiesce: non-destructive barrier, TimeoutError, no-op in

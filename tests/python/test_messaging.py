@@ -1,6 +1,6 @@
 """Messaging: send / receive / drain / set_tags / TIMEOUT.
 
-Spec: bocpy-api-spec.md §1.12 and §4.2: FIFO per tag, sequences arrive as
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.12 and §4.2: FIFO per tag, sequences arrive as
 tuples, timeouts return (TIMEOUT, None) or after()'s result, tag validation,
 16 queues, and messages crossing between workers and main.
 """

@@ -2,7 +2,7 @@
 handles kept alive by entries, notice_seed, REMOVED and the wait/quiesce
 snapshot.
 
-Spec: bocpy-api-spec.md §1.11 and §4.1 (mirrors upstream test_noticeboard.py
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.11 and §4.1 (mirrors upstream test_noticeboard.py
 where it applies). Bodies use only module-level helpers and default-argument
 captures; results are read on main after quiesce()/wait().
 """

@@ -1,6 +1,6 @@
 """Parallelism: behaviors on disjoint cowns really run at the same time.
 
-Spec: bocpy-api-spec.md §1.3 (ordering contract: behaviors sharing a cown
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.3 (ordering contract: behaviors sharing a cown
 run one at a time; disjoint ones may run in parallel), §2.5 (work-stealing
 worker queues), §2.11 (3.12+: per-interpreter GIL, true parallelism).
 Mirrors upstream test_boc.py TestCrossWorker

@@ -1,9 +1,9 @@
 """Pinned cowns: construction, identity, routing to main, handles.
 
-Spec: bocpy-api-spec.md §3.1 (model: value never leaves main, identity
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §3.1 (model: value never leaves main, identity
 stable), §3.2 (construction rules), §3.3 (routing to the pump queue; captures
 do not count), §3.8 (worker-side acquire refused), §3.9 (teardown keeps pinned
-values), §3.11 (mixed request sets), §3.12 (handle vs value) and the seed's
+values), §3.11 (mixed request sets), §3.12 (handle vs value) and the pinned-cown contract's
 "When to Use", "Handle vs. Value", "Mixed Request Sets", "Thread Affinity"
 and "Main-thread Direct Reads". Mirrors upstream test_pinned_pump.py
 (TestPinnedCownBasics, TestPinnedCownsAutoDrain, TestPinnedRoundTrip).

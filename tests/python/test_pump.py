@@ -1,10 +1,10 @@
 """pump(): the main-thread drain of pinned behaviors, and wait()'s auto-pump.
 
-Spec: bocpy-api-spec.md §3.4 (argument validation, preconditions, the loop:
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §3.4 (argument validation, preconditions, the loop:
 non-blocking, non-preemptive deadline, max_behaviors, raise_on_error,
 BaseException propagation, PumpResult), §3.5 (wait()/quiesce() auto-pump),
 §3.7 (set_wait_pump_poll), §3.8 (reentrancy, thread affinity), §3.10
-(BaseException summary) and the seed's "Pump Contract" and "Exception
+(BaseException summary) and the pinned-cown contract's "Pump Contract" and "Exception
 Model". Mirrors upstream test_pinned_pump.py (TestPinnedCownsManualPump,
 TestPumpArgValidation, TestPumpRuntimeRequired, TestPumpWatchdogOverflow,
 set_wait_pump_poll tests, test_body_raise_drains_queue).

@@ -6,7 +6,7 @@ __main__ (pickling of classes defined in the script), exit statuses
 (SystemExit, uncaught exceptions, KeyboardInterrupt), --workers (BOCPY_WORKERS
 → WORKER_COUNT, spec §2.10), usage errors, and the exit path: work still in
 flight when the script ends is finished (as wait() would) and the process
-ends cleanly (platform-notes C.5 strict shutdown order, C.11 SystemExit).
+ends cleanly (the strict shutdown order of runtime/python/embedded_python.h, SystemExit).
 Also spec §1.1's report of an unconsumed exception when its cown dies.
 
 Needs BOCPY_RUNNER (set by CTest) naming the runner binary.
@@ -312,7 +312,7 @@ class TestExitStatus(RunnerTestCase):
 
     def test_sigint_during_wait(self):
         # The main thread blocked in wait() must still see Ctrl-C
-        # (platform-notes C.11: wait in short slices, check signals).
+        # (wait() parks in short slices and checks signals between them).
         path = self.write("sigwait.py", """\
             import time
             from bocpy import Cown, wait, when

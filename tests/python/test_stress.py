@@ -2,7 +2,7 @@
 cowns, groups and duplicates) over several worker counts never lose an
 update and never deadlock; bank transfers keep their total.
 
-Spec: bocpy-api-spec.md §1.3 (ordering guarantee, duplicates, groups) and
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.3 (ordering guarantee, duplicates, groups) and
 §2.4 (two-phase acquisition). The core has the same invariants at C++ level
 (tests/core/stress_test.cpp); this checks the Python layer on top of it:
 acquire/release of values across interpreters, groups and captures.

@@ -1,6 +1,6 @@
 """Values crossing interpreters: what a cown can hold and how it comes back.
 
-Spec: bocpy-api-spec.md §1.1 (construction serialises the value: later
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.1 (construction serialises the value: later
 changes to the caller's object are not seen; unserialisable values raise at
 construction; cown-of-cown), §2.2 (value storage: native XIData types,
 pickle fallback), §2.6 (return values; captures are private snapshots;

@@ -1,10 +1,10 @@
 """The pump-starvation watchdog: set_pump_watchdog(warn_ms=1000, on_starve=None).
 
-Spec: bocpy-api-spec.md §3.6 (off by default; validation; sampled only at
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §3.6 (off by default; validation; sampled only at
 pump() entry, including the wait()/quiesce() auto-pump; fires once per
 non-empty episode and re-arms after a drain; exact message on logger
 "bocpy.pump"; on_starve(0, message) replaces the sink; callback errors are
-swallowed; warn_ms=None disables; never raises by itself) and the seed's
+swallowed; warn_ms=None disables; never raises by itself) and the pinned-cown contract's
 "Starvation and the Watchdog". Mirrors upstream test_pinned_pump.py
 (TestPinnedWatchdog, TestPumpWatchdogOverflow, TestSetPumpWatchdogValidation).
 """

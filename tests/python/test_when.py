@@ -1,11 +1,11 @@
 """@when / whencall / Cown: scheduling, ordering, results and exceptions.
 
-Spec: bocpy-api-spec.md §1.1 (Cown surface: value ownership, acquire/
+Spec: bocpy 0.13.0's API as documented (its docs/ and stubs), §1.1 (Cown surface: value ownership, acquire/
 release, `with`, unwrap), §1.3 (@when: groups, captures, ordering,
 happens-after, duplicates, validation), §1.4 (whencall), §2.6 (executing a
 behavior: arguments, return values, exceptions of any kind captured), §2.8
 (results and exceptions). Also this runtime's documented extensions beyond
-bocpy: `*args` bodies (the seed's `@when(*results, canvas) def
+bocpy: `*args` bodies (the pinned-cown contract's `@when(*results, canvas) def
 _writeback(*args)`) and closures captured by value. Mirrors upstream
 test_boc.py (TestBOC, TestUnwrap, TestExceptionFlag, TestLoopDefaultCapture,
 TestBaseExceptionDiscipline, TestUnicodeSource).

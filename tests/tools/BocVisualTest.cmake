@@ -5,7 +5,7 @@
 #                       COMMAND <program> [args...]
 #                       GOLDEN <path/to/golden.png>
 #                       [ACTUAL <path/to/actual.png>]   # default ${CMAKE_CURRENT_BINARY_DIR}/visual/<name>.png
-#                       [TOL <n>] [BUDGET <n>]          # default 2 / 0 (platform-notes.md B.6)
+#                       [TOL <n>] [BUDGET <n>]          # default 2 / 0 (README "Visual tests")
 #                       [WORKING_DIRECTORY <dir>]
 #                       [TIMEOUT <seconds>]             # default 120
 #                       [LABELS <label>...])            # "visual" is always added

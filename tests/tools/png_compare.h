@@ -4,7 +4,7 @@
 // Both sides are decoded to RGBA8, so an RGB capture compares equal to an RGBA
 // capture with opaque alpha. A pixel is "over tolerance" when any channel differs
 // by more than `tolerance`; the comparison passes when at most `budget` pixels are
-// over tolerance (platform-notes.md B.6: tol=2, budget=0 on the pinned image).
+// over tolerance (README "Visual tests": tol=2, budget=0 on the pinned image).
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,7 @@
 #   instead of comparing.
 # * On mismatch, pngdiff writes <ACTUAL>.diff.png and <ACTUAL>.side-by-side.png.
 # Render and compare are deliberately one test, not a FIXTURES pair: a skipped fixture
-# setup would still run the compare step (platform-notes.md D.2).
+# setup would still run the compare step (README "Visual tests").
 cmake_minimum_required(VERSION 3.25)
 
 foreach(_var RENDER_CMD ACTUAL GOLDEN PNGDIFF)

@@ -1,6 +1,6 @@
 """The lifecycle and pump API of bocpy: start / quiesce / wait, pump and the
-starvation watchdog. Validation and messages follow bocpy 0.13.0 (see
-bocpy-api-spec.md sections 1.5-1.9 and 3)."""
+starvation watchdog. Validation and messages follow bocpy 0.13.0 (its
+stubs and tests; README "The bocpy Python API")."""
 
 import builtins
 import hashlib
