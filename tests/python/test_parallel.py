@@ -6,10 +6,10 @@ worker queues), §2.11 (3.12+: per-interpreter GIL, true parallelism).
 Mirrors upstream test_boc.py TestCrossWorker
 (test_two_workers_observe_distinct_thread_ids).
 
-Each worker is its own sub-interpreter with its own GIL, so two CPU-bound
-pure-Python bodies overlap in time *and* each keeps a core busy. The check
-uses thread CPU time: under one shared GIL, two bodies together could never
-burn more CPU per wall second than a single body does alone.
+Each worker is its own sub-interpreter with its own GIL: asserted from the
+interpreters' own configuration and the threads bodies run on, not from
+timings (the speed of two workers against one is a benchmark's figure,
+tests/bench/python_bench.py).
 """
 
 import os
@@ -21,7 +21,6 @@ from bocpy import Cown, quiesce, start, wait, when
 from bocpy_test_support import QUIESCE_TIMEOUT, where
 
 ATTEMPTS = 5
-SPIN_SECONDS = 0.4
 
 
 def spin(seconds):
@@ -56,29 +55,25 @@ class TestParallel(unittest.TestCase):
     def tearDownClass(cls):
         wait()
 
-    def test_two_cpu_bound_behaviors_overlap(self):
-        # Compare CPU per wall second of two concurrent bodies with that of a
-        # solo body measured just before: in parallel the pair gets about
-        # twice the solo figure (even on a loaded machine); under one shared
-        # GIL it could never exceed it.
-        attempts = []
-        for _ in range(ATTEMPTS):
-            solo = timed_spin(Cown("solo"), SPIN_SECONDS)
-            quiesce(QUIESCE_TIMEOUT)
-            s0, e0, cpu0, _ = solo.unwrap()
-            solo_use = cpu0 / (e0 - s0)
-            ra, rb = timed_spin(Cown("a"), SPIN_SECONDS), timed_spin(Cown("b"), SPIN_SECONDS)
-            quiesce(QUIESCE_TIMEOUT)
-            (s1, e1, cpu1, loc1), (s2, e2, cpu2, loc2) = ra.unwrap(), rb.unwrap()
-            overlap = min(e1, e2) - max(s1, s2)
-            span = max(e1, e2) - min(s1, s2)
-            pair_use = (cpu1 + cpu2) / span
-            attempts.append(dict(overlap=round(overlap, 3), span=round(span, 3),
-                                 solo_use=round(solo_use, 2), pair_use=round(pair_use, 2),
-                                 distinct_threads=loc1[1] != loc2[1]))
-            if overlap > 0.5 * SPIN_SECONDS and loc1[1] != loc2[1] and pair_use > 1.3 * solo_use:
-                return
-        self.fail(f"no parallel execution observed in {ATTEMPTS} attempts: {attempts}")
+    def test_workers_run_own_gil_interpreters(self):
+        # What lets two bodies run Python at the same time: each worker is a
+        # sub-interpreter of its own with a GIL of its own (and its own
+        # allocator, which an own GIL requires). How much faster two workers
+        # are is measured in tests/bench/python_bench.py, not asserted here.
+        results = []
+        for i in range(8):
+            @when(Cown(i))
+            def probe(c):
+                import _interpreters
+                current = _interpreters.get_current()
+                ident = current[0] if isinstance(current, tuple) else current
+                config = _interpreters.get_config(ident)
+                return ident, config.gil, config.use_main_obmalloc
+            results.append(probe)
+        quiesce(QUIESCE_TIMEOUT)
+        configs = {r.unwrap() for r in results}
+        self.assertTrue(all(gil == "own" and not shared for _, gil, shared in configs), configs)
+        self.assertNotIn(0, {ident for ident, _, _ in configs})  # never the main interpreter
 
     def test_two_workers_observe_distinct_threads(self):
         seen = set()
