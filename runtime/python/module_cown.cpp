@@ -7,6 +7,7 @@
 #include "bocpy_runtime.h"
 #include "parcel.h"
 #include "py_compat.h"
+#include "terminator.h"
 
 namespace boc::py {
 namespace {
@@ -101,7 +102,8 @@ PyObject* m_exit(PyObject* self, PyObject*) {
 }
 
 PyObject* m_unwrap(PyObject* self, PyObject*) {
-  if (BocpyRuntime::in_flight() > 0) {
+  // In flight: behaviors the core runs plus terminator holds (terminator.h).
+  if (terminator_busy()) {
     PyErr_SetString(PyExc_RuntimeError,
                     "Cown.unwrap() called while behaviors are still in flight. Call quiesce() (or wait()) first, "
                     "or read the value inside a @when behavior.");

@@ -154,6 +154,10 @@ PyMethodDef terminator_methods[] = {
 
 }  // namespace
 
+bool terminator_busy() noexcept {
+  return BocpyRuntime::in_flight() > 0 || state().holds.load(std::memory_order_relaxed) > 0;
+}
+
 void terminator_started() noexcept {
   state().seeded.store(true, std::memory_order_relaxed);
   state().closed.store(false, std::memory_order_relaxed);

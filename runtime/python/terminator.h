@@ -14,6 +14,9 @@ void terminator_started() noexcept;
 /// The runtime stopped: unseeded and closed (holds are refused).
 void terminator_stopped() noexcept;
 
+/// True while the count, less the seed, is above zero: something is in flight.
+bool terminator_busy() noexcept;
+
 /// Adds TERMINATED / PUMP_READY / WAIT_TIMED_OUT and the terminator_*
 /// functions to bocpy._core.
 int add_terminator_functions(PyObject* module);
