@@ -10,6 +10,7 @@
 #include "sharded_counter.h"
 #include "small_alloc.h"
 #include "spin.h"
+#include "boc/systematic.h"
 
 namespace boc {
 namespace {
@@ -24,14 +25,16 @@ bool Request::start_enqueue(Behavior* owner) noexcept {
   // successor that will read `scheduled_`/write `next_`; the acquire half
   // pairs with the predecessor's release (exchange or CAS in release()) so we
   // see the cown's state as the previous holder left it.
+  BOC_SYSTEMATIC_YIELD("acquire.exchange");
   Request* prev = cown_->last_.exchange(this, std::memory_order_acq_rel);
   if (prev == nullptr) return true;
   // Do not link behind a behavior that has not finished its phase 1: it may
   // still be enqueuing on lower-ordered cowns, and linking early could let a
   // successor overtake it there. The wait is bounded by that phase 1.
-  detail::SpinWait spin;
+  detail::SpinWait spin("acquire.wait_predecessor_scheduled");
   // Acquire: pairs with the release store in finish_enqueue().
   while (!prev->scheduled_.load(std::memory_order_acquire)) spin.once();
+  BOC_SYSTEMATIC_YIELD("acquire.link");
   // Release: pairs with the acquire loads of next_ in release().
   prev->next_.store(owner, std::memory_order_release);
   (void)owner;
@@ -39,15 +42,18 @@ bool Request::start_enqueue(Behavior* owner) noexcept {
 }
 
 void Request::finish_enqueue() noexcept {
+  BOC_SYSTEMATIC_YIELD("acquire.mark_scheduled");
   // Release: pairs with the acquire spin in a successor's start_enqueue().
   scheduled_.store(true, std::memory_order_release);
 }
 
 void Request::release() noexcept {
+  BOC_SYSTEMATIC_YIELD("release.load_next");
   // Acquire: pairs with the release store in a successor's start_enqueue().
   Behavior* next = next_.load(std::memory_order_acquire);
   if (next == nullptr) {
     Request* expected = this;
+    BOC_SYSTEMATIC_YIELD("release.cas_tail");
     // AcqRel on success: release publishes the body's writes to the next
     // behavior that exchanges onto the empty queue. Acquire on failure: we
     // will read the successor's link below.
@@ -56,10 +62,11 @@ void Request::release() noexcept {
       return;
     }
     // A successor swapped itself in but has not linked yet; it will shortly.
-    detail::SpinWait spin;
+    detail::SpinWait spin("release.wait_successor_link");
     // Acquire: pairs with the release store in the successor's start_enqueue().
     while ((next = next_.load(std::memory_order_acquire)) == nullptr) spin.once();
   }
+  BOC_SYSTEMATIC_YIELD("release.resolve_next");
   next->resolve();
 }
 
@@ -147,6 +154,7 @@ void Behavior::schedule(Runtime* rt) noexcept {
   for (std::size_t i = 0; i < count_requests_; ++i) {
     if (requests_[i].start_enqueue(this)) ++acquired_now;
   }
+  BOC_SYSTEMATIC_YIELD("acquire.between_phases");
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].finish_enqueue();
   // Every cown was free: no predecessor holds a pointer to this behavior, so
   // nobody else touches the countdown and it can be skipped.
@@ -154,6 +162,7 @@ void Behavior::schedule(Runtime* rt) noexcept {
     rt->dispatch(this);
     return;
   }
+  BOC_SYSTEMATIC_YIELD("countdown.schedule");
   // Fold the immediately acquired cowns and the +1 into one decrement.
   // AcqRel: the last decrementer must see every releasing predecessor's writes
   // (acquire) and publish ours (release) to whoever dispatches.
@@ -170,6 +179,7 @@ void Behavior::schedule_one() noexcept {
   Request& r = requests_[0];
   // Relaxed: published by the acq_rel exchange in start_enqueue().
   r.scheduled_.store(true, std::memory_order_relaxed);
+  BOC_SYSTEMATIC_YIELD("acquire.one_cown");
   if (r.start_enqueue(this)) runtime_->dispatch(this);
 }
 
@@ -181,6 +191,7 @@ void Behavior::resolve() noexcept {
     runtime_->dispatch(this);
     return;
   }
+  BOC_SYSTEMATIC_YIELD("countdown.resolve");
   // AcqRel: see schedule(); the releasing predecessor's body writes reach the
   // thread that dispatches and runs this behavior.
   if (countdown_.fetch_sub(1, std::memory_order_acq_rel) == 1) {

@@ -4,6 +4,7 @@ namespace boc {
 
 void PinnedQueue::push(Behavior* b) noexcept {
   b->queue_next_ = nullptr;
+  BOC_SYSTEMATIC_YIELD("pinned.push");
   std::lock_guard lock(mu_);
   if (tail_ != nullptr) {
     tail_->queue_next_ = b;
@@ -11,6 +12,7 @@ void PinnedQueue::push(Behavior* b) noexcept {
     head_ = b;
   }
   tail_ = b;
+  BOC_SYSTEMATIC_YIELD("pinned.push.linked");
   // Relaxed under mu_: all writers hold the lock.
   const std::size_t before = depth_.load(std::memory_order_relaxed);
   if (before == 0) {
@@ -25,6 +27,7 @@ void PinnedQueue::push(Behavior* b) noexcept {
 }
 
 Behavior* PinnedQueue::pop() noexcept {
+  BOC_SYSTEMATIC_YIELD("pinned.pop");
   std::lock_guard lock(mu_);
   Behavior* b = head_;
   if (b == nullptr) return nullptr;

@@ -11,6 +11,7 @@
 
 #include "boc/behavior.h"
 #include "boc/clock.h"
+#include "boc/systematic.h"
 #include "boc/watchdog.h"
 
 namespace boc {
@@ -32,7 +33,7 @@ class PinnedQueue {
 
  private:
   Clock& clock_;
-  mutable std::mutex mu_;
+  mutable detail::Mutex mu_;
   Behavior* head_ = nullptr;
   Behavior* tail_ = nullptr;
   // Written under mu_, read lock-free by the watchdog monitor and diagnostics.

@@ -100,6 +100,7 @@ Runtime* Runtime::current() noexcept {
 // racing with the reader, as with any counter.
 namespace {
 void bump(std::atomic<std::uint64_t>& c, bool exclusive) noexcept {
+  BOC_SYSTEMATIC_YIELD("count.bump");
   if (exclusive) {
     // Relaxed load: this thread is the only writer. Release store: pairs
     // with the acquire loads of the readers (see "Counting").
@@ -122,6 +123,7 @@ std::size_t Runtime::in_flight() const noexcept {
   std::uint64_t started = 0;
   // Acquire: pairs with the release in bump(); ends first, then starts.
   for (std::size_t i = 0; i < slot_count_; ++i) done += slots_[i].completed.load(std::memory_order_acquire);
+  BOC_SYSTEMATIC_YIELD("count.in_flight.between_sums");
   for (std::size_t i = 0; i < slot_count_; ++i) started += slots_[i].scheduled.load(std::memory_order_acquire);
   return static_cast<std::size_t>(started - done);
 }
@@ -131,6 +133,7 @@ std::size_t Runtime::worker_active() const noexcept {
   std::uint64_t started = 0;
   // Acquire: as in in_flight().
   for (std::size_t i = 0; i < slot_count_; ++i) done += slots_[i].finished.load(std::memory_order_acquire);
+  BOC_SYSTEMATIC_YIELD("count.worker_active.between_sums");
   for (std::size_t i = 0; i < slot_count_; ++i) started += slots_[i].dispatched.load(std::memory_order_acquire);
   return static_cast<std::size_t>(started - done);
 }
@@ -180,6 +183,7 @@ bool Runtime::may_pump_on_this_thread() const noexcept {
 }
 
 void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
+  BOC_SYSTEMATIC_YIELD("runtime.schedule");
   // Acquire: pairs with the release in shutdown(); refuse new work once it began.
   if (stopping_.load(std::memory_order_acquire)) {
     throw PumpError(PumpError::Kind::kStopped, "cannot schedule a behavior: the runtime is shutting down");
@@ -193,6 +197,7 @@ void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
 }
 
 void Runtime::dispatch(Behavior* b) noexcept {
+  BOC_SYSTEMATIC_YIELD("runtime.dispatch");
   if (b->pinned()) {
     pinned_->push(b);
     notify_waiters();  // a thread parked in quiesce() wakes up to pump
@@ -215,6 +220,7 @@ void Runtime::notify_waiters() noexcept {
 
 void Runtime::complete(Behavior* b) noexcept {
   b->release_all();
+  BOC_SYSTEMATIC_YIELD("complete.released");
   delete b;
   bool exclusive;
   CountSlot& slot = my_slot(exclusive);
@@ -223,6 +229,7 @@ void Runtime::complete(Behavior* b) noexcept {
   // other threads (pump, drain) check right away, after the same step as
   // on_worker_idle() so a worker finishing at the same time is not missed.
   if (!exclusive) {
+    BOC_SYSTEMATIC_YIELD("complete.terminator_check");
     // AcqRel: see on_worker_idle().
     idle_sync_.fetch_add(1, std::memory_order_acq_rel);
     if (in_flight() == 0) notify_waiters();
@@ -235,6 +242,7 @@ void Runtime::on_worker_idle() noexcept {
   // before loading the other's. Their RMWs here are ordered, and the later
   // one synchronizes with the earlier, so at least one of them sees both
   // stores and notifies. Once per idle transition, not per behavior.
+  BOC_SYSTEMATIC_YIELD("worker.terminator_check");
   idle_sync_.fetch_add(1, std::memory_order_acq_rel);
   if (in_flight() == 0) notify_waiters();
 }
@@ -254,6 +262,11 @@ void Runtime::run_on_worker(Behavior* b) noexcept {
 }
 
 bool Runtime::wait_workers_idle(std::chrono::nanoseconds timeout) const {
+#ifdef BOC_SYSTEMATIC
+  if (systematic::on_scheduled_thread()) {
+    return systematic::wait_until([this] { return worker_active() == 0; }, timeout, "runtime.wait_workers_idle");
+  }
+#endif
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   for (unsigned spins = 0; worker_active() != 0; ++spins) {
     if (std::chrono::steady_clock::now() >= give_up) return false;
@@ -307,6 +320,7 @@ PumpReport Runtime::pump_report(const PumpOptions& options) {
       report.stop = PumpStop::kMaxCount;
       break;
     }
+    BOC_SYSTEMATIC_YIELD("pump.next");
     Behavior* b = pinned_->pop();
     if (b == nullptr) {
       report.stop = PumpStop::kDrained;
@@ -355,9 +369,12 @@ PumpResult Runtime::pump(const PumpOptions& options) {
   return report.result;
 }
 
-WakeReason Runtime::wait_for_work(std::chrono::nanoseconds max_wait) {
+WakeReason Runtime::wait_for_work(std::chrono::nanoseconds max_wait) { return wait_for_work(max_wait, true); }
+
+WakeReason Runtime::wait_for_work(std::chrono::nanoseconds max_wait, bool pinned_wakes) {
   std::unique_lock lock(term_mu_);
-  const bool woke = term_cv_.wait_for(lock, max_wait, [this] { return in_flight() == 0 || pinned_->depth() > 0; });
+  const bool woke = term_cv_.wait_for(
+      lock, max_wait, [this, pinned_wakes] { return in_flight() == 0 || (pinned_wakes && pinned_->depth() > 0); });
   if (in_flight() == 0) return WakeReason::kTerminated;
   if (woke || pinned_->depth() > 0) return WakeReason::kPumpReady;
   return WakeReason::kTimedOut;
@@ -370,18 +387,22 @@ bool Runtime::quiesce(std::optional<std::chrono::milliseconds> timeout) {
 }
 
 bool Runtime::quiesce(const QuiesceOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  // WaitClock: steady_clock, or virtual time in systematic builds.
+  const auto start = detail::WaitClock::now();
   const bool can_pump = may_pump_on_this_thread() && !tl_in_pump_body && !pool_->on_worker_thread();
   while (in_flight() > 0) {
     std::chrono::nanoseconds slice = can_pump ? std::chrono::nanoseconds(wait_pump_poll())
                                               : std::chrono::nanoseconds(std::chrono::milliseconds(50));
     if (options.max_slice) slice = std::min(slice, *options.max_slice);
     if (options.timeout) {
-      const auto left = start + *options.timeout - std::chrono::steady_clock::now();
+      const auto left = start + *options.timeout - detail::WaitClock::now();
       if (left <= std::chrono::nanoseconds::zero()) return false;
       slice = std::min<std::chrono::nanoseconds>(slice, left);
     }
-    const WakeReason reason = wait_for_work(slice);
+    BOC_SYSTEMATIC_YIELD("quiesce.wait");
+    // A thread that cannot pump must not wake for pinned work it cannot run:
+    // it would spin until the timeout (found by the systematic scheduler).
+    const WakeReason reason = wait_for_work(slice, can_pump);
     if (options.after_slice) options.after_slice();
     if (reason == WakeReason::kTerminated) return true;
     if (can_pump && pinned_->depth() > 0) {
@@ -403,6 +424,7 @@ bool Runtime::quiesce(const QuiesceOptions& options) {
 std::size_t Runtime::drain_pinned_without_running() {
   std::size_t drained = 0;
   while (Behavior* b = pinned_->pop()) {
+    BOC_SYSTEMATIC_YIELD("drain.next");
     ++drained;
     try {
       b->cancel(kDrainedReason);

@@ -35,7 +35,7 @@ void Watchdog::configure(std::optional<std::chrono::milliseconds> warn, Sink sin
   }
   std::lock_guard lock(monitor_mu_);
   if (start_monitor && !monitor_.joinable() && !monitor_stop_) {
-    monitor_ = std::thread([this] { monitor_loop(); });
+    monitor_ = detail::Thread([this] { monitor_loop(); });
   }
   monitor_cv_.notify_all();
 }
@@ -96,6 +96,8 @@ void Watchdog::monitor_loop() {
     if (monitor_stop_) break;
     lock.unlock();
     sample(/*from_monitor=*/true);
+    // Relaxed: statistic (tests poll it; the report itself goes through mu_).
+    monitor_samples_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
   }
 }

@@ -63,6 +63,7 @@ WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_
 WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::push(Behavior* b) noexcept {
+  BOC_SYSTEMATIC_YIELD("pool.push");
   if (tl_pool == this) {
     // The owner runs its private list itself, so no wake-up is needed; find_work
     // shares it when another worker is idle.
@@ -84,11 +85,13 @@ void WorkerPool::push_shared(std::size_t index, List& batch, bool remote) noexce
   {
     std::lock_guard lock(v.mu);
     batch.move_front(n, v.shared);
+    BOC_SYSTEMATIC_YIELD("pool.push_shared.locked");
     if (remote) v.pushed_remote.bump();
     // Seq_cst: Dekker pair with sleepers_ (the load below and the parker's
     // increment then re-check in worker_main).
     v.shared_count.store(v.shared.count, std::memory_order_seq_cst);
   }
+  BOC_SYSTEMATIC_YIELD("pool.push_shared.check_sleepers");
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     // Taking park_mu_ orders this notify after a parking worker's predicate
     // check, so the wake-up cannot be lost.
@@ -101,6 +104,7 @@ void WorkerPool::share(Worker& self, std::size_t index) noexcept {
   // Half of what is left (at least one): the idle worker steals from it and
   // the owner keeps the rest in order.
   List batch;
+  BOC_SYSTEMATIC_YIELD("pool.share");
   self.local.move_front((self.local.count + 1) / 2, batch);
   push_shared(index, batch, false);
 }
@@ -108,6 +112,7 @@ void WorkerPool::share(Worker& self, std::size_t index) noexcept {
 Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) noexcept {
   Worker& v = *workers_[victim];
   Behavior* b;
+  BOC_SYSTEMATIC_YIELD(steal ? "pool.steal" : "pool.take_shared");
   {
     std::lock_guard lock(v.mu);
     b = v.shared.pop();
@@ -133,6 +138,7 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
     if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
     return b;
   }
+  BOC_SYSTEMATIC_YIELD("pool.find_work.shared");
   // Relaxed hints: the parking protocol re-checks with seq_cst before sleeping.
   if (w.shared_count.load(std::memory_order_relaxed) > 0) {
     if (Behavior* b = take_shared(self, w, false)) return b;
@@ -170,24 +176,37 @@ void WorkerPool::worker_main(std::size_t index) {
     // queues, which the spin and the parking check below look at.
     if (ran) rt_.on_worker_idle();
     ran = false;
+    BOC_SYSTEMATIC_YIELD("worker.idle");
     // Relaxed: a hint for sharing (see the header).
     idle_.fetch_add(1, std::memory_order_relaxed);
+    Behavior* b = nullptr;
+#ifdef BOC_SYSTEMATIC
+    // Virtual time stands still while a thread runs: spin a run-chosen number
+    // of tries (0-3) instead of a duration, then park.
+    (void)spin_;
+    const std::size_t tries = systematic::choose(4);
+    for (std::size_t t = 0; t < tries && (b = find_work(index)) == nullptr; ++t) {
+      BOC_SYSTEMATIC_YIELD("worker.spin");
+    }
+#else
     // Bounded spin before parking: a wake-up from a futex costs tens of µs on
     // this class of VM, a short spin catches the common back-to-back hand-off.
     const auto spin_until = std::chrono::steady_clock::now() + spin_;
-    Behavior* b = nullptr;
     detail::SpinWait spin;
     unsigned tries = 0;
     while ((b = find_work(index)) == nullptr) {
       spin.once();
       if (++tries % 16 == 0 && std::chrono::steady_clock::now() >= spin_until) break;
     }
+#endif
     if (b == nullptr) {
       std::unique_lock lock(park_mu_);
       self.parked.bump();
       // Seq_cst: Dekker pair with shared_count (see push_shared).
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      BOC_SYSTEMATIC_YIELD("worker.park.recheck");
       while (!stop_ && !any_shared_work()) park_cv_.wait(lock);
+      BOC_SYSTEMATIC_YIELD("worker.park.woken");
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       // Exit only once nothing is left to run.
       const bool exit = stop_ && !any_shared_work();
@@ -225,6 +244,7 @@ std::vector<WorkerStats> WorkerPool::stats() const {
 void WorkerPool::stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
+  BOC_SYSTEMATIC_YIELD("pool.stop");
   {
     std::lock_guard lock(park_mu_);
     stop_ = true;

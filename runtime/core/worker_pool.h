@@ -22,6 +22,7 @@
 
 #include "boc/behavior.h"
 #include "boc/runtime.h"
+#include "boc/systematic.h"
 
 namespace boc {
 
@@ -86,7 +87,7 @@ class WorkerPool {
     Stat popped_via_steal;
     Stat parked;
     // Shared part: its own cache lines.
-    alignas(64) std::mutex mu;
+    alignas(64) detail::Mutex mu;
     List shared;  // guarded by mu
     Stat pushed_remote;  // written under mu
     // shared.count, readable without mu. Stores are seq_cst (Dekker pair with
@@ -109,7 +110,7 @@ class WorkerPool {
   Hook on_stop_;
   std::chrono::microseconds spin_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
+  std::vector<detail::Thread> threads_;
 
   // Workers that are out of work (spinning or parked). Relaxed: a hint that
   // decides when an owner shares its private work; never needed for safety.
@@ -118,8 +119,8 @@ class WorkerPool {
   // pusher that does not see a sleeper is seen by that sleeper's final check.
   alignas(64) std::atomic<std::size_t> sleepers_{0};
   std::atomic<std::size_t> round_robin_{0};
-  std::mutex park_mu_;
-  std::condition_variable park_cv_;
+  detail::Mutex park_mu_;
+  detail::CondVar park_cv_;
   bool stop_ = false;  // guarded by park_mu_
   bool stopped_ = false;
 };

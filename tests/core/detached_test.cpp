@@ -40,7 +40,7 @@ void visit(Slot& s, int id, std::atomic<int>& violations) {
 TEST_P(DetachedStressTest, RandomSetsRunOnceExclusivelyInScheduleOrder) {
   Runtime rt(options());
   constexpr int kCowns = 16;
-  constexpr int kBehaviors = 4000;
+  constexpr int kBehaviors = sized(4000, 200);
   std::vector<CownPtr<Slot>> cowns;
   for (int i = 0; i < kCowns; ++i) cowns.push_back(make_cown<Slot>());
   std::mt19937 rng(GetParam().seed);
@@ -133,14 +133,15 @@ TEST_P(DetachedStressTest, SpawnTreesAreAllDoneWhenQuiesceReturns) {
     return s;
   };
   std::mt19937_64 rng(GetParam().seed);
-  for (int round = 0; round < 20; ++round) {
+  constexpr int kDepth = sized(6, 3);
+  for (int round = 0; round < sized(20, 2); ++round) {
     ran = 0;
     long expected = 0;
     Tree t{&cowns, &ran};
     for (int r = 0; r < 4; ++r) {
       const std::uint64_t seed = rng();
-      expected += size(seed, 6);
-      t.spawn(seed, 6);
+      expected += size(seed, kDepth);
+      t.spawn(seed, kDepth);
     }
     ASSERT_TRUE(rt.quiesce(300s));
     EXPECT_EQ(ran.load(), expected) << "round " << round;
@@ -159,10 +160,11 @@ TEST_P(DetachedStressTest, HostThreadsThatExitEarly) {
   {
     Runtime rt(options());
     auto counter = make_cown<long>(0);
-    constexpr int kThreads = 8;
-    constexpr int kPerThread = 2000;
-    for (int round = 0; round < 3; ++round) {
-      std::vector<std::thread> threads;
+    constexpr int kThreads = sized(8, 3);
+    constexpr int kPerThread = sized(2000, 30);
+    constexpr int kRounds = sized(3, 1);
+    for (int round = 0; round < kRounds; ++round) {
+      std::vector<Thread> threads;
       for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&rt, counter] {
           for (int i = 0; i < kPerThread; ++i) {
@@ -174,7 +176,7 @@ TEST_P(DetachedStressTest, HostThreadsThatExitEarly) {
       for (auto& th : threads) th.join();
     }
     ASSERT_TRUE(rt.quiesce(300s));
-    EXPECT_EQ(counter->value(), 3L * kThreads * kPerThread);
+    EXPECT_EQ(counter->value(), static_cast<long>(kRounds) * kThreads * kPerThread);
   }
   EXPECT_EQ(CownBase::live_count(), cowns_before);
 }
@@ -222,9 +224,10 @@ TEST_F(DetachedTest, DuplicateCownsFoldIntoOneRequest) {
   Runtime rt;
   auto a = make_cown<long>(0);
   const std::size_t before = CownBase::live_count();
-  for (int i = 0; i < 100; ++i) when_detached(a, a, [](long& x, long& y) { ++x; ++y; });
+  constexpr int kCount = sized(100, 20);
+  for (int i = 0; i < kCount; ++i) when_detached(a, a, [](long& x, long& y) { ++x; ++y; });
   ASSERT_TRUE(rt.quiesce(60s));
-  EXPECT_EQ(a->value(), 200);
+  EXPECT_EQ(a->value(), 2 * kCount);
   a.reset();
   EXPECT_EQ(CownBase::live_count(), before - 1) << "a duplicate's reference was kept";
 }

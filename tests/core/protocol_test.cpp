@@ -17,7 +17,7 @@ TEST_P(ProtocolTest, MutualExclusionPerCown) {
   for (int i = 0; i < 8; ++i) cowns.push_back(make_cown<Slot>());
   std::atomic<int> violations{0};
   std::mt19937 rng(42);
-  constexpr int kBehaviors = 20000;
+  constexpr int kBehaviors = sized(20000, 300);
   for (int n = 0; n < kBehaviors; ++n) {
     std::vector<CownBase*> set;
     std::vector<Slot*> slots;
@@ -45,7 +45,7 @@ TEST_P(ProtocolTest, FifoPerCownFromOneThread) {
   Runtime rt(options());
   auto a = make_cown<Slot>();
   auto b = make_cown<Slot>();
-  constexpr int kCount = 5000;
+  constexpr int kCount = sized(5000, 150);
   for (int i = 0; i < kCount; ++i) {
     // Alternate single and two-cown requests: order on each cown must hold.
     if (i % 3 == 0) {
@@ -104,21 +104,22 @@ TEST_P(ProtocolTest, DuplicatesCollapseIntoOneRequest) {
   Runtime rt(options());
   auto a = make_cown<Slot>();
   std::atomic<int> runs{0};
-  for (int i = 0; i < 100; ++i) {
+  constexpr int kCount = sized(100, 20);
+  for (int i = 0; i < kCount; ++i) {
     schedule_fn(rt, {a.get(), a.get(), a.get()}, [&runs, &a] {
       ++a->value().value;
       runs.fetch_add(1);
     });
   }
   ASSERT_TRUE(rt.quiesce(std::chrono::seconds(30)));
-  EXPECT_EQ(runs.load(), 100);
-  EXPECT_EQ(a->value().value, 100);
+  EXPECT_EQ(runs.load(), kCount);
+  EXPECT_EQ(a->value().value, kCount);
 }
 
 TEST_P(ProtocolTest, NestedSchedulingFromBodies) {
   Runtime rt(options());
   auto counter = make_cown<long>(0);
-  constexpr int kDepth = 2000;
+  constexpr int kDepth = sized(2000, 100);
   std::function<void(int)> step = [&](int n) {
     if (n == 0) return;
     when(counter, [n, &step](long& c) {
@@ -140,10 +141,8 @@ TEST_P(ProtocolTest, DisjointBehaviorsRunInParallelWhenWorkersAllow) {
   std::atomic<bool> overlapped{false};
   auto body = [&](int&) {
     inside.fetch_add(1);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < until && !overlapped.load()) {
-      if (inside.load() == 2) overlapped.store(true);
-      std::this_thread::yield();
+    if (wait_until([&] { return overlapped.load() || inside.load() == 2; }, std::chrono::seconds(5))) {
+      overlapped.store(true);
     }
     inside.fetch_sub(1);
   };
@@ -179,9 +178,31 @@ TEST_P(ProtocolTest, WorkerHooksRunOnEachWorkerThread) {
 
 INSTANTIATE_TEST_SUITE_P(Workers, ProtocolTest, ::testing::Values(1, 2, 4, 8), workers_name);
 
-TEST(DefaultWorkers, HardwareMinusOneAtLeastOne) {
+// The contract, observed from outside: a default runtime starts
+// default_worker_count() worker threads, at least one, and leaves the main
+// thread a hardware thread of its own whenever there is more than one.
+TEST(DefaultWorkers, AtLeastOneAndLeavesACoreForMain) {
+  const std::size_t n = default_worker_count();
+  EXPECT_GE(n, 1u);
   const unsigned hw = std::thread::hardware_concurrency();
-  EXPECT_EQ(default_worker_count(), hw > 1 ? hw - 1 : 1u);
+  if (hw > 1) {
+    EXPECT_LT(n, hw);
+  }
+  EXPECT_EQ(RuntimeOptions{}.worker_count, n);
+  std::mutex mu;
+  std::vector<std::thread::id> started;
+  {
+    RuntimeOptions o;
+    o.on_worker_start = [&](std::size_t) {
+      std::lock_guard l(mu);
+      started.push_back(std::this_thread::get_id());
+    };
+    Runtime rt(o);
+    EXPECT_EQ(rt.worker_count(), n);
+  }
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ(std::unique(started.begin(), started.end()), started.end()) << "one thread per worker";
+  EXPECT_EQ(started.size(), n);
 }
 
 }  // namespace

@@ -19,10 +19,9 @@ class PumpTest : public WorkersTest {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
 };
 
-// Waits (real time) until the pinned queue holds `depth` behaviors.
+// Waits until the pinned queue holds `depth` behaviors.
 void await_depth(Runtime& rt, std::size_t depth) {
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (rt.pinned_depth() < depth && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  wait_until([&] { return rt.pinned_depth() >= depth; });
   ASSERT_EQ(rt.pinned_depth(), depth);
 }
 
@@ -170,7 +169,7 @@ TEST_P(PumpTest, FatalErrorPropagatesAfterCleanupWithQueueIntact) {
 TEST_P(PumpTest, PumpOffTheMainThreadFails) {
   Runtime rt(manual_options());
   std::optional<PumpError::Kind> kind;
-  std::thread([&] {
+  Thread([&] {
     try {
       rt.pump();
     } catch (const PumpError& e) {
@@ -209,11 +208,11 @@ TEST_P(PumpTest, ConcurrentSecondPumperIsRejected) {
   std::atomic<bool> second_done{false};
   when(pin, [&](int&) {
     inside = true;
-    while (!second_done) std::this_thread::yield();
+    wait_until([&] { return second_done.load(); }, std::nullopt);
   });
   await_depth(rt, 1);
-  std::thread first([&] { EXPECT_EQ(rt.pump().executed, 1u); });
-  while (!inside) std::this_thread::yield();
+  Thread first([&] { EXPECT_EQ(rt.pump().executed, 1u); });
+  wait_until([&] { return inside.load(); }, std::nullopt);
   std::optional<PumpError::Kind> kind;
   try {
     rt.pump();
@@ -273,7 +272,7 @@ TEST_P(PumpTest, QuiesceAutoPumpsPinnedWork) {
   rt.set_wait_pump_poll(5ms);
   auto pin = make_pinned_cown<int>(0);
   auto plain = make_cown<int>(0);
-  constexpr int kRounds = 200;
+  constexpr int kRounds = sized(200, 30);
   // Worker behaviors schedule pinned behaviors; nobody calls pump() explicitly.
   for (int i = 0; i < kRounds; ++i) {
     when(plain, [&pin](int& p) {
@@ -291,7 +290,7 @@ TEST_P(PumpTest, QuiesceTimesOutWhenPinnedWorkCannotBePumpedHere) {
   auto pin = make_pinned_cown<int>(0);
   when(pin, [](int& v) { ++v; });
   bool finished = true;
-  std::thread([&] { finished = rt.quiesce(50ms); }).join();  // not the main thread: it only waits
+  Thread([&] { finished = rt.quiesce(50ms); }).join();  // not the main thread: it only waits
   EXPECT_FALSE(finished);
   EXPECT_TRUE(rt.quiesce(5s));
   EXPECT_EQ(pin->value(), 1);

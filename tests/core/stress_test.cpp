@@ -23,7 +23,7 @@ TEST_P(StressTest, BankTransfersKeepTheTotal) {
   o.worker_count = GetParam().workers;
   Runtime rt(o);
   constexpr int kAccounts = 64;
-  constexpr int kTransfers = 100'000;
+  constexpr int kTransfers = sized(100'000, 300);
   constexpr long kInitial = 1000;
   std::vector<CownPtr<long>> accounts;
   for (int i = 0; i < kAccounts; ++i) accounts.push_back(make_cown<long>(kInitial));
@@ -60,7 +60,7 @@ TEST_P(StressTest, RandomRequestSetsNeverDeadlock) {
   o.worker_count = GetParam().workers;
   Runtime rt(o);
   constexpr int kCowns = 16;
-  constexpr int kBehaviors = 5000;
+  constexpr int kBehaviors = sized(5000, 200);
   std::vector<CownPtr<Slot>> cowns;
   for (int i = 0; i < kCowns; ++i) cowns.push_back(make_cown<Slot>());
   std::mt19937 rng(GetParam().seed);
@@ -113,7 +113,7 @@ TEST_P(StressTest, MixedPinnedAndWorkerSetsUnderQuiesce) {
   std::vector<long> expected(cowns.size(), 0);
   const std::uint64_t main_key = this_thread_key();
   std::atomic<int> wrong_thread{0};
-  for (int n = 0; n < 3000; ++n) {
+  for (int n = 0; n < sized(3000, 150); ++n) {
     const std::size_t a = rng() % cowns.size();
     const std::size_t b = rng() % cowns.size();
     ++expected[a];

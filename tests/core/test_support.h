@@ -1,17 +1,59 @@
-// Helpers shared by the core tests: a behavior over an arbitrary request set
-// and a fixture that checks nothing leaks.
+// Helpers shared by the core tests: a behavior over an arbitrary request set,
+// a fixture that checks nothing leaks, and the waits and threads that keep the
+// tests runnable under the systematic scheduler (BOC_SYSTEMATIC builds, see
+// boc/systematic.h): there, every test that uses the fixture is one seeded run.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "boc/boc.h"
+#include "boc/systematic.h"
 
 namespace boc::test {
+
+/// True in the systematic build: workloads shrink (every hook point costs a
+/// scheduler decision) while every interleaving-sensitive shape stays.
+inline constexpr bool kSystematic = systematic::kEnabled;
+/// `full` normally, `systematic` under the seeded scheduler.
+constexpr int sized(int full, int systematic) { return kSystematic ? systematic : full; }
+
+/// A thread that takes part in the systematic run (std::thread otherwise).
+using Thread = detail::Thread;
+
+/// Waits until pred() holds or the timeout passes (virtual time under the
+/// systematic scheduler, where a wait that can never end is reported as a
+/// deadlock instead). pred() must only read. Returns pred().
+inline bool wait_until(const std::function<bool()>& pred,
+                       std::optional<std::chrono::nanoseconds> timeout = std::chrono::seconds(30)) {
+#ifdef BOC_SYSTEMATIC
+  return systematic::wait_until(pred, timeout, "test.wait_until");
+#else
+  const auto give_up = timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+  for (unsigned n = 0; !pred(); ++n) {
+    if (std::chrono::steady_clock::now() >= give_up) return pred();
+    if (n < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  return true;
+#endif
+}
+
+/// The seed of the current systematic run, and the line that replays it.
+std::uint64_t systematic_seed();
+std::string systematic_reproducer();
 
 struct Slot {
   std::atomic<int> holders{0};  // > 1 would mean two behaviors hold it at once
@@ -43,10 +85,29 @@ inline void schedule_fn(Runtime& rt, const std::vector<CownBase*>& cowns, std::f
   rt.schedule(std::make_unique<FnBehavior>(cowns, std::move(body)));
 }
 
-/// Every test ends with no behavior alive (leak check, marl-style).
+/// Every test ends with no behavior alive (leak check, marl-style). In the
+/// systematic build each test is one run of the seeded scheduler; a failure
+/// prints the environment that replays it.
 class LeakCheckedTest : public ::testing::Test {
  protected:
-  void TearDown() override { EXPECT_EQ(Behavior::live_count(), 0u) << "behaviors leaked"; }
+  void SetUp() override {
+#ifdef BOC_SYSTEMATIC
+    systematic::set_reproducer(systematic_reproducer());
+    systematic::begin(systematic_seed());
+#endif
+  }
+  void TearDown() override {
+#ifdef BOC_SYSTEMATIC
+    const std::uint64_t steps = systematic::steps();
+    const std::uint64_t switches = systematic::switches();
+    systematic::end();
+    if (HasFailure()) {
+      std::fprintf(stderr, "systematic: %s (%llu hook points, %llu switches)\n", systematic_reproducer().c_str(),
+                   static_cast<unsigned long long>(steps), static_cast<unsigned long long>(switches));
+    }
+#endif
+    EXPECT_EQ(Behavior::live_count(), 0u) << "behaviors leaked";
+  }
 };
 
 class WorkersTest : public LeakCheckedTest, public ::testing::WithParamInterface<std::size_t> {

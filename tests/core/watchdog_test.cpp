@@ -35,10 +35,7 @@ class WatchdogTest : public LeakCheckedTest {
       pins.push_back(make_pinned_cown<int>(0));
       when_in(rt, pins.back(), [](int& v) { ++v; });
     }
-    const auto until = std::chrono::steady_clock::now() + 30s;
-    while (rt.pinned_depth() < static_cast<std::size_t>(n) && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(1ms);
-    }
+    wait_until([&] { return rt.pinned_depth() >= static_cast<std::size_t>(n); });
     ASSERT_EQ(rt.pinned_depth(), static_cast<std::size_t>(n));
   }
 
@@ -136,14 +133,16 @@ TEST_F(WatchdogTest, MonitorReportsALoopThatNeverPumps) {
   queue_pinned(rt, 4);
   clock->advance(75ms);
   // Nobody pumps: only the monitor thread can notice.
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (report_count() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  wait_until([&] { return report_count() > 0; });
   ASSERT_EQ(report_count(), 1u);
   EXPECT_TRUE(reports[0].from_monitor);
   EXPECT_EQ(reports[0].age_ms, 75);
   EXPECT_EQ(reports[0].depth, 4u);
-  std::this_thread::sleep_for(20ms);
-  EXPECT_EQ(report_count(), 1u);  // once per episode, monitor included
+  // Once per episode, monitor included: wait (for events, not for time) until
+  // the monitor has sampled the same episode twice more, then no new report.
+  const std::uint64_t after_report = rt.watchdog().monitor_samples();
+  ASSERT_TRUE(wait_until([&] { return rt.watchdog().monitor_samples() >= after_report + 2; }));
+  EXPECT_EQ(report_count(), 1u);
   EXPECT_EQ(rt.pump().executed, 4u);
 }
 

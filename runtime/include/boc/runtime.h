@@ -15,6 +15,7 @@
 #include "boc/behavior.h"
 #include "boc/clock.h"
 #include "boc/pump.h"
+#include "boc/systematic.h"
 #include "boc/watchdog.h"
 
 namespace boc {
@@ -166,6 +167,9 @@ class Runtime {
   /// Releases requests, drops the terminator hold, deletes the behavior.
   void complete(Behavior* b) noexcept;
   void notify_waiters() noexcept;
+  /// wait_for_work(); queued pinned work only ends the wait if `pinned_wakes`
+  /// (a thread that cannot pump waits for termination alone).
+  WakeReason wait_for_work(std::chrono::nanoseconds max_wait, bool pinned_wakes);
 
   RuntimeOptions options_;
   std::shared_ptr<Clock> clock_;
@@ -191,15 +195,15 @@ class Runtime {
   std::size_t slot_count_ = 0;
   // Orders the terminator checks of threads that finish at once (on_worker_idle).
   alignas(64) std::atomic<std::uint64_t> idle_sync_{0};
-  std::mutex term_mu_;
-  std::condition_variable term_cv_;
+  detail::Mutex term_mu_;
+  detail::CondVar term_cv_;
 
   // Single-pumper gate: id of the thread inside pump(), 0 when none.
   std::atomic<std::uint64_t> pumper_{0};
   std::atomic<std::int64_t> wait_poll_ms_{50};
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
-  std::mutex shutdown_mu_;
+  detail::Mutex shutdown_mu_;
 
   std::atomic<std::uint64_t> pinned_executed_{0};
   std::atomic<std::uint64_t> cancelled_{0};

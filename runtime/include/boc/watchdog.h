@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "boc/clock.h"
+#include "boc/systematic.h"
 
 namespace boc {
 
@@ -72,6 +73,12 @@ class Watchdog {
     return reports_.load(std::memory_order_relaxed);
   }
 
+  /// Samples the monitor thread has taken so far (tests wait on it instead of sleeping).
+  std::uint64_t monitor_samples() const noexcept {
+    // Relaxed: a statistic; no other data depends on it.
+    return monitor_samples_.load(std::memory_order_relaxed);
+  }
+
   /// Stops the monitor thread (idempotent). Called at runtime shutdown.
   void stop() noexcept;
 
@@ -81,7 +88,7 @@ class Watchdog {
   std::shared_ptr<Clock> clock_;
   Probe probe_;
 
-  mutable std::mutex mu_;  // guards the configuration and the episode flag
+  mutable detail::Mutex mu_;  // guards the configuration and the episode flag
   std::int64_t warn_ns_ = 0;  // 0 = disabled
   std::shared_ptr<Sink> sink_;
   std::uint64_t reported_episode_ = 0;
@@ -92,11 +99,12 @@ class Watchdog {
 
   std::atomic<std::uint64_t> sink_failures_{0};
   std::atomic<std::uint64_t> reports_{0};
+  std::atomic<std::uint64_t> monitor_samples_{0};
 
-  std::mutex monitor_mu_;
-  std::condition_variable monitor_cv_;
+  detail::Mutex monitor_mu_;
+  detail::CondVar monitor_cv_;
   bool monitor_stop_ = false;
-  std::thread monitor_;
+  detail::Thread monitor_;
 };
 
 }  // namespace boc
