@@ -41,7 +41,7 @@ reaches the GL buffer through its own pinned behavior (``gl.write_range``) inste
 batch. Each of them names a fresh PinnedCown, so all are runnable at once: the pump queue
 grows by one entry per boid per frame, and the frame's coarse write-back waits behind them.
 With a bounded pump the depth and age climb frame after frame and the flock freezes -- the
-reason the seed recommends one pinned behavior per frame.
+reason the demo uses one pinned behavior per frame.
 """
 
 import traceback
@@ -77,7 +77,7 @@ _MAX_TILES = 32
 _MAX_GRID = 128
 
 # The parameters (weights, radii, speeds, world box and the gains that turn a weight of 1.0 into
-# a pleasant flock) come from the driver with every call: demo/flock_params.h is their one place.
+# a pleasant flock) come from the driver with every call: demo/sim/flock_params.h is their one place.
 
 
 def _rows_where(m, mask):

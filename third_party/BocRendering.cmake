@@ -1,9 +1,8 @@
 # ---- Rendering stack for the demo (and stb for the pngdiff test tool) ----
-# Debian 12 packages only (platform-notes.md A.2, A.4, A.6, A.7):
-#   libglfw3-dev libimgui-dev libstb-dev python3-glad libegl-dev (+ libopengl-dev for OpenGL::EGL)
+# Debian 12 packages only (tests/install_deps.sh):
+#   libglfw3-dev libimgui-dev libstb-dev python3-glad
 # Targets defined here, all visible project-wide (GLOBAL finds):
 #   glfw                   GLFW 3.3 (X11 build)
-#   OpenGL::EGL            optional (BOC_HAVE_EGL), for a no-X EGL surfaceless front end
 #   glad                   OpenGL 3.3 core loader (+ GL_KHR_debug), generated at build time, offline
 #   imgui_core             ImGui headers + Debian's libimgui.a (+ -lstb via imgui.pc's Requires)
 #   imgui_backend_glfw     ImGui GLFW platform backend
@@ -14,14 +13,8 @@
 find_package(PkgConfig REQUIRED)
 
 find_package(glfw3 3.3 REQUIRED GLOBAL)
-# libGL/GLVND: the demo itself loads GL through glad, so only the optional EGL component matters.
-find_package(OpenGL REQUIRED OPTIONAL_COMPONENTS EGL GLOBAL)
-if(TARGET OpenGL::EGL)
-  set(BOC_HAVE_EGL ON CACHE INTERNAL "OpenGL::EGL is available")
-else()
-  set(BOC_HAVE_EGL OFF CACHE INTERNAL "OpenGL::EGL is available")
-  message(STATUS "OpenGL::EGL not found (needs libegl-dev and libopengl-dev): no EGL surfaceless front end")
-endif()
+# libGL/GLVND: the demo loads GL through glad; GLFW creates the context (GLX).
+find_package(OpenGL REQUIRED GLOBAL)
 
 pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET GLOBAL imgui)
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET GLOBAL stb)
@@ -113,7 +106,7 @@ set(BOC_IMGUI_BACKENDS ${_boc_backends} CACHE INTERNAL "ImGui backends in use")
 message(STATUS "imgui: backends from ${_boc_backends}")
 
 if(_boc_backends STREQUAL "SOURCES")
-  # Separate libraries so a no-X (EGL) front end can link the renderer without GLFW.
+  # Separate libraries: the GLFW platform backend and the OpenGL3 renderer backend.
   # Static libraries come before libimgui.a on the link line, so these objects win over
   # the archive's prebuilt copies (no duplicate symbols: the archive members are not pulled).
   add_library(imgui_backend_glfw STATIC ${_boc_imgui_src_glfw})

@@ -1,9 +1,9 @@
-#include "panel_layout.h"
+#include "panels/panel_layout.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "../ui_probe.h"
+#include "panels/ui_probe.h"
 
 namespace boc::demo {
 

@@ -1,4 +1,4 @@
-#include "panel_style.h"
+#include "panels/panel_style.h"
 
 namespace boc::demo::panel_style {
 

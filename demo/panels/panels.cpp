@@ -1,12 +1,12 @@
-#include "panels.h"
+#include "panels/panels.h"
 
-#include "../ui_probe.h"
-#include "errors_panel.h"
-#include "panel_style.h"
-#include "pump_panel.h"
-#include "runtime_panel.h"
-#include "starvation_lab_panel.h"
-#include "tuning_panel.h"
+#include "panels/ui_probe.h"
+#include "panels/errors_panel.h"
+#include "panels/panel_style.h"
+#include "panels/pump_panel.h"
+#include "panels/runtime_panel.h"
+#include "panels/starvation_lab_panel.h"
+#include "panels/tuning_panel.h"
 
 namespace boc::demo {
 

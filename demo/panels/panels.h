@@ -3,9 +3,9 @@
 // only the banners and a one-line hint are drawn.
 #pragma once
 
-#include "../demo_controls.h"
-#include "../demo_stats.h"
-#include "panel_layout.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "panels/panel_layout.h"
 
 namespace boc::demo {
 

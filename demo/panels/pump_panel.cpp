@@ -1,11 +1,11 @@
-#include "pump_panel.h"
+#include "panels/pump_panel.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
-#include "../ui_probe.h"
-#include "panel_style.h"
+#include "panels/ui_probe.h"
+#include "panels/panel_style.h"
 
 namespace boc::demo {
 

@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "../demo_controls.h"
-#include "../demo_stats.h"
-#include "panel_layout.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "panels/panel_layout.h"
 
 namespace boc::demo {
 

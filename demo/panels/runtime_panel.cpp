@@ -1,9 +1,9 @@
-#include "runtime_panel.h"
+#include "panels/runtime_panel.h"
 
 #include <cstdio>
 
-#include "../ui_probe.h"
-#include "panel_style.h"
+#include "panels/ui_probe.h"
+#include "panels/panel_style.h"
 
 namespace boc::demo {
 

@@ -2,8 +2,8 @@
 // time and fps plots, and the frame's phase split.
 #pragma once
 
-#include "../demo_stats.h"
-#include "panel_layout.h"
+#include "app/demo_stats.h"
+#include "panels/panel_layout.h"
 
 namespace boc::demo {
 

@@ -4,9 +4,9 @@
 // a file `--scenario` replays (recorder.h).
 #pragma once
 
-#include "../demo_controls.h"
-#include "../demo_stats.h"
-#include "panel_layout.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "panels/panel_layout.h"
 
 namespace boc::demo {
 

@@ -1,7 +1,7 @@
-#include "tuning_panel.h"
+#include "panels/tuning_panel.h"
 
-#include "../ui_probe.h"
-#include "panel_style.h"
+#include "panels/ui_probe.h"
+#include "panels/panel_style.h"
 
 namespace boc::demo {
 

@@ -2,9 +2,9 @@
 // Writes the user's changes into DemoControls.
 #pragma once
 
-#include "../demo_controls.h"
-#include "../demo_stats.h"
-#include "panel_layout.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "panels/panel_layout.h"
 
 namespace boc::demo {
 

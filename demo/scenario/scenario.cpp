@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bocpy_runtime.h"
-#include "demo_stats.h"
+#include "app/demo_stats.h"
 #include "py_ref.h"
-#include "python_host.h"
+#include "sim/python_host.h"
 
 namespace boc::demo {
 

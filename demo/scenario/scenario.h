@@ -12,8 +12,8 @@
 #include <string>
 
 #include "boc/clock.h"
-#include "cli.h"
-#include "frame_loop.h"
+#include "app/cli.h"
+#include "app/frame_loop.h"
 
 namespace boc::demo {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli.h"
+#include "app/cli.h"
 
 namespace boc::demo {
 namespace {

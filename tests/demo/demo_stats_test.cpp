@@ -1,9 +1,9 @@
 // DemoStats bookkeeping and the starvation banner logic the Pump panel shows.
 #include <gtest/gtest.h>
 
-#include "demo_controls.h"
-#include "demo_stats.h"
-#include "history.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "app/history.h"
 
 namespace boc::demo {
 namespace {

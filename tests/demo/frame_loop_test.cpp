@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "boids_renderer.h"
-#include "capture.h"
-#include "demo_controls.h"
-#include "demo_stats.h"
-#include "frame_loop.h"
-#include "native_driver.h"
-#include "window.h"
+#include "render/boids_renderer.h"
+#include "render/capture.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "app/frame_loop.h"
+#include "sim/native_driver.h"
+#include "app/window.h"
 
 namespace boc::demo {
 namespace {

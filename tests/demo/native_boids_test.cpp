@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "native_boids.h"
-#include "native_driver.h"
+#include "sim/native_boids.h"
+#include "sim/native_driver.h"
 
 namespace boc::demo {
 namespace {

@@ -6,11 +6,14 @@
 #include <imgui_internal.h>  // FindWindowByName
 
 #include <cfloat>
+#include <string>
+#include <utility>
 
-#include "demo_controls.h"
-#include "demo_stats.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
 #include "panels/panel_layout.h"
 #include "panels/panels.h"
+#include "panels/ui_probe.h"
 
 namespace boc::demo {
 namespace {
@@ -58,8 +61,31 @@ TEST_F(PanelsTest, DrawAllPanelsInBothLayouts)
     append_watchdog_events(stats, {WatchdogEvent{1.5, 260.0, 4}});
     for (int f = 0; f < 3; ++f)
     {
-        EXPECT_GT(frame(1280, 720, controls, stats), 0);
-        EXPECT_GT(frame(640, 360, controls, stats), 0);
+        for (const auto& [w, h] : {std::pair{1280.0f, 720.0f}, std::pair{640.0f, 360.0f}})
+        {
+            SCOPED_TRACE(std::to_string(static_cast<int>(w)) + "x" + std::to_string(static_cast<int>(h)));
+            ui_probe().clear();
+            EXPECT_GT(frame(w, h, controls, stats), 0);
+            const UiProbe& probe = ui_probe();
+            // Every panel is drawn, inside the display (a collapsed one as its title bar).
+            for (const char* name : {"Pump", "Tuning", "Runtime", "Starvation lab", "Errors"})
+            {
+                const PanelProbe* p = probe.panel(name);
+                ASSERT_NE(p, nullptr) << name;
+                EXPECT_GT(p->size.x, 0.0f) << name;
+                EXPECT_GT(p->size.y, 0.0f) << name;
+                EXPECT_GE(p->pos.x, 0.0f) << name;
+                EXPECT_GE(p->pos.y, 0.0f) << name;
+                EXPECT_LE(p->pos.x + p->size.x, w) << name;
+                EXPECT_LE(p->pos.y + p->size.y, h) << name;
+            }
+            // The Pump panel reads the stats: a verdict, the error (it arrived after the last
+            // recorded frame: none this frame); neither banner (no queue, nothing raising now).
+            EXPECT_EQ(probe.texts.count("pump_verdict"), 1u);
+            EXPECT_EQ(probe.texts.at("pump_errors"), "errors: 0 this frame, 1 total");
+            EXPECT_FALSE(probe.has_banner("errors"));
+            EXPECT_FALSE(probe.has_banner("starving"));
+        }
     }
     // Nothing was clicked: no one-shot request may be raised by drawing alone.
     EXPECT_FALSE(controls.clear_errors_requested);

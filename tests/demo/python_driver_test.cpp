@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "bocpy_runtime.h"
-#include "gl_handle_module.h"
-#include "python_driver.h"
-#include "python_host.h"
+#include "sim/gl_handle_module.h"
+#include "sim/python_driver.h"
+#include "sim/python_host.h"
 
 #ifndef BOC_DEMO_TEST_SCRIPTS
 #error "BOC_DEMO_TEST_SCRIPTS must name tests/demo/scripts"

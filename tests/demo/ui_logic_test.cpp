@@ -8,15 +8,15 @@
 
 #include <cfloat>
 
-#include "cli.h"
-#include "demo_controls.h"
-#include "demo_stats.h"
-#include "key_input.h"
+#include "app/cli.h"
+#include "app/demo_controls.h"
+#include "app/demo_stats.h"
+#include "app/key_input.h"
 #include "panels/panel_layout.h"
 #include "panels/panels.h"
 #include "panels/pump_panel.h"
-#include "recorder.h"
-#include "ui_probe.h"
+#include "scenario/recorder.h"
+#include "panels/ui_probe.h"
 
 namespace boc::demo {
 namespace {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """UI tests of boids_demo with real X input: the interactive window under Xvfb, driven by xdotool
-(XTEST), observed through `--ui-log` (one JSON line per frame: demo/ui_log.h), not pixels.
+(XTEST), observed through `--ui-log` (one JSON line per frame: demo/panels/ui_log.h), not pixels.
 
     ui_test.py BOIDS_DEMO CASE WORKDIR
 

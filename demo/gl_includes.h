@@ -1,7 +1,0 @@
-// The one way demo code includes OpenGL and GLFW: glad first, then GLFW without its own GL
-// header. Never include imgui_impl_opengl3_loader.h anywhere in the demo (platform-notes A.5).
-#pragma once
-
-#include <glad/gl.h>
-#define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>

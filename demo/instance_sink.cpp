@@ -1,7 +1,0 @@
-#include "instance_sink.h"
-
-namespace boc::demo {
-
-InstanceSink::~InstanceSink() = default;
-
-}  // namespace boc::demo

@@ -1,0 +1,7 @@
+#include "sim/simulation_driver.h"
+
+namespace boc::demo {
+
+SimulationDriver::~SimulationDriver() = default;
+
+}  // namespace boc::demo

@@ -1,7 +1,0 @@
-#include "simulation_driver.h"
-
-namespace boc::demo {
-
-SimulationDriver::~SimulationDriver() = default;
-
-}  // namespace boc::demo
