@@ -9,12 +9,12 @@ sends SIGINT once it is READY, and checks that it exits with the SIGINT status
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import unittest
+
+from bocpy_test_support import interrupt_when_ready
 
 RUNNER = os.environ.get("BOCPY_RUNNER")
 EXIT_WITHIN = 5.0  # generous: the benchmark records the real time
@@ -63,24 +63,7 @@ class InterruptTest(unittest.TestCase):
         with open(path, "w") as f:
             f.write(textwrap.dedent(source))
         env = dict(os.environ, BOCPY_WORKERS=str(workers), PYTHONDONTWRITEBYTECODE="1")
-        # SIGINT must not be ignored in the child (a background shell job's is).
-        proc = subprocess.Popen([*cmd, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        try:
-            self.assertEqual(proc.stdout.readline().strip(), "READY")
-            time.sleep(delay)
-            start = time.monotonic()
-            for i in range(signals):
-                if i:
-                    time.sleep(0.3)
-                proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-            elapsed = time.monotonic() - start
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        return proc.returncode, elapsed, out, err
+        return interrupt_when_ready([*cmd, path], delay, signals, env)
 
     def assert_sigint_exit(self, rc, err):
         self.assertIn(rc, (130, -signal.SIGINT), err)

@@ -17,7 +17,7 @@ import unittest
 import bocpy
 from bocpy import (WORKER_COUNT, Cown, PinnedCown, WaitResult, pump, quiesce,
                    start, wait, when, whencall)
-from bocpy_test_support import QUIESCE_TIMEOUT
+from bocpy_test_support import QUIESCE_TIMEOUT, rss_mb
 
 
 def identity(c):
@@ -272,14 +272,6 @@ class TestRestart(unittest.TestCase):
 LEFT_BEHIND = []
 
 
-def _rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 class TestRepeatedCycles(unittest.TestCase):
     """Worker interpreters are kept across start()/wait() (runtime/python/
     worker_interpreters.h); what bocpy's semantics need fresh is reset."""
@@ -305,7 +297,7 @@ class TestRepeatedCycles(unittest.TestCase):
     def test_memory_stays_flat_over_many_cycles(self):
         start(worker_count=2)
         wait()
-        before = _rss_mb()
+        before = rss_mb()
         for i in range(150):
             start(worker_count=2)
             c = Cown(i)
@@ -315,7 +307,7 @@ class TestRepeatedCycles(unittest.TestCase):
                 c.value += 1
 
             wait()
-        grown = _rss_mb() - before
+        grown = rss_mb() - before
         # Ending and re-creating two interpreters per cycle grew ~14 MB a
         # cycle; kept interpreters grow by far less than 1 MB.
         self.assertLess(grown, 60.0, f"RSS grew {grown:.0f} MB over 150 cycles")

@@ -21,6 +21,8 @@ import textwrap
 import time
 import unittest
 
+from bocpy_test_support import interrupt_when_ready
+
 RUNNER = os.environ.get("BOCPY_RUNNER")
 TIMEOUT = 120
 CRASH_MARKERS = ("Fatal Python error", "Segmentation fault", "Aborted", "core dumped")
@@ -287,18 +289,8 @@ class TestExitStatus(RunnerTestCase):
     def interrupt_when_ready(self, path, delay):
         """Runs path, waits for it to print READY, sends SIGINT after `delay`
         seconds; returns (returncode, stdout rest, stderr)."""
-        proc = subprocess.Popen([RUNNER, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=clean_env())
-        try:
-            self.assertEqual(proc.stdout.readline().strip(), "READY")
-            time.sleep(delay)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=TIMEOUT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        return proc.returncode, out, err
+        returncode, _, out, err = interrupt_when_ready([RUNNER, path], delay, env=clean_env(), timeout=TIMEOUT)
+        return returncode, out, err
 
     def test_sigint(self):
         path = self.write("sleepy.py", """\
