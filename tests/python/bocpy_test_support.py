@@ -54,3 +54,13 @@ def interrupt_when_ready(cmd, delay=0.5, signals=1, env=None, timeout=60):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def under_address_sanitizer():
+    """True in a process built with ASan (its quarantine keeps freed memory,
+    so resident-size checks say nothing there)."""
+    try:
+        with open("/proc/self/maps") as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
