@@ -218,12 +218,17 @@ void Runtime::notify_waiters() noexcept {
   term_cv_.notify_all();
 }
 
-void Runtime::complete(Behavior* b) noexcept {
+void Runtime::complete(Behavior* b, bool ran_on_worker) noexcept {
   b->release_all();
   BOC_SYSTEMATIC_YIELD("complete.released");
   delete b;
   bool exclusive;
   CountSlot& slot = my_slot(exclusive);
+  // Everything this behavior did, including dispatching successors, is
+  // counted before its `finished`, and `finished` before `completed`: a
+  // thread that saw in_flight() reach 0 (quiesce) also reads worker_active()
+  // as 0 (the systematic scheduler found a worker between the two).
+  if (ran_on_worker) bump(slot.finished, exclusive);
   bump(slot.completed, exclusive);
   // A worker checks for termination once it runs out of work (on_worker_idle);
   // other threads (pump, drain) check right away, after the same step as
@@ -253,12 +258,7 @@ void Runtime::run_on_worker(Behavior* b) noexcept {
   } catch (...) {
     // A body that lets an exception escape must not take the worker down.
   }
-  complete(b);
-  // Everything this behavior did, including dispatching successors, is
-  // counted before its `finished` (see "Counting").
-  bool exclusive;
-  CountSlot& slot = my_slot(exclusive);
-  bump(slot.finished, exclusive);
+  complete(b, /*ran_on_worker=*/true);
 }
 
 bool Runtime::wait_workers_idle(std::chrono::nanoseconds timeout) const {

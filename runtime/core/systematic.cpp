@@ -235,6 +235,10 @@ void hand_over_locked(Sched& s, Rec* me, Rec* next, std::unique_lock<std::mutex>
   next->cv.notify_one();
   if (me->state == State::kFinished) return;
   me->cv.wait(lock, [&] { return s.holder == me || !s.active; });
+  // Back with the token. A runnable thread goes on with real work, which may
+  // change what others wait for before its next hook point: their checks so far
+  // are stale. (A spinner only re-reads its predicate; it reports its own end.)
+  if (me->state == State::kRunnable) progress_locked(s);
 }
 
 // Registers a new thread's record (the creator holds the token).
@@ -595,6 +599,7 @@ void Thread::start(std::function<void()> body) {
         tl_rec = rec.get();
         rec->cv.wait(lock, [&] { return s.holder == rec.get() || !s.active; });
         if (!s.active) tl_rec = nullptr;
+        progress_locked(s);  // starts real work (see hand_over_locked)
       }
     }
     body();

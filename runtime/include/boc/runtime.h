@@ -164,8 +164,9 @@ class Runtime {
   void dispatch(Behavior* b) noexcept;
   /// Runs a behavior on a worker.
   void run_on_worker(Behavior* b) noexcept;
-  /// Releases requests, drops the terminator hold, deletes the behavior.
-  void complete(Behavior* b) noexcept;
+  /// Releases requests, drops the terminator hold, deletes the behavior;
+  /// for a worker behavior also its worker-active count, just before.
+  void complete(Behavior* b, bool ran_on_worker = false) noexcept;
   void notify_waiters() noexcept;
   /// wait_for_work(); queued pinned work only ends the wait if `pinned_wakes`
   /// (a thread that cannot pump waits for termination alone).
