@@ -8,6 +8,43 @@
 #include "matrix_type.h"
 
 namespace boc::py {
+namespace {
+
+// The current interpreter's Matrix type (borrowed), or nullptr with an error.
+// Every crossing needs it, and current_math_module() costs an import-system
+// lookup (sys.modules plus the module's __spec__._initializing), so after the
+// first call the type is kept in the interpreter's own state dict, which
+// holds it exactly as long as the interpreter lives. The key is a one-character
+// Latin-1 str: CPython keeps those as immortal singletons shared by every
+// interpreter, so the lookup allocates nothing and needs no per-interpreter
+// key object (a private character nobody else uses as a key).
+PyTypeObject* current_matrix_type() {
+  static constexpr Py_UCS4 kTypeKey = 0xB5;  // U+00B5
+  PyObject* idict = PyInterpreterState_GetDict(PyInterpreterState_Get());  // borrowed
+  PyObject* key = PyUnicode_FromOrdinal(kTypeKey);  // the immortal singleton
+  if (idict != nullptr && key != nullptr) {
+    PyObject* t = PyDict_GetItemWithError(idict, key);  // borrowed
+    if (t != nullptr && PyType_Check(t)) {
+      Py_DECREF(key);
+      return reinterpret_cast<PyTypeObject*>(t);
+    }
+  }
+  PyErr_Clear();
+  PyRef module(current_math_module());
+  if (!module) {
+    Py_XDECREF(key);
+    return nullptr;
+  }
+  PyTypeObject* type = math_state(module.get())->matrix_type;
+  if (idict != nullptr && key != nullptr &&
+      PyDict_SetItem(idict, key, reinterpret_cast<PyObject*>(type)) < 0) {
+    PyErr_Clear();  // only a cache
+  }
+  Py_XDECREF(key);
+  return type;
+}
+
+}  // namespace
 
 bool matrix_check(PyObject* obj) {
   // Fast rejection without touching the import system: most values the
@@ -16,12 +53,8 @@ bool matrix_check(PyObject* obj) {
     return false;
   }
   PyObject* saved = PyErr_GetRaisedException();
-  bool result = false;
-  PyObject* module = current_math_module();
-  if (module != nullptr) {
-    result = Py_TYPE(obj) == math_state(module)->matrix_type;
-    Py_DECREF(module);
-  }
+  PyTypeObject* type = current_matrix_type();
+  const bool result = type != nullptr && Py_TYPE(obj) == type;
   PyErr_Clear();
   PyErr_SetRaisedException(saved);
   return result;
@@ -62,12 +95,12 @@ PyObject* matrix_import(std::size_t rows, std::size_t cols,
       PyErr_SetString(PyExc_ValueError, message.c_str());
       return nullptr;
     }
-    PyRef module(current_math_module());
-    if (!module) {
+    PyTypeObject* type = current_matrix_type();
+    if (type == nullptr) {
       return nullptr;
     }
     matrix::Dense value(rows, cols, std::move(data));
-    return matrix_wrap(math_state(module.get())->matrix_type, std::move(value));
+    return matrix_wrap(type, std::move(value));
   });
 }
 
@@ -113,8 +146,8 @@ void matrix_release(const std::shared_ptr<void>& store) noexcept {
 
 PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
   return guarded([&]() -> PyObject* {
-    PyRef module(current_math_module());
-    if (!module) {
+    PyTypeObject* type = current_matrix_type();
+    if (type == nullptr) {
       return nullptr;
     }
     auto typed = std::static_pointer_cast<MatrixStore>(store);
@@ -131,7 +164,7 @@ PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
       return nullptr;
     }
     PyObject* obj =
-        matrix_wrap_shared(math_state(module.get())->matrix_type, typed);
+        matrix_wrap_shared(type, typed);
     if (obj == nullptr) {
       matrix_unadopt(store);
     }

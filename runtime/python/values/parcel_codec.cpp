@@ -3,6 +3,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <string_view>
 #include <vector>
 
 #include "handle_hooks.h"
@@ -10,6 +11,7 @@
 #include "parcel.h"
 #include "parcel_format.h"
 #include "pickle_fallback.h"
+#include "plain_class.h"
 
 #ifdef BOC_VALUES_WITH_MATRIX
 #include "matrix_transport.h"
@@ -84,7 +86,7 @@ class Encoder {
       return encode_set(kSet, o, depth);
     }
     if (t == &PyFrozenSet_Type) return encode_set(kFrozenSet, o, depth);
-    return encode_other(o);
+    return encode_other(o, depth);
   }
 
  private:
@@ -214,7 +216,7 @@ class Encoder {
     return Status::kOk;
   }
 
-  Status encode_other(PyObject* o) {
+  Status encode_other(PyObject* o, int depth) {
 #ifdef BOC_VALUES_WITH_MATRIX
     if (matrix_check(o)) {
       if (!seen_.insert(o)) return Status::kFallback;
@@ -236,7 +238,56 @@ class Encoder {
       return Status::kOk;
     }
     if (PyErr_Occurred()) return Status::kError;
+    if (plain_class(Py_TYPE(o))) return encode_object(o, depth);
     return Status::kFallback;
+  }
+
+  // An instance of a plain class (plain_class.h): what pickle would carry,
+  // the class by reference and the instance __dict__, without pickle's
+  // machinery. Anything unusual falls back so pickle decides.
+  Status encode_object(PyObject* o, int depth) {
+    if (depth >= kMaxNativeDepth) return Status::kFallback;
+    PyTypeObject* t = Py_TYPE(o);
+    PyObject* module = class_module(t);  // borrowed
+    if (module == nullptr) return Status::kFallback;
+    const int listed = in_dispatch_table(t);
+    if (listed < 0) return Status::kError;
+    if (listed > 0 || !class_findable(t, module)) return Status::kFallback;
+    if (!seen_.insert(o)) return Status::kFallback;  // shared or cyclic: pickle keeps identity
+    Py_ssize_t mlen = 0, qlen = 0;
+    const char* m = PyUnicode_AsUTF8AndSize(module, &mlen);
+    if (m == nullptr) return Status::kError;
+    const char* q = PyUnicode_AsUTF8AndSize(reinterpret_cast<PyHeapTypeObject*>(t)->ht_qualname, &qlen);
+    if (q == nullptr) return Status::kError;
+    Owned dict(PyObject_GenericGetDict(o, nullptr));
+    if (!dict.get()) return Status::kError;
+    if (!PyDict_CheckExact(dict.get()) || !seen_.insert(dict.get())) return Status::kFallback;
+    w_.put_tag_varint(kObject, static_cast<std::uint64_t>(mlen));
+    w_.put_raw(m, static_cast<std::size_t>(mlen));
+    w_.put_varint(static_cast<std::uint64_t>(qlen));
+    w_.put_raw(q, static_cast<std::size_t>(qlen));
+    const Py_ssize_t n = PyDict_GET_SIZE(dict.get());
+    w_.put_varint(static_cast<std::uint64_t>(n));
+    Py_ssize_t pos = 0, count = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict.get(), &pos, &key, &value)) {
+      if (++count > n) return changed_size("instance __dict__");
+      // pickle honours a hook stored on the instance (e.g. self.__reduce_ex__):
+      // leave dunder names to it.
+      if (!PyUnicode_CheckExact(key)) return Status::kFallback;
+      const Py_ssize_t klen = PyUnicode_GET_LENGTH(key);
+      if (klen >= 4 && PyUnicode_READ_CHAR(key, 0) == '_' && PyUnicode_READ_CHAR(key, 1) == '_' &&
+          PyUnicode_READ_CHAR(key, klen - 1) == '_' && PyUnicode_READ_CHAR(key, klen - 2) == '_') {
+        return Status::kFallback;
+      }
+      Owned k(Py_NewRef(key)), v(Py_NewRef(value));
+      Status s = encode_str(k.get());
+      if (s != Status::kOk) return s;
+      s = encode(v.get(), depth + 1);
+      if (s != Status::kOk) return s;
+    }
+    if (count != n) return changed_size("instance __dict__");
+    return Status::kOk;
   }
 
   static Status changed_size(const char* what) {
@@ -320,6 +371,8 @@ class Decoder {
         if (!r_.get_varint(index) || index >= r_.cowns().size()) return corrupt();
         return wrap_handle(r_.cowns()[static_cast<std::size_t>(index)]);
       }
+      case kObject:
+        return decode_object(depth);
       case kPickle: {
         std::size_t n;
         if (!r_.get_count(n, 1)) return corrupt();
@@ -417,6 +470,51 @@ class Decoder {
       }
     }
     return s;
+  }
+
+  PyObject* decode_object(int depth) {
+    std::size_t mlen, qlen, n;
+    if (depth > kMaxNativeDepth || !r_.get_count(mlen, 1)) return corrupt();
+    const auto* m = reinterpret_cast<const char*>(r_.get_raw(mlen));
+    if (!r_.get_count(qlen, 1)) return corrupt();
+    const auto* q = reinterpret_cast<const char*>(r_.get_raw(qlen));
+    if (!r_.get_count(n, 2)) return corrupt();
+    Owned cls(find_class(std::string_view(m, mlen), std::string_view(q, qlen)));
+    if (!cls.get()) return nullptr;
+    // Names and values of the state; small instances stay on the stack.
+    constexpr std::size_t kInline = 16;
+    PyObject* inline_items[2 * kInline];
+    std::vector<PyObject*> heap_items;
+    PyObject** items = inline_items;
+    if (n > kInline) {
+      heap_items.resize(2 * n);
+      items = heap_items.data();
+    }
+    PyObject** names = items;
+    PyObject** values = items + n;
+    std::size_t done = 0;
+    PyObject* inst = nullptr;
+    for (; done < n; ++done) {
+      PyObject* k = decode(depth + 1);
+      if (k != nullptr && !PyUnicode_CheckExact(k)) {
+        Py_DECREF(k);
+        k = corrupt();
+      }
+      if (k == nullptr) break;
+      PyObject* v = decode(depth + 1);
+      if (v == nullptr) {
+        Py_DECREF(k);
+        break;
+      }
+      names[done] = k;
+      values[done] = v;
+    }
+    if (done == n) inst = build_instance(cls.get(), names, values, static_cast<Py_ssize_t>(n));
+    for (std::size_t i = 0; i < done; ++i) {
+      Py_DECREF(names[i]);
+      Py_DECREF(values[i]);
+    }
+    return inst;
   }
 
   PyObject* decode_matrix() {

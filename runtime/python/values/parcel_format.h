@@ -22,6 +22,10 @@
 //   kCown      index into the parcel's cown table
 //   kPickle    len, pickle protocol-5 bytes; persistent ids are cown table
 //              indices (ints)
+//   kObject    an instance of a plain class (plain_class.h): module len,
+//              module UTF-8, qualname len, qualname UTF-8, n, n * (key value
+//              (a str), value): the class by reference and the instance
+//              __dict__, what pickle would carry
 #pragma once
 
 #ifndef PY_SSIZE_T_CLEAN
@@ -61,6 +65,7 @@ enum Tag : std::uint8_t {
   kMatrix = 0x13,
   kCown = 0x14,
   kPickle = 0x15,
+  kObject = 0x16,
 };
 
 /// Appends to a parcel's buffer, growing it with malloc (throws

@@ -14,7 +14,7 @@
 namespace boc::py::detail {
 namespace {
 
-constexpr const char* kStateKey = "boc.values.pickle";
+constexpr Py_UCS4 kStateKey = 0xB6;  // U+00B6, see helpers()
 
 // Compiled once in every interpreter that needs the fallback.
 constexpr const char* kHelperSource = R"PY(
@@ -49,6 +49,12 @@ def loads(data, pload, _U=Unpickler, _B=_io.BytesIO):
     return u.load()
 
 plain_loads = _pickle.loads
+
+def find_class(module, name, _U=Unpickler, _B=_io.BytesIO):
+    return _U(_B(b'')).find_class(module, name)
+
+import copyreg as _copyreg
+dispatch_table = _copyreg.dispatch_table  # the dict _pickle itself consults
 )PY";
 
 // Slots of the helper tuple stored under kStateKey. kSpare is a one-element
@@ -62,6 +68,8 @@ enum Slot : Py_ssize_t {
   kPersistentId,
   kPersistentLoad,
   kSpare,
+  kFindClass,
+  kDispatchTable,
   kSlotCount
 };
 
@@ -155,50 +163,58 @@ PyObject* build_helpers() {
     PyObject* fn = PyDict_GetItemString(globals, names[i]);  // borrowed
     PyTuple_SET_ITEM(tuple, i, Py_NewRef(fn));
   }
-  Py_DECREF(globals);
   PyObject* pid = PyCFunction_New(&kPersistentIdDef, nullptr);
   if (!pid) {
+    Py_DECREF(globals);
     Py_DECREF(tuple);
     return nullptr;
   }
   PyTuple_SET_ITEM(tuple, kPersistentId, pid);
   PyObject* pload = PyCFunction_New(&kPersistentLoadDef, nullptr);
   if (!pload) {
+    Py_DECREF(globals);
     Py_DECREF(tuple);
     return nullptr;
   }
   PyTuple_SET_ITEM(tuple, kPersistentLoad, pload);
   PyObject* spare = PyList_New(1);
   if (!spare) {
+    Py_DECREF(globals);
     Py_DECREF(tuple);
     return nullptr;
   }
   PyList_SET_ITEM(spare, 0, Py_NewRef(Py_None));
   PyTuple_SET_ITEM(tuple, kSpare, spare);
+  PyTuple_SET_ITEM(tuple, kFindClass, Py_NewRef(PyDict_GetItemString(globals, "find_class")));
+  PyTuple_SET_ITEM(tuple, kDispatchTable, Py_NewRef(PyDict_GetItemString(globals, "dispatch_table")));
+  Py_DECREF(globals);
   return tuple;
 }
 
-// The helper tuple of the current interpreter (new reference).
+// The helper tuple of the current interpreter (new reference). Its key in the
+// interpreter's state dict is a one-character Latin-1 str, an immortal
+// singleton shared by all interpreters: the lookup (once per pickle and per
+// plain-instance encode) allocates nothing (same trick as matrix_transport.cpp).
 PyObject* helpers() {
   PyObject* state = PyInterpreterState_GetDict(PyInterpreterState_Get());
   if (!state) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "parcel: interpreter has no state dict");
     return nullptr;
   }
-  PyObject* found = nullptr;
-#if PY_VERSION_HEX >= 0x030D0000
-  int r = PyDict_GetItemStringRef(state, kStateKey, &found);
-  if (r != 0) return r > 0 ? found : nullptr;
-#else
-  found = PyDict_GetItemString(state, kStateKey);  // borrowed
-  if (found) return Py_NewRef(found);
-#endif
+  PyObject* key = PyUnicode_FromOrdinal(kStateKey);
+  if (!key) return nullptr;
+  PyObject* found = PyDict_GetItemWithError(state, key);  // borrowed
+  if (found || PyErr_Occurred()) {
+    Py_DECREF(key);
+    return Py_XNewRef(found);
+  }
   PyObject* built = build_helpers();
-  if (!built) return nullptr;
-  if (PyDict_SetItemString(state, kStateKey, built) < 0) {
-    Py_DECREF(built);
+  if (!built || PyDict_SetItem(state, key, built) < 0) {
+    Py_DECREF(key);
+    Py_XDECREF(built);
     return nullptr;
   }
+  Py_DECREF(key);
   return built;
 }
 
@@ -250,6 +266,22 @@ bool pickle_encode(PyObject* obj, ParcelWriter& w) {
   }
   Py_DECREF(data);
   return true;
+}
+
+PyObject* pickle_find_class(PyObject* module, PyObject* name) {
+  PyObject* h = helpers();
+  if (!h) return nullptr;
+  PyObject* cls = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kFindClass), module, name, nullptr);
+  Py_DECREF(h);
+  return cls;
+}
+
+PyObject* pickle_dispatch_table() {
+  PyObject* h = helpers();
+  if (!h) return nullptr;
+  PyObject* table = Py_NewRef(PyTuple_GET_ITEM(h, kDispatchTable));
+  Py_DECREF(h);
+  return table;
 }
 
 PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns) {

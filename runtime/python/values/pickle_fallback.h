@@ -24,4 +24,11 @@ bool pickle_encode(PyObject* obj, ParcelWriter& w);
 /// resolving persistent ids through cowns. New reference, or nullptr + error.
 PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns);
 
+/// The unpickler's find_class(module, name) in the current interpreter (new
+/// reference), with its own errors (plain_class.cpp's slow path).
+PyObject* pickle_find_class(PyObject* module, PyObject* name);
+
+/// copyreg.dispatch_table of the current interpreter (new reference).
+PyObject* pickle_dispatch_table();
+
 }  // namespace boc::py::detail
