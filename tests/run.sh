@@ -4,11 +4,12 @@
 #   tests/run.sh                  release (everything, under one Xvfb) + tsan + asan (core only)
 #                                 + asan-python (ASan/UBSan over the core and the Python layer)
 #                                 + odr (LTO link of the runner with -Werror=odr, build only)
+#                                 + systematic (core tests under the seeded scheduler + TSan, 200 seeds)
 #   tests/run.sh --quick          release only
-#   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python)
+#   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python, odr, systematic)
 #   tests/run.sh --no-deps        skip the Debian package check/installation
 #   after release: bocpy 0.13.0's own suite in both modes (tests/conformance/), when ../shared has it
-#   BOC_TSAN_SETARCH=1|0          force / forbid `setarch -R` for tsan (default: probe)
+#   BOC_TSAN_SETARCH=1|0          force / forbid `setarch -R` for tsan and systematic (default: probe)
 #
 # 1. Installs missing Debian packages (tests/install_deps.sh; needs root, otherwise it
 #    prints the apt line and stops).
@@ -23,10 +24,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-KNOWN_PRESETS=(release debug asan tsan asan-python odr)
-presets=(release tsan asan asan-python odr)
+KNOWN_PRESETS=(release debug asan tsan asan-python odr systematic)
+presets=(release tsan asan asan-python odr systematic)
 install_deps=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -104,7 +105,7 @@ run_preset() {
     return 0
   fi
 
-  if [[ "$preset" == tsan ]]; then
+  if [[ "$(cache_value "$build" BOC_SANITIZER)" == thread ]]; then   # tsan, systematic
     read -r -a wrapper <<<"$(tsan_wrapper "$build")"
   fi
 
@@ -133,7 +134,10 @@ run_preset() {
   note "test: $preset${wrapper:+ (under ${wrapper[*]})}"
   log="$build/ctest-run.log"
   set +e
-  "${wrapper[@]}" ctest --preset "$preset" 2>&1 | tee "$log"
+  local ctest_args=()
+  # systematic: 20 entries of 10 seeds each, independent processes.
+  if [[ "$preset" == systematic ]]; then ctest_args=(-j "$JOBS"); fi
+  "${wrapper[@]}" ctest --preset "$preset" "${ctest_args[@]}" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   local line
@@ -142,6 +146,11 @@ run_preset() {
     record "$preset" test OK "$line"
   else
     record "$preset" test FAIL "${line:-no ctest summary line (exit $rc; see $log)}"
+    # A failing systematic seed prints the line that replays it.
+    local repro
+    while read -r repro; do
+      if [[ -n "$repro" ]]; then SUMMARY+=("         $repro"); fi
+    done < <(grep -h -o 'BOC_SYSTEMATIC_SEED=[0-9]* reproduces.*' "$log" | sed 's/ ([0-9]* hook points.*//' | sort -u | head -n 5 || true)
   fi
 }
 
