@@ -184,31 +184,22 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
   PyBehavior::Spec spec;
   spec.code_id = static_cast<std::uint64_t>(code_id);
   // Captures are snapshots taken now, like bocpy's capture cowns.
-  PyObject* caps = nullptr;
+  PyRef caps;
   if (validate) {
-    caps = (captures_apply && defaults != nullptr) ? Py_NewRef(defaults) : PyTuple_New(0);
+    caps.reset((captures_apply && defaults != nullptr) ? Py_NewRef(defaults) : PyTuple_New(0));
   } else {
-    caps = captures != nullptr && captures != Py_None ? PySequence_Tuple(captures) : PyTuple_New(0);
+    caps.reset(captures != nullptr && captures != Py_None ? PySequence_Tuple(captures) : PyTuple_New(0));
   }
-  if (caps == nullptr) return nullptr;
-  if (PyTuple_GET_SIZE(caps) > 0 && !parcel_encode(caps, spec.captures)) {
+  if (!caps) return nullptr;
+  if (PyTuple_GET_SIZE(caps.get()) > 0 && !parcel_encode(caps.get(), spec.captures)) {
     // A pinned body scheduled on main may capture what cannot cross: it never leaves main.
-    if (any_pinned && in_main_interpreter()) {
-      PyErr_Clear();
-      spec.raw_captures = Py_NewRef(caps);
-    } else {
-      Py_DECREF(caps);
-      return nullptr;
-    }
+    if (!any_pinned || !in_main_interpreter()) return nullptr;
+    PyErr_Clear();
+    spec.raw_captures = MainInterpRef(caps.release());  // owned by the spec from here on, on every return
   }
-  Py_DECREF(caps);
-  PyObject* closure = closure_snapshot(fn);
-  if (closure == nullptr) return nullptr;
-  if (closure != Py_None && !parcel_encode(closure, spec.closure)) {
-    Py_DECREF(closure);
-    return nullptr;
-  }
-  Py_DECREF(closure);
+  PyRef closure(closure_snapshot(fn));
+  if (!closure) return nullptr;
+  if (closure.get() != Py_None && !parcel_encode(closure.get(), spec.closure)) return nullptr;
 
   // Outside a behavior, a cown this interpreter holds (e.g. rescued by wait())
   // is handed back before the runtime schedules on it.

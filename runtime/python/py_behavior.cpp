@@ -108,9 +108,7 @@ std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
 PyBehavior::PyBehavior(std::vector<CownBase*> cowns, Spec spec)
     : Behavior(std::span<CownBase* const>(cowns)), spec_(std::move(spec)) {}
 
-PyBehavior::~PyBehavior() {
-  if (spec_.raw_captures != nullptr) decref_in_interp(0, spec_.raw_captures);
-}
+PyBehavior::~PyBehavior() = default;
 
 void PyBehavior::cancel(std::string_view reason) { spec_.result->store_error_message(std::string(reason)); }
 
@@ -164,8 +162,8 @@ BodyResult PyBehavior::run_with_gil() {
   PyObject* ret = nullptr;
   if (ok) {
     PyObject* captures = nullptr;
-    if (spec_.raw_captures != nullptr) {
-      captures = Py_NewRef(spec_.raw_captures);
+    if (spec_.raw_captures) {
+      captures = Py_NewRef(spec_.raw_captures.get());
     } else if (!spec_.captures.empty()) {
       captures = parcel_decode(spec_.captures);
     } else {

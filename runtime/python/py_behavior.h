@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "boc/behavior.h"
@@ -33,6 +34,32 @@ class PythonError {
   std::shared_ptr<Holder> holder_;
 };
 
+/// Owns one strong reference to an object of the main interpreter. The
+/// behavior holding it may be destroyed on any thread without that GIL
+/// (a worker, the C++ host), so the drop goes through decref_in_interp.
+class MainInterpRef {
+ public:
+  MainInterpRef() = default;
+  /// Steals `o` (a main-interpreter object).
+  explicit MainInterpRef(PyObject* o) noexcept : o_(o) {}
+  ~MainInterpRef() { decref_in_interp(0, o_); }
+  MainInterpRef(const MainInterpRef&) = delete;
+  MainInterpRef& operator=(const MainInterpRef&) = delete;
+  MainInterpRef(MainInterpRef&& other) noexcept : o_(std::exchange(other.o_, nullptr)) {}
+  MainInterpRef& operator=(MainInterpRef&& other) noexcept {
+    if (this != &other) {
+      decref_in_interp(0, o_);
+      o_ = std::exchange(other.o_, nullptr);
+    }
+    return *this;
+  }
+  PyObject* get() const noexcept { return o_; }
+  explicit operator bool() const noexcept { return o_ != nullptr; }
+
+ private:
+  PyObject* o_ = nullptr;
+};
+
 class PyBehavior final : public Behavior {
  public:
   struct Spec {
@@ -41,7 +68,7 @@ class PyBehavior final : public Behavior {
     Ref<PyCown> result;
     Parcel captures;           ///< tuple of capture values (defaults)
     Parcel closure;            ///< tuple of closure cell values (empty: none)
-    PyObject* raw_captures = nullptr;  ///< main-only fallback for pinned bodies (owned)
+    MainInterpRef raw_captures;      ///< main-only fallback for pinned bodies
     bool varargs = false;
   };
 

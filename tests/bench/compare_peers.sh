@@ -2,11 +2,14 @@
 # Runs the core runtime beside its peers in one run and prints one table of
 # ours / peer throughput ratios (medians and ranges). Nothing here asserts a time.
 #
-# Usage: tests/bench/compare_peers.sh [--reps N] [--cores "1 2"] [--build DIR] [--quick]
+# Usage: tests/bench/compare_peers.sh [--reps N] [--cores "1 2"] [--build DIR] [--py-build DIR]
+#                                     [--only verona|python|all] [--quick]
 #   --reps N     pairs per row (default 5); each pair runs the peer and ours back
 #                to back, interleaved, with the capacity tool run just before it
 #   --cores L    worker counts (default "1 2")
 #   --build DIR  our build directory (default build/bench; configured and built here)
+#   --py-build DIR  our build with Python for the bocpy rows (default build/bench-py)
+#   --only W     verona | python | all (default): which peer rows to run
 #   --quick      1 rep and smaller workloads (a smoke run, not a measurement)
 #
 # Peers (skipped with a message when their folder is absent):
@@ -14,6 +17,8 @@
 #                ../shared/tools/build-verona-peer; its test/perf banking and
 #                schedule binaries against our ports (tests/bench/peer_*.cpp)
 #                with the same arguments.
+#   bocpy        ../shared/peer/bocpy-0.13.0: its example benchmarks under real
+#                bocpy and under ours (python_rows below).
 # Throughput is behaviors per second of the whole process (wall clock, same for
 # both sides): banking runs 3 behaviors per transfer (transfer, log, next job
 # step), schedule 20 rounds x cowns x loops.
@@ -25,14 +30,18 @@ SHARED=${BOC_SHARED:-$ROOT/../shared}
 REPS=5
 CORES="1 2"
 BUILD=$ROOT/build/bench
+PYBUILD=$ROOT/build/bench-py
 QUICK=0
+ONLY=all
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
     --cores) CORES=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
+    --py-build) PYBUILD=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
     --quick) QUICK=1; REPS=1; shift ;;
-    *) sed -n 2,12p "$0"; exit 2 ;;
+    *) sed -n 2,15p "$0"; exit 2 ;;
   esac
 done
 
@@ -40,11 +49,13 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)
 echo "== machine: $(nproc) cores, $cpu, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Our side: a Release build of the core and its benchmarks only.
-echo "== building ours in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBOC_WITH_PYTHON=OFF -DBOC_WITH_DEMO=OFF \
-  -DBOC_WITH_BENCH=ON > "$BUILD.configure.log" 2>&1 || { tail -20 "$BUILD.configure.log"; exit 1; }
-cmake --build "$BUILD" -j"$(nproc)" --target peer_banking peer_schedule > "$BUILD.build.log" 2>&1 ||
-  { tail -20 "$BUILD.build.log"; exit 1; }
+if [[ $ONLY != python ]]; then
+  echo "== building ours in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBOC_WITH_PYTHON=OFF -DBOC_WITH_DEMO=OFF \
+    -DBOC_WITH_BENCH=ON > "$BUILD.configure.log" 2>&1 || { tail -20 "$BUILD.configure.log"; exit 1; }
+  cmake --build "$BUILD" -j"$(nproc)" --target peer_banking peer_schedule > "$BUILD.build.log" 2>&1 ||
+    { tail -20 "$BUILD.build.log"; exit 1; }
+fi
 OURS=$BUILD/tests/bench
 
 CAPACITY=$SHARED/tools/capacity
@@ -125,12 +136,97 @@ verona_rows() {
 }
 
 # ------------------------------------------------------------- python rows
-# Rows for the bocpy side (bocpy benchmarks beside real bocpy) are added here
-# by the Python layer's owners; they append lines to "$SAMPLES" in the same
-# format ("PEER NAME CORES BEHAVIORS PEER_SECONDS OURS_SECONDS CAPACITY") to
-# join the table below.
+# bocpy's own benchmarks, each run under real bocpy 0.13.0 (built once into
+# build/bocpy-peer by ../shared/tools/build-bocpy-peer) and under this
+# project twice: stock python importing $PYBUILD/python ("NAME") and the
+# runner $PYBUILD/runtime/tools/bocpy ("NAME@runner"). The three runs of a
+# rep go back to back in a rotating order, with the capacity tool before
+# them. Rows: chain_ring (examples/benchmark.py --null-payload), fanout
+# (examples/fanout_benchmark.py, width 8), boids2000 (examples/boids.py
+# Simulation stepped headless by tests/bench/boids_sim_driver.py, frames/s
+# as "behaviors"/s) and pump (tests/bench/pump_bench.py: one pump() draining
+# N pinned behaviors). The example scripts run unmodified
+# (tests/bench/run_example.py only fills in a missing
+# _core.physical_cpu_count). Throughputs come from the programs' own timers,
+# written as seconds per BEHAVIORS so the table's ratio is ours/bocpy.
+
+# py_seconds OUT_VAR ROW CORES -- ENV... : runs row ROW's program with the
+# given environment/launcher and stores the seconds its timer reports for
+# the row's behavior count ($PY_BEH).
+py_seconds() {
+  local __out=$1 row=$2 c=$3; shift 4
+  local out val
+  case $row in
+    chain_ring) out=$("$@" "$HERE/run_example.py" "$EXAMPLES/benchmark.py" --json-stdout --workers "$c" \
+                  --duration "$PY_DURATION" --warmup 0.5 --null-payload 2> /dev/null) || return 1
+                val=$(grep -o '"throughput": [0-9.e+]*' <<< "$out" | head -1 | awk '{ printf "%.6f", 1e6 / $2 }') ;;
+    fanout) out=$("$@" "$HERE/run_example.py" "$EXAMPLES/fanout_benchmark.py" --json-stdout --workers "$c" \
+              --fanout-width 8 --producer-steps "$PY_STEPS" 2> /dev/null) || return 1
+            val=$(grep -o '"throughput": [0-9.e+]*' <<< "$out" | head -1 | awk '{ printf "%.6f", 1e6 / $2 }') ;;
+    boids2000) out=$("$@" "$HERE/boids_sim_driver.py" --boids 2000 --workers "$c" --frames "$PY_FRAMES" 2> /dev/null) ||
+                 return 1
+               val=$(grep -o '"seconds": [0-9.e+]*' <<< "$out" | head -1 | awk '{ print $2 }') ;;
+    pump) out=$("$@" "$HERE/pump_bench.py" --n "$PY_PUMP_N" 2> /dev/null) || return 1
+          val=$(grep -o '"drain_seconds": [0-9.e+]*' <<< "$out" | head -1 | awk '{ print $2 }') ;;
+  esac
+  [[ -n "$val" ]] || { echo "!! $row: no measurement in the output" >&2; return 1; }
+  printf -v "$__out" '%s' "$val"
+}
+
 python_rows() {
-  echo "== python rows: see tests/bench/python_bench.py (not part of this table yet)"
+  local peer_src=$SHARED/peer/bocpy-0.13.0
+  if [[ ! -d "$peer_src" || ! -x "$SHARED/tools/build-bocpy-peer" ]]; then
+    echo "== bocpy: skipped ($peer_src or the build-bocpy-peer tool is absent)"
+    return 0
+  fi
+  HERE=$ROOT/tests/bench
+  EXAMPLES=$peer_src/examples
+  local pdir=$ROOT/build/bocpy-peer
+  if [[ ! -f "$pdir/env.txt" ]]; then
+    echo "== building real bocpy 0.13.0 in $pdir (once)"
+    mkdir -p "$(dirname "$pdir")"
+    "$SHARED/tools/build-bocpy-peer" "$pdir" | tail -1 > "$pdir.env.tmp" ||
+      { echo "== bocpy: skipped (build failed)"; return 0; }
+    mkdir -p "$pdir" && mv "$pdir.env.tmp" "$pdir/env.txt"
+  fi
+  # "PYTHONPATH=<src> <python>"
+  local peer_path py
+  peer_path=$(sed -n 's/^PYTHONPATH=\([^ ]*\) .*/\1/p' "$pdir/env.txt")
+  py=$(sed -n 's/^PYTHONPATH=[^ ]* \(.*\)$/\1/p' "$pdir/env.txt")
+  [[ -d "$peer_path" && -x "$py" ]] || { echo "== bocpy: skipped (bad $pdir/env.txt)"; return 0; }
+  echo "== building ours (bocpy) in $PYBUILD"
+  cmake -S "$ROOT" -B "$PYBUILD" -DCMAKE_BUILD_TYPE=Release -DBOC_WITH_PYTHON=ON -DBOC_WITH_DEMO=OFF \
+    -DPython3_EXECUTABLE="$py" > "$PYBUILD.configure.log" 2>&1 || { tail -20 "$PYBUILD.configure.log"; return 1; }
+  cmake --build "$PYBUILD" -j"$(nproc)" --target bocpy bocpy_package > "$PYBUILD.build.log" 2>&1 ||
+    { tail -20 "$PYBUILD.build.log"; return 1; }
+  local runner=$PYBUILD/runtime/tools/bocpy ours_path=$PYBUILD/python
+  PY_DURATION=3 PY_STEPS=1000 PY_FRAMES=40 PY_PUMP_N=20000
+  if [[ $QUICK -eq 1 ]]; then PY_DURATION=1 PY_STEPS=200 PY_FRAMES=5 PY_PUMP_N=2000; fi
+  # name | behaviors the seconds are for | cores to run
+  local rows=("chain_ring|1000000|$CORES" "fanout|1000000|$CORES" "boids2000|$PY_FRAMES|$CORES" "pump|$PY_PUMP_N|1")
+  echo "== bocpy 0.13.0 vs ours (stock python / runner): $REPS interleaved triples per row, cores: $CORES"
+  local rep row name beh cores c cap tp ts tr k
+  for ((rep = 1; rep <= REPS; ++rep)); do
+    for row in "${rows[@]}"; do
+      IFS='|' read -r name beh cores <<< "$row"
+      for c in $cores; do
+        cap=$(capacity_now)
+        tp="" ts="" tr=""
+        # Rotate who goes first so load drift does not favour one side.
+        for k in 0 1 2; do
+          case $(((k + rep) % 3)) in
+            0) py_seconds tp "$name" "$c" -- env PYTHONPATH="$peer_path:$EXAMPLES" "$py" || tp="" ;;
+            1) py_seconds ts "$name" "$c" -- env PYTHONPATH="$ours_path:$EXAMPLES" "$py" || ts="" ;;
+            2) py_seconds tr "$name" "$c" -- env PYTHONPATH="$EXAMPLES" "$runner" || tr="" ;;
+          esac
+        done
+        [[ -n "$tp" && -n "$ts" ]] && echo "bocpy $name $c $beh $tp $ts $cap" >> "$SAMPLES"
+        [[ -n "$tp" && -n "$tr" ]] && echo "bocpy $name@runner $c $beh $tp $tr $cap" >> "$SAMPLES"
+        printf '   rep %d %-11s cores=%s capacity=%s  bocpy %ss  ours %ss  runner %ss\n' "$rep" "$name" "$c" "$cap" \
+          "${tp:-fail}" "${ts:-fail}" "${tr:-fail}"
+      done
+    done
+  done
 }
 
 # ------------------------------------------------------------------ table
@@ -158,14 +254,14 @@ print_table() {
       val[key, "cap", i] = ($7 == "nan") ? 0 : $7
     }
     END {
-      printf "%-10s %-13s %5s | %-22s | %-22s | %-19s | %s\n", "peer", "workload", "cores", "peer M beh/s", "ours M beh/s", "ours/peer", "capacity"
+      printf "%-10s %-17s %5s | %-22s | %-22s | %-19s | %s\n", "peer", "workload", "cores", "peer M beh/s", "ours M beh/s", "ours/peer", "capacity"
       for (k = 1; k <= nk; ++k) {
         key = order[k]
         stats(key, "peer"); pm = S_med; pl = S_lo; ph = S_hi
         stats(key, "ours"); om = S_med; ol = S_lo; oh = S_hi
         stats(key, "ratio"); rm = S_med; rl = S_lo; rh = S_hi
         stats(key, "cap"); cm = S_med; cl = S_lo; ch = S_hi
-        printf "%-10s %-13s %5s | %6.2f [%6.2f-%6.2f] | %6.2f [%6.2f-%6.2f] | %4.2f [%4.2f-%4.2f] | %4.2f [%4.2f-%4.2f] n=%d\n",
+        printf "%-10s %-17s %5s | %6.4f [%6.4f-%6.4f] | %6.4f [%6.4f-%6.4f] | %4.2f [%4.2f-%4.2f] | %4.2f [%4.2f-%4.2f] n=%d\n",
           peer[key], name[key], cores[key], pm, pl, ph, om, ol, oh, rm, rl, rh, cm, cl, ch, cnt[key]
         med_p[peer[key], name[key], cores[key]] = pm; med_o[peer[key], name[key], cores[key]] = om
         have[peer[key], name[key]] = 1
@@ -175,12 +271,12 @@ print_table() {
       for (pk in have) {
         split(pk, parts, SUBSEP)
         if (((parts[1], parts[2], 1) in med_p) && ((parts[1], parts[2], 2) in med_p))
-          printf "%-10s %-13s  peer %.2f  ours %.2f\n", parts[1], parts[2],
+          printf "%-10s %-17s  peer %.2f  ours %.2f\n", parts[1], parts[2],
             med_p[parts[1], parts[2], 2] / med_p[parts[1], parts[2], 1], med_o[parts[1], parts[2], 2] / med_o[parts[1], parts[2], 1]
       }
     }' "$SAMPLES"
 }
 
-verona_rows
-python_rows
+[[ $ONLY == python ]] || verona_rows
+[[ $ONLY == verona ]] || python_rows
 print_table
