@@ -210,8 +210,7 @@ void BocpyRuntime::worker_started(std::size_t index) {
   } else {
     if (!set_worker_sys_path(config_.sys_path) || !import_bocpy_in_worker() ||
         !install_worker_logging(config_.log_levels) ||
-        !load_worker_bindings(config_.bindings_source, config_.main_file, config_.sys_path,
-                              config_.bindings_module)) {
+        !load_worker_bindings(config_.bindings_source, config_.main_file, config_.bindings_module)) {
       PyObject* exc = PyErr_GetRaisedException();
       PyObject* text = exc != nullptr ? PyObject_Str(exc) : nullptr;
       const char* s = text != nullptr ? PyUnicode_AsUTF8(text) : nullptr;

@@ -335,8 +335,9 @@ int EmbeddedPython::finish(bool ok) {
   if (!ok) {
     status = handle_pending_exception();
   }
-  // A program stopped by Ctrl-C stops the runtime's other work too.
-  if (status == kKeyboardInterruptStatus) interrupt_live_runtime();
+  // A program stopped by Ctrl-C stops the runtime's other work too: bocpy's
+  // atexit hook sees the KeyboardInterrupt in sys.last_exc (set by
+  // print_exception, as by python itself) -- one path for both modes.
   run_exit_hooks();
   // Like interpreter exit: finish all bocpy work (as wait() does) and end the
   // worker interpreters while the main thread still holds a live Python.

@@ -764,37 +764,17 @@ void shutdown_runtime_for_exit() {
 }
 
 bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::vector<std::string>& sys_path, const std::string& module_name) {
-  PyObject* mod = PyImport_ImportModule("bocpy.transpiler");
-  if (mod == nullptr) return false;
-  PyObject* core = PyImport_ImportModule("bocpy._core");
-  if (core == nullptr) {
-    Py_DECREF(mod);
-    return false;
-  }
-  module_state(core)->loading_bindings = true;
-  PyObject* path = PyList_New(0);
-  for (const std::string& p : sys_path) {
-    PyObject* item = path != nullptr ? PyUnicode_FromStringAndSize(p.data(), static_cast<Py_ssize_t>(p.size())) : nullptr;
-    if (item == nullptr || PyList_Append(path, item) < 0) {
-      Py_XDECREF(item);
-      Py_CLEAR(path);
-      break;
-    }
-    Py_DECREF(item);
-  }
-  PyObject* r = path == nullptr ? nullptr
-                                : PyObject_CallMethod(mod, "install_worker_main", "s#s#Os#", source.data(),
-                                                      static_cast<Py_ssize_t>(source.size()), main_file.data(),
-                                                      static_cast<Py_ssize_t>(main_file.size()), path,
-                                                      module_name.data(), static_cast<Py_ssize_t>(module_name.size()));
-  Py_XDECREF(path);
-  module_state(core)->loading_bindings = false;
-  Py_DECREF(core);
-  Py_DECREF(mod);
-  if (r == nullptr) return false;
-  Py_DECREF(r);
-  return true;
+                          const std::string& module_name) {
+  PyRef transpiler(PyImport_ImportModule("bocpy.transpiler"));
+  PyRef core(transpiler ? PyImport_ImportModule("bocpy._core") : nullptr);
+  if (!core) return false;
+  module_state(core.get())->loading_bindings = true;
+  PyRef r(PyObject_CallMethod(transpiler.get(), "install_worker_main", "s#s#s#", source.data(),
+                              static_cast<Py_ssize_t>(source.size()), main_file.data(),
+                              static_cast<Py_ssize_t>(main_file.size()), module_name.data(),
+                              static_cast<Py_ssize_t>(module_name.size())));
+  module_state(core.get())->loading_bindings = false;
+  return static_cast<bool>(r);
 }
 
 }  // namespace boc::py

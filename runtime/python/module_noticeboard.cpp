@@ -173,10 +173,16 @@ PyObject* nb_read(PyObject*, PyObject* args, PyObject* kwargs) {
 
 // Plain dict of the board after every posted mutation applied
 // (wait/quiesce(noticeboard=True)).
-PyObject* nb_flushed_snapshot(PyObject*, PyObject*) {
+// Waits, with the GIL released (an update's fn needs it), until every posted
+// mutation has been applied.
+void flush_posted() {
   Py_BEGIN_ALLOW_THREADS
   Noticeboard::instance().flush();
   Py_END_ALLOW_THREADS
+}
+
+PyObject* nb_flushed_snapshot(PyObject*, PyObject*) {
+  flush_posted();
   return build_snapshot(false);
 }
 
@@ -222,9 +228,7 @@ PyObject* nb_clear(PyObject*, PyObject*) {
     PyErr_SetString(PyExc_RuntimeError, "noticeboard_clear must be called from the primary interpreter");
     return nullptr;
   }
-  Py_BEGIN_ALLOW_THREADS
-  Noticeboard::instance().flush();
-  Py_END_ALLOW_THREADS
+  flush_posted();
   Noticeboard::instance().clear();
   rearm_noticeboard_cache();
   drain_deferred_decrefs();
@@ -253,9 +257,7 @@ PyObject* nb_teardown(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       return nullptr;
     }
   } else {
-    Py_BEGIN_ALLOW_THREADS
-    Noticeboard::instance().flush();
-    Py_END_ALLOW_THREADS
+    flush_posted();
   }
   PyObject* final_board = build_snapshot(false);
   if (final_board == nullptr) return nullptr;

@@ -5,15 +5,16 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 namespace boc::py {
 
-/// Worker interpreter, GIL held, bocpy imported: executes `source` as this
-/// interpreter's `__main__` (scheduling refused meanwhile). Errors in the
+/// Worker interpreter, GIL held, bocpy imported, sys.path set: executes
+/// `source` as this interpreter's `module_name` -- `__main__`, or a module
+/// workers cannot import by name (bocpy/transpiler.py install_worker_main);
+/// scheduling is refused meanwhile. Errors in the
 /// source are reported, not fatal. False with a Python error only if the
 /// module itself cannot be set up.
 bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::vector<std::string>& sys_path, const std::string& module_name);
+                          const std::string& module_name);
 
 }  // namespace boc::py

@@ -15,13 +15,15 @@ comes from a fresh child process:
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
+
+# One SIGINT-after-READY driver for the tests and this benchmark.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from bocpy_test_support import interrupt_when_ready  # noqa: E402
 
 RSS = """
 def rss_mb():
@@ -92,15 +94,8 @@ def sigint_seconds(cmd):
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(ENDLESS)
     try:
-        env = dict(os.environ, BOCPY_WORKERS="2")
-        p = subprocess.Popen([*cmd, f.name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        assert p.stdout.readline().strip() == "READY"
-        time.sleep(0.5)
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=60)
-        return time.monotonic() - t0, p.returncode
+        rc, seconds, _, _ = interrupt_when_ready([*cmd, f.name], env=dict(os.environ, BOCPY_WORKERS="2"))
+        return seconds, rc
     finally:
         os.unlink(f.name)
 

@@ -200,15 +200,16 @@ def _rescue_cowns(frame) -> None:
         frame = frame.f_back
 
 
-def _stop_runtime(timeout) -> tuple:
+def _stop_runtime(timeout, stats: bool = False) -> tuple:
     """Finish the work (up to `timeout`), stop the workers and the noticeboard:
-    (final scheduler stats, final noticeboard). A noticeboard mutation still
-    running at the timeout raises RuntimeError after the workers stopped."""
+    (final scheduler stats if asked for, else [], final noticeboard). A
+    noticeboard mutation still running at the timeout raises RuntimeError
+    after the workers stopped."""
     global BEHAVIORS
     seconds = _timeout_seconds(timeout)
     if not _core.quiesce(seconds):
         _log.warning("wait(): runtime did not reach quiescence within timeout=%s; tearing down anyway", timeout)
-    final_stats = _stats()
+    final_stats = _stats() if stats else []
     _core.stop()
     BEHAVIORS = None
     return final_stats, _core._noticeboard_teardown(seconds)
@@ -225,7 +226,7 @@ def wait(timeout: Optional[float] = None, *, stats: bool = False, noticeboard: b
         _core._noticeboard_teardown(_timeout_seconds(timeout))  # finishes a timed-out teardown
         return _result(stats, noticeboard, [], board)
     _final_board = None
-    final_stats, board = _stop_runtime(timeout)
+    final_stats, board = _stop_runtime(timeout, stats)
     try:
         caller = sys._getframe(1)
     except ValueError:  # called straight from C/C++: no Python caller to rescue for

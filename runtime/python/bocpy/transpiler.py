@@ -275,7 +275,7 @@ def _future_flags(tree: ast.Module) -> int:
     return flags
 
 
-def install_worker_main(source: str, filename: str, path, module_name: str = "__main__") -> None:
+def install_worker_main(source: str, filename: str, module_name: str = "__main__") -> None:
     """Runs in a worker: make the reduced script this interpreter's
     ``__main__`` -- or, for a module the runtime was started for that workers
     cannot import by name (loaded from a path under its own name), that
@@ -283,9 +283,8 @@ def install_worker_main(source: str, filename: str, path, module_name: str = "__
     assignment that cannot be evaluated here (e.g. ``pc = PinnedCown(...)``)
     is skipped without losing the rest; any other failure is printed and ends
     the load."""
-    for p in reversed(path):
-        if p not in sys.path:
-            sys.path.insert(0, p)
+    # sys.path is already main's (bocpy_runtime.cpp sets it before bocpy is
+    # imported here).
     main = types.ModuleType(module_name)
     main.__builtins__ = builtins
     if filename and filename != _SYNTHETIC:
