@@ -8,7 +8,6 @@
 
 #include "boc/runtime.h"
 #include "sharded_counter.h"
-#include "small_alloc.h"
 #include "spin.h"
 #include "boc/systematic.h"
 
@@ -134,9 +133,6 @@ Behavior::~Behavior() {
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   live_behaviors().add(-1);
 }
-
-void* Behavior::operator new(std::size_t size) { return detail::small_alloc(size); }
-void Behavior::operator delete(void* p, std::size_t size) noexcept { detail::small_free(p, size); }
 
 std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(live_behaviors().sum()); }
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "sharded_counter.h"
-#include "small_alloc.h"
 
 namespace boc {
 namespace detail {
@@ -94,9 +93,6 @@ CownBase::~CownBase() {
     g_live_pinned.fetch_sub(1, std::memory_order_relaxed);
   }
 }
-
-void* CownBase::operator new(std::size_t size) { return detail::small_alloc(size); }
-void CownBase::operator delete(void* p, std::size_t size) noexcept { detail::small_free(p, size); }
 
 std::size_t CownBase::live_count() noexcept { return static_cast<std::size_t>(live_cowns().sum()); }
 

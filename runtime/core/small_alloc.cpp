@@ -17,6 +17,8 @@
 // class). Under AddressSanitizer the pools are bypassed (small_alloc.h).
 #include "small_alloc.h"
 
+#include "boc/pooled.h"
+
 #include <cstdint>
 #include <mutex>
 #include <new>
@@ -161,5 +163,8 @@ void small_free_slow(void* p, std::size_t size) noexcept {
 }
 
 #endif
+
+void* Pooled::operator new(std::size_t size) { return small_alloc(size); }
+void Pooled::operator delete(void* p, std::size_t size) noexcept { small_free(p, size); }
 
 }  // namespace boc::detail

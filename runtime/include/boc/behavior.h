@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "boc/pooled.h"
+
 #include "boc/cown.h"
 
 namespace boc {
@@ -67,7 +69,8 @@ class Request {
 
 /// A unit of work over a request set. Subclasses supply the body. The runtime
 /// owns a scheduled behavior and deletes it after its requests are released.
-class Behavior {
+// Allocated from the runtime's per-thread pools (boc/pooled.h).
+class Behavior : public detail::Pooled {
  public:
   Behavior(const Behavior&) = delete;
   Behavior& operator=(const Behavior&) = delete;
@@ -92,16 +95,6 @@ class Behavior {
   /// Number of live Behavior objects in the process (leak checks in tests).
   static std::size_t live_count() noexcept;
 
-  // Behaviors come from per-thread pools (runtime/core/small_alloc.cpp): they
-  // are usually freed on another thread than the one that made them.
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
-  static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
-  static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
-    ::operator delete(p, size, al);
-  }
-  static void* operator new(std::size_t, void* where) noexcept { return where; }
-  static void operator delete(void*, void*) noexcept {}
 
  protected:
   /// `cowns` may contain duplicates and nullptrs (ignored); each distinct cown

@@ -10,6 +10,8 @@
 #include <new>
 #include <utility>
 
+#include "boc/pooled.h"
+
 namespace boc {
 
 class Request;
@@ -18,7 +20,8 @@ class Behavior;
 /// The untyped part of every cown: the tail of its request queue (an MCS-style
 /// queue of behaviors waiting for it), an intrusive reference count, a stable
 /// global ordering key and the pinned flag. Subclasses hold the value.
-class CownBase {
+// Allocated from the runtime's per-thread pools (boc/pooled.h).
+class CownBase : public detail::Pooled {
  public:
   CownBase(const CownBase&) = delete;
   CownBase& operator=(const CownBase&) = delete;
@@ -50,16 +53,6 @@ class CownBase {
   /// Number of pinned cowns alive in the process (quiesce auto-pumps while > 0).
   static std::size_t live_pinned_count() noexcept;
 
-  // Cowns (result cowns above all) come from per-thread pools, as behaviors
-  // do (runtime/core/small_alloc.cpp).
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
-  static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
-  static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
-    ::operator delete(p, size, al);
-  }
-  static void* operator new(std::size_t, void* where) noexcept { return where; }
-  static void operator delete(void*, void*) noexcept {}
 
  protected:
   explicit CownBase(bool pinned);
