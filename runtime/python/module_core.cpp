@@ -93,7 +93,7 @@ bool parse_cown_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out, 
 
 // Checks bocpy's parameter shape: the first n params take the cowns, every
 // remaining positional param has a default (its capture). A *args body takes
-// any extra cowns (the seed's `def _writeback(*args)` form).
+// any extra cowns (the `def _writeback(*args)` form of the demo's write-back).
 bool check_shape(PyObject* fn, std::size_t n_cowns, PyObject* defaults, bool& captures_apply) {
   auto* code = reinterpret_cast<PyCodeObject*>(PyFunction_GetCode(fn));
   const auto n_params = static_cast<std::size_t>(code->co_argcount);

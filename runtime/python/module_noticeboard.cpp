@@ -1,5 +1,5 @@
 // notice_write / notice_update / notice_delete / notice_seed / noticeboard /
-// notice_read: the Python face of the noticeboard (bocpy-api-spec.md §4.1).
+// notice_read: the Python face of the noticeboard, as bocpy 0.13.0 has it.
 #include <chrono>
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// Every pump rule of the seed and bocpy-api-spec §3.4, with a manual clock.
+// Every pump rule of the pinned-cown contract (boc/pump.h), with a manual clock.
 #include <limits>
 #include <thread>
 

@@ -34,7 +34,7 @@ class MainGil {
 };
 
 /// Runs body on a new thread inside a fresh own-GIL sub-interpreter (created,
-/// used and ended on that thread: platform-notes C.3 pattern A), after running
+/// used and ended on that thread, as the runtime's workers do), after running
 /// the prelude there. Call without holding the main GIL. Returns "" or a
 /// description of what went wrong while creating the interpreter.
 std::string run_in_subinterpreter(const std::function<void()>& body);

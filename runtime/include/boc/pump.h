@@ -1,5 +1,5 @@
 // The main-thread pump: options, result and the errors its gates raise.
-// Semantics follow the pinned-cown seed and bocpy-api-spec.md §3.4.
+// Semantics are the pinned-cown contract of README "The core in one paragraph" (bocpy 0.13.0's pump()).
 #pragma once
 
 #include <chrono>

@@ -90,7 +90,7 @@ class Runtime {
   /// once shutdown has begun.
   void schedule(std::unique_ptr<Behavior> behavior);
 
-  /// Drains the pinned queue under the seed's rules; gates throw PumpError.
+  /// Drains the pinned queue under the pinned-cown rules (pump.h); gates throw PumpError.
   /// Body errors never throw here; they are reported in the PumpReport.
   PumpReport pump_report(const PumpOptions& options = {});
   /// As pump_report, but rethrows the error for PumpStop::kError/kFatal.

@@ -1,6 +1,6 @@
 // Parcels: Python values encoded into interpreter-free C++ memory, the way a
 // value moves between the own-GIL interpreters of this runtime (our
-// replacement for CPython's cross-interpreter data, see platform-notes C.8).
+// replacement for CPython's cross-interpreter data).
 #pragma once
 
 #ifndef PY_SSIZE_T_CLEAN
