@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core_lifecycle.h"
 #include "module_core.h"
 #include "py_ref.h"
 

@@ -35,6 +35,8 @@ struct InterpState {
   bool loading_bindings = false;
 };
 
+/// The state of a bocpy._core module object (its PyModuleDef's m_size block).
+inline InterpState* core_state(PyObject* module) { return static_cast<InterpState*>(PyModule_GetState(module)); }
 /// The current interpreter's state, or nullptr if it has not imported bocpy._core.
 InterpState* current_state() noexcept;
 /// Registers/unregisters a state (module exec / module free).

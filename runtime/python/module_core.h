@@ -23,13 +23,4 @@ bool install_bocpy_package();
 /// main interpreter got it (embedded sources, or the package on sys.path).
 bool import_bocpy_in_worker();
 
-/// Main thread, GIL held: if a bocpy runtime is running, finish all work (as
-/// bocpy.wait() does) and end the worker interpreters. Idempotent; never
-/// raises (errors are printed).
-void shutdown_runtime_for_exit();
-
-/// Main thread, GIL held: Ctrl-C for a live runtime (interrupt.h); no-op
-/// without one.
-void interrupt_live_runtime();
-
 }  // namespace boc::py
