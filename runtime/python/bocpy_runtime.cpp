@@ -6,7 +6,7 @@
 #include "terminator.h"
 #include "noticeboard.h"
 #include "worker_interpreters.h"
-#include "module_core.h"
+#include "package_install.h"
 #include "py_behavior.h"
 #include "py_compat.h"
 #include "py_cown.h"

@@ -19,6 +19,7 @@
 
 #include "core_lifecycle.h"
 #include "module_core.h"
+#include "package_install.h"
 #include "py_ref.h"
 
 #ifndef BOC_PYTHON_EXECUTABLE

@@ -13,6 +13,7 @@
 #include "module_cown.h"
 #include "module_registry.h"
 #include "noticeboard.h"
+#include "package_install.h"
 #include "py_cown.h"
 #include "system_info.h"
 #include "terminator.h"

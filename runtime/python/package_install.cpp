@@ -1,7 +1,7 @@
 // Makes `import bocpy` work in any interpreter: a meta-path finder serving the
 // package from the sources embedded in the binary (no files needed at run
 // time); bocpy._core and bocpy._math are built-in modules.
-#include "module_core.h"
+#include "package_install.h"
 #include "package_sources.h"
 #include "py_ref.h"
 
