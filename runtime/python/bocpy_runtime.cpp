@@ -30,7 +30,6 @@ struct Settings {
   std::shared_ptr<MainRef> callback;
   std::function<void(const StarvationReport&)> observer;
   std::shared_ptr<Clock> clock;
-  std::function<void(BocpyRuntime&)> start_listener;
   std::chrono::milliseconds monitor_period{20};
   // Relaxed: a configuration value re-read by each wait loop iteration.
   std::atomic<std::int64_t> poll_ms{50};
@@ -178,12 +177,6 @@ bool BocpyRuntime::start(const StartConfig& config) {
   g_live.store(self.release(), std::memory_order_release);
   terminator_started();
   reset_runtime_interrupt();
-  std::function<void(BocpyRuntime&)> listener;
-  {
-    std::lock_guard l(settings().mu);
-    listener = settings().start_listener;
-  }
-  if (listener) listener(*get());
   return true;
 }
 
@@ -313,11 +306,6 @@ void BocpyRuntime::set_default_clock(std::shared_ptr<Clock> clock) {
 std::shared_ptr<Clock> BocpyRuntime::default_clock() {
   std::lock_guard lock(settings().mu);
   return settings().clock;
-}
-
-void BocpyRuntime::set_start_listener(std::function<void(BocpyRuntime&)> listener) {
-  std::lock_guard lock(settings().mu);
-  settings().start_listener = std::move(listener);
 }
 
 }  // namespace boc::py

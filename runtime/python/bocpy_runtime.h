@@ -77,9 +77,6 @@ class BocpyRuntime {
   static void set_default_clock(std::shared_ptr<Clock> clock);
   static std::shared_ptr<Clock> default_clock();
 
-  /// Called by a host after each runtime start (e.g. to re-apply settings).
-  static void set_start_listener(std::function<void(BocpyRuntime&)> listener);
-
   /// Main interpreter, GIL held: Ctrl-C for the runtime (interrupt.h).
   void interrupt();
 
