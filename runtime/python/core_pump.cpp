@@ -16,6 +16,11 @@
 namespace boc::py {
 namespace {
 
+// bocpy's message for pump() called from a pinned body, raised by the check in
+// core_pump and for the core's PumpError::Kind::kReentrant.
+constexpr char kPumpNotReentrant[] =
+    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)";
+
 constexpr long long kMaxPumpMs = static_cast<long long>((1ULL << 63) / 1'000'000ULL) - 1;
 
 bool bound_arg(PyObject* obj, const char* name, std::optional<long long>& out, bool is_ms) {
@@ -53,8 +58,7 @@ PyObject* raise_pump_error(const PumpError& e) {
       PyErr_SetString(PyExc_RuntimeError, "pump() is in use by another thread");
       break;
     case PumpError::Kind::kReentrant:
-      PyErr_SetString(PyExc_RuntimeError,
-                      "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)");
+      PyErr_SetString(PyExc_RuntimeError, kPumpNotReentrant);
       break;
     default:
       PyErr_SetString(PyExc_RuntimeError, e.what());
@@ -85,8 +89,7 @@ PyObject* core_pump(PyObject*, PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   if (Runtime::in_pump_body()) {
-    PyErr_SetString(PyExc_RuntimeError,
-                    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)");
+    PyErr_SetString(PyExc_RuntimeError, kPumpNotReentrant);
     return nullptr;
   }
   PumpOptions opts;
