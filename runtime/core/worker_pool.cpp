@@ -1,5 +1,6 @@
 #include "worker_pool.h"
 
+#include "small_alloc.h"
 #include "spin.h"
 
 namespace boc {
@@ -50,6 +51,18 @@ void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
   to.count += n;
 }
 
+void WorkerPool::lock_counting(detail::Mutex& mu, Stat& contended) noexcept {
+#ifdef BOC_SYSTEMATIC
+  // try_lock is a hook point of its own: keep the seeds' schedules as they were.
+  (void)contended;
+  mu.lock();
+#else
+  if (mu.try_lock()) return;
+  mu.lock();
+  contended.bump();  // under mu: one writer at a time
+#endif
+}
+
 WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop,
                        std::chrono::microseconds spin)
     : rt_(rt), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), spin_(spin) {
@@ -68,7 +81,9 @@ void WorkerPool::push(Behavior* b) noexcept {
     // The owner runs its private list itself, so no wake-up is needed; find_work
     // shares it when another worker is idle.
     Worker& w = *workers_[tl_index];
-    w.pushed_local.bump();
+    // Into an empty private list it is the next behavior this worker runs
+    // (bocpy's "pending" slot); otherwise it queues behind the others.
+    (w.local.count == 0 ? w.dispatched_to_pending : w.pushed_local).bump();
     w.local.push(b);
     return;
   }
@@ -83,7 +98,8 @@ void WorkerPool::push_shared(std::size_t index, List& batch, bool remote) noexce
   Worker& v = *workers_[index];
   const std::size_t n = batch.count;
   {
-    std::lock_guard lock(v.mu);
+    lock_counting(v.mu, v.enqueue_contended);
+    std::lock_guard lock(v.mu, std::adopt_lock);
     batch.move_front(n, v.shared);
     BOC_SYSTEMATIC_YIELD("pool.push_shared.locked");
     if (remote) v.pushed_remote.bump();
@@ -105,6 +121,7 @@ void WorkerPool::share(Worker& self, std::size_t index) noexcept {
   // the owner keeps the rest in order.
   List batch;
   BOC_SYSTEMATIC_YIELD("pool.share");
+  self.shares.bump();
   self.local.move_front((self.local.count + 1) / 2, batch);
   push_shared(index, batch, false);
 }
@@ -113,10 +130,20 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
   Worker& v = *workers_[victim];
   Behavior* b;
   BOC_SYSTEMATIC_YIELD(steal ? "pool.steal" : "pool.take_shared");
+  if (steal) {
+    self.steal_attempts.bump();
+    self.last_steal_attempt_ns.set(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count()));
+  }
   {
-    std::lock_guard lock(v.mu);
+    lock_counting(v.mu, v.dequeue_contended);
+    std::lock_guard lock(v.mu, std::adopt_lock);
     b = v.shared.pop();
-    if (b == nullptr) return nullptr;
+    if (b == nullptr) {
+      if (steal) self.steal_failures.bump();
+      return nullptr;
+    }
     // Relaxed: a decrease never needs a wake-up; the mutex orders the list.
     v.shared_count.store(v.shared.count, std::memory_order_relaxed);
   }
@@ -129,7 +156,10 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   if (w.local.count > 0) {
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
     if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
-      if (Behavior* b = take_shared(self, w, false)) return b;
+      if (Behavior* b = take_shared(self, w, false)) {
+        w.batch_resets.bump();
+        return b;
+      }
     }
     Behavior* b = w.local.pop();
     w.popped_local.bump();
@@ -200,6 +230,8 @@ void WorkerPool::worker_main(std::size_t index) {
     }
 #endif
     if (b == nullptr) {
+      // Idle: a good moment to hand a drained backlog's memory back.
+      detail::release_pool_surplus();
       std::unique_lock lock(park_mu_);
       self.parked.bump();
       // Seq_cst: Dekker pair with shared_count (see push_shared).
@@ -232,9 +264,17 @@ std::vector<WorkerStats> WorkerPool::stats() const {
     WorkerStats s;
     s.worker_index = i;
     s.pushed_local = w.pushed_local.get();
+    s.dispatched_to_pending = w.dispatched_to_pending.get();
     s.pushed_remote = w.pushed_remote.get();
     s.popped_local = w.popped_local.get();
     s.popped_via_steal = w.popped_via_steal.get();
+    s.enqueue_contended = w.enqueue_contended.get();
+    s.dequeue_contended = w.dequeue_contended.get();
+    s.batch_resets = w.batch_resets.get();
+    s.steal_attempts = w.steal_attempts.get();
+    s.steal_failures = w.steal_failures.get();
+    s.last_steal_attempt_ns = w.last_steal_attempt_ns.get();
+    s.shares = w.shares.get();
     s.parked = w.parked.get();
     out.push_back(s);
   }

@@ -65,6 +65,7 @@ class WorkerPool {
   struct Stat {
     std::atomic<std::uint64_t> v{0};
     void bump() noexcept { v.store(v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    void set(std::uint64_t x) noexcept { v.store(x, std::memory_order_relaxed); }
     std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
   };
 
@@ -83,18 +84,28 @@ class WorkerPool {
     List local;
     unsigned pops = 0;
     Stat pushed_local;
+    Stat dispatched_to_pending;
     Stat popped_local;
     Stat popped_via_steal;
+    Stat batch_resets;
+    Stat steal_attempts;
+    Stat steal_failures;
+    Stat last_steal_attempt_ns;  // a time, stored with set() (same relaxed rule as Stat)
+    Stat shares;
     Stat parked;
     // Shared part: its own cache lines.
     alignas(64) detail::Mutex mu;
     List shared;  // guarded by mu
     Stat pushed_remote;  // written under mu
+    Stat enqueue_contended;  // written under mu
+    Stat dequeue_contended;  // written under mu
     // shared.count, readable without mu. Stores are seq_cst (Dekker pair with
     // sleepers_, see push_shared) and made under mu.
     std::atomic<std::size_t> shared_count{0};
   };
 
+  /// Locks mu; counts in `contended` a lock another thread held.
+  static void lock_counting(detail::Mutex& mu, Stat& contended) noexcept;
   void worker_main(std::size_t index);
   /// Appends behaviors to worker `index`'s shared queue and wakes a sleeper.
   void push_shared(std::size_t index, List& batch, bool remote) noexcept;

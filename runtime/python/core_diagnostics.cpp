@@ -54,18 +54,26 @@ PyObject* core_stats(PyObject*, PyObject*) {
                        "workers", static_cast<Py_ssize_t>(rt->worker_count()));
 }
 
-// Per-worker scheduler counters (bocpy's scheduler_stats(): one dict per worker).
+// Per-worker scheduler counters under bocpy's scheduler_stats() keys, one dict
+// per worker. The pool's queues are mutex-guarded (runtime/core/worker_pool.h),
+// so bocpy's CAS-retry keys count contended lock acquisitions, and its
+// fairness-arm key counts the pool's sharing of private work with idle workers.
 PyObject* core_scheduler_stats(PyObject*, PyObject*) {
   BocpyRuntime* rt = BocpyRuntime::get();
   PyObject* out = PyList_New(0);
   if (rt == nullptr || out == nullptr) return out;
+  using ull = unsigned long long;
   for (const WorkerStats& w : rt->runtime().worker_stats()) {
-    PyObject* d = Py_BuildValue("{s:n,s:K,s:K,s:K,s:K,s:K}", "worker_index", static_cast<Py_ssize_t>(w.worker_index),
-                                "pushed_local", static_cast<unsigned long long>(w.pushed_local), "pushed_remote",
-                                static_cast<unsigned long long>(w.pushed_remote), "popped_local",
-                                static_cast<unsigned long long>(w.popped_local), "popped_via_steal",
-                                static_cast<unsigned long long>(w.popped_via_steal), "parked",
-                                static_cast<unsigned long long>(w.parked));
+    PyObject* d = Py_BuildValue(
+        "{s:n,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "worker_index",
+        static_cast<Py_ssize_t>(w.worker_index), "pushed_local", static_cast<ull>(w.pushed_local),
+        "dispatched_to_pending", static_cast<ull>(w.dispatched_to_pending), "pushed_remote",
+        static_cast<ull>(w.pushed_remote), "popped_local", static_cast<ull>(w.popped_local), "popped_via_steal",
+        static_cast<ull>(w.popped_via_steal), "enqueue_cas_retries", static_cast<ull>(w.enqueue_contended),
+        "dequeue_cas_retries", static_cast<ull>(w.dequeue_contended), "batch_resets", static_cast<ull>(w.batch_resets),
+        "steal_attempts", static_cast<ull>(w.steal_attempts), "steal_failures", static_cast<ull>(w.steal_failures),
+        "parked", static_cast<ull>(w.parked), "last_steal_attempt_ns", static_cast<ull>(w.last_steal_attempt_ns),
+        "fairness_arm_fires", static_cast<ull>(w.shares));
     if (d == nullptr || PyList_Append(out, d) < 0) {
       Py_XDECREF(d);
       Py_DECREF(out);

@@ -91,6 +91,28 @@ PyObject* core_stop(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
+// bocpy's scheduler_runtime_stop(): here the scheduler is the runtime's worker
+// pool, so this is stop(): queued work finishes, the workers are joined, and
+// scheduler_stats() is [] afterwards. Idempotent.
+PyObject* core_scheduler_runtime_stop(PyObject* module, PyObject* arg) { return core_stop(module, arg); }
+
+// bocpy's worker threads claim their slots from Python; here the pool's own
+// threads hold every slot from start() on, so a claim never finds a free one.
+PyObject* core_scheduler_worker_register(PyObject*, PyObject*) {
+  PyErr_SetString(PyExc_RuntimeError,
+                  "scheduler_worker_register: no free worker slot (over-registration): the runtime's own "
+                  "worker threads hold every slot");
+  return nullptr;
+}
+
+// bocpy's recycle(): drops now the references other threads released for
+// this interpreter (py_cown.h's deferred decrefs), instead of at the next
+// runtime call that drains them.
+PyObject* core_recycle(PyObject*, PyObject*) {
+  drain_deferred_decrefs();
+  Py_RETURN_NONE;
+}
+
 // Waits for quiescence on the main interpreter, pumping pinned work, with the
 // GIL released while parked and signals checked every <= 20 ms.
 PyObject* core_quiesce(PyObject*, PyObject* arg) {
@@ -172,6 +194,10 @@ PyMethodDef lifecycle_methods[] = {
     {"running", core_running, METH_NOARGS, "True while a runtime is live."},
     {"worker_count", core_worker_count, METH_NOARGS, "Workers of the live runtime (0 without one)."},
     {"stop", core_stop, METH_NOARGS, "Tear the runtime down (after quiesce)."},
+    {"scheduler_runtime_stop", core_scheduler_runtime_stop, METH_NOARGS, "As stop() (idempotent)."},
+    {"scheduler_worker_register", core_scheduler_worker_register, METH_NOARGS,
+     "Always raises RuntimeError: the runtime's worker threads hold every slot."},
+    {"recycle", core_recycle, METH_NOARGS, "Drop the references other threads released for this interpreter."},
     {"quiesce", core_quiesce, METH_O, "quiesce(timeout_seconds_or_None) -> bool"},
     {"_shutdown_at_exit", core_shutdown_at_exit, METH_NOARGS, nullptr},
     {nullptr, nullptr, 0, nullptr}};

@@ -14,6 +14,13 @@ int MessageQueues::find_locked(const std::string& tag) const {
   return -1;
 }
 
+bool MessageQueues::lock_contended(std::unique_lock<std::mutex>& lock) {
+  lock = std::unique_lock(mu_, std::try_to_lock);
+  if (lock.owns_lock()) return false;
+  lock.lock();
+  return true;
+}
+
 int MessageQueues::queue_for(const std::string& tag) {
   std::lock_guard lock(mu_);
   int i = find_locked(tag);
@@ -32,10 +39,13 @@ MessageQueues::SendStatus MessageQueues::send(const std::string& tag, Parcel mes
   const int i = queue_for(tag);
   if (i < 0) return SendStatus::kNoQueue;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock<std::mutex> lock;
+    const bool contended = lock_contended(lock);
     Queue& q = queues_[i];
+    if (contended) ++q.enqueue_contended;
     if (q.messages.size() >= kMessageQueueCapacity) return SendStatus::kFull;
     q.messages.push_back(std::move(message));
+    ++q.pushed;
   }
   cv_.notify_all();
   return SendStatus::kOk;
@@ -45,7 +55,8 @@ std::optional<std::size_t> MessageQueues::receive(const std::vector<std::string>
                                                   std::chrono::nanoseconds slice) {
   std::vector<int> ids;
   for (const std::string& t : tags) ids.push_back(queue_for(t));
-  std::unique_lock lock(mu_);
+  std::unique_lock<std::mutex> lock;
+  bool contended = lock_contended(lock);
   auto pop = [&]() -> std::optional<std::size_t> {
     for (std::size_t k = 0; k < ids.size(); ++k) {
       if (ids[k] < 0) continue;
@@ -53,6 +64,8 @@ std::optional<std::size_t> MessageQueues::receive(const std::vector<std::string>
       if (!q.messages.empty() && q.tag == tags[k]) {
         out = std::move(q.messages.front());
         q.messages.pop_front();
+        ++q.popped;
+        if (contended) ++q.dequeue_contended;
         return k;
       }
     }
@@ -60,6 +73,7 @@ std::optional<std::size_t> MessageQueues::receive(const std::vector<std::string>
   };
   if (auto got = pop()) return got;
   cv_.wait_for(lock, slice);
+  contended = false;  // the wake-up re-locks: not a receive meeting a held lock
   return pop();
 }
 
@@ -90,6 +104,17 @@ void MessageQueues::set_tags(const std::vector<std::string>& tags) {
     }
   }
   cv_.notify_all();
+}
+
+std::vector<MessageQueueStats> MessageQueues::stats() {
+  std::vector<MessageQueueStats> out;
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < kMessageQueues; ++i) {
+    const Queue& q = queues_[i];
+    if (!q.bound) continue;
+    out.push_back({i, q.tag, q.pushed, q.popped, q.enqueue_contended, q.dequeue_contended});
+  }
+  return out;
 }
 
 }  // namespace boc::py

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,17 @@ namespace boc::py {
 
 inline constexpr std::size_t kMessageQueues = 16;
 inline constexpr std::size_t kMessageQueueCapacity = 16384;
+
+/// One bound queue's cumulative counters (bocpy's queue_stats()); never reset,
+/// not even by drain() or set_tags().
+struct MessageQueueStats {
+  std::size_t index = 0;
+  std::string tag;
+  std::uint64_t pushed_total = 0;       ///< messages sent to it
+  std::uint64_t popped_total = 0;       ///< messages received from it (not those drained)
+  std::uint64_t enqueue_contended = 0;  ///< sends that found the queues' lock held
+  std::uint64_t dequeue_contended = 0;  ///< receives from it that found the queues' lock held
+};
 
 class MessageQueues {
  public:
@@ -37,15 +49,24 @@ class MessageQueues {
   void drain(const std::vector<std::string>& tags);
   /// Binds tags[i] to queue i, drops every queued message, frees the rest.
   void set_tags(const std::vector<std::string>& tags);
+  /// The counters of the queues bound to a tag, by index.
+  std::vector<MessageQueueStats> stats();
 
  private:
   struct Queue {
     std::string tag;
     bool bound = false;
     std::deque<Parcel> messages;
+    // Guarded by mu_.
+    std::uint64_t pushed = 0;
+    std::uint64_t popped = 0;
+    std::uint64_t enqueue_contended = 0;
+    std::uint64_t dequeue_contended = 0;
   };
   MessageQueues() = default;
   int find_locked(const std::string& tag) const;
+  /// Locks mu_; true if another thread held it.
+  bool lock_contended(std::unique_lock<std::mutex>& lock);
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -176,6 +176,33 @@ PyObject* msg_set_tags(PyObject*, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// One dict per queue bound to a tag, in index order (bocpy's queue_stats()).
+// The queues share one mutex (messaging.h), so bocpy's CAS-retry keys count
+// operations on the queue that found that lock held.
+PyObject* msg_queue_stats(PyObject*, PyObject*) {
+  std::vector<MessageQueueStats> stats;
+  Py_BEGIN_ALLOW_THREADS
+  stats = MessageQueues::instance().stats();
+  Py_END_ALLOW_THREADS
+  PyObject* out = PyList_New(0);
+  if (out == nullptr) return nullptr;
+  using ull = unsigned long long;
+  for (const MessageQueueStats& q : stats) {
+    PyObject* d = Py_BuildValue("{s:n,s:s#,s:K,s:K,s:K,s:K}", "queue_index", static_cast<Py_ssize_t>(q.index), "tag",
+                                q.tag.data(), static_cast<Py_ssize_t>(q.tag.size()), "enqueue_cas_retries",
+                                static_cast<ull>(q.enqueue_contended), "dequeue_cas_retries",
+                                static_cast<ull>(q.dequeue_contended), "pushed_total", static_cast<ull>(q.pushed_total),
+                                "popped_total", static_cast<ull>(q.popped_total));
+    if (d == nullptr || PyList_Append(out, d) < 0) {
+      Py_XDECREF(d);
+      Py_DECREF(out);
+      return nullptr;
+    }
+    Py_DECREF(d);
+  }
+  return out;
+}
+
 PyMethodDef msg_methods[] = {
     {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(msg_send)), METH_FASTCALL,
      "send(tag, contents): queue a message (non-blocking)."},
@@ -184,6 +211,8 @@ PyMethodDef msg_methods[] = {
      "receive(tags, timeout=-1, after=None) -> (tag, contents); on timeout after() or (TIMEOUT, None)."},
     {"drain", msg_drain, METH_O, "drain(tags): discard pending messages."},
     {"set_tags", msg_set_tags, METH_O, "set_tags(tags): bind tags to queues, dropping every queued message."},
+    {"queue_stats", msg_queue_stats, METH_NOARGS,
+     "queue_stats() -> list of dicts: each tag-bound queue's cumulative traffic and lock contention."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

@@ -110,6 +110,33 @@ class TestStart(unittest.TestCase):
         self.assertEqual(len(final), 2)
         self.assertTrue(all(isinstance(s, dict) for s in final))
 
+    def test_scheduler_counters_account_for_dispatches(self):
+        # Main-thread dispatches go to the workers' shared queues (pushed_remote);
+        # a body's dispatch into its worker's empty private queue is
+        # dispatched_to_pending. Every behavior ran, so the pops add up too.
+        from bocpy import _core
+        start(worker_count=2)
+        n = 16
+        outers = [Cown(0) for _ in range(n)]
+        inners = [Cown(0) for _ in range(n)]
+        for o, i in zip(outers, inners):
+            @when(o)
+            def outer(o, i=i):
+                @when(i)
+                def inner(i):
+                    i.value += 1
+        final = wait(stats=True)
+        self.assertEqual(len(final), 2)
+        total = lambda key: sum(s[key] for s in final)  # noqa: E731
+        self.assertGreaterEqual(total("pushed_remote"), n)
+        self.assertGreaterEqual(total("dispatched_to_pending"), 1)
+        self.assertEqual(total("pushed_local") + total("dispatched_to_pending") + total("pushed_remote"),
+                         total("popped_local") + total("popped_via_steal"))
+        for s in final:
+            self.assertLessEqual(s["steal_failures"], s["steal_attempts"])
+            self.assertEqual(s["last_steal_attempt_ns"] == 0, s["steal_attempts"] == 0)
+        self.assertEqual(_core.scheduler_stats(), [])
+
     @unittest.skipUnless(hasattr(bocpy, "noticeboard"), "no noticeboard")
     def test_wait_result_shape(self):
         start()

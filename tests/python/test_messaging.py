@@ -52,6 +52,24 @@ class TestBasics(MessagingTest):
         drain("drained")
         self.assertEqual(receive("drained", 0.01), (TIMEOUT, None))
 
+    def test_queue_stats_count_traffic(self):
+        from bocpy import _core
+        set_tags(["qs_a", "qs_b"])
+        by_tag = lambda: {q["tag"]: q for q in _core.queue_stats()}  # noqa: E731
+        before = by_tag()
+        self.assertEqual(set(before), {"qs_a", "qs_b"})
+        self.assertEqual([before["qs_a"]["queue_index"], before["qs_b"]["queue_index"]], [0, 1])
+        for i in range(3):
+            send("qs_a", i)
+        self.assertEqual(receive("qs_a"), ("qs_a", 0))
+        drain("qs_a")  # discards two: neither a pop nor an un-push
+        after = by_tag()
+        self.assertEqual(after["qs_a"]["pushed_total"] - before["qs_a"]["pushed_total"], 3)
+        self.assertEqual(after["qs_a"]["popped_total"] - before["qs_a"]["popped_total"], 1)
+        self.assertEqual(after["qs_b"], before["qs_b"])
+        send("qs_new", 1)  # binds a free queue
+        self.assertIn("qs_new", by_tag())
+
     def test_set_tags_binds_and_wipes(self):
         send("keep", 1)
         set_tags(["a", "b"])

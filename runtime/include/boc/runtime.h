@@ -59,11 +59,19 @@ enum class WakeReason { kTerminated, kPumpReady, kTimedOut };
 /// Counters of one worker (bocpy's scheduler_stats() per worker).
 struct WorkerStats {
   std::size_t worker_index = 0;
-  std::uint64_t pushed_local = 0;      ///< dispatched by this worker to its own queue
-  std::uint64_t pushed_remote = 0;     ///< dispatched to this worker's queue by other threads
-  std::uint64_t popped_local = 0;      ///< taken from its own queue
-  std::uint64_t popped_via_steal = 0;  ///< taken from another worker's queue
-  std::uint64_t parked = 0;            ///< times it went to sleep
+  std::uint64_t pushed_local = 0;           ///< dispatched by this worker behind its own queued work
+  std::uint64_t dispatched_to_pending = 0;  ///< dispatched by this worker into its empty queue (runs next)
+  std::uint64_t pushed_remote = 0;          ///< dispatched to this worker's queue by other threads
+  std::uint64_t popped_local = 0;           ///< taken from its own queue
+  std::uint64_t popped_via_steal = 0;       ///< taken from another worker's queue
+  std::uint64_t enqueue_contended = 0;      ///< pushes to its shared queue that found the queue's lock held
+  std::uint64_t dequeue_contended = 0;      ///< pops from its shared queue that found the queue's lock held
+  std::uint64_t batch_resets = 0;           ///< periodic shared-queue checks that took work ahead of its own
+  std::uint64_t steal_attempts = 0;         ///< takes tried on another worker's non-empty shared queue
+  std::uint64_t steal_failures = 0;         ///< of those, the ones that found it empty
+  std::uint64_t last_steal_attempt_ns = 0;  ///< steady_clock time of the last attempt (0: none)
+  std::uint64_t shares = 0;                 ///< times it moved private work to its shared queue for an idle worker
+  std::uint64_t parked = 0;                 ///< times it went to sleep
 };
 
 struct RuntimeStats {

@@ -48,7 +48,10 @@ def loads(data, pload, _U=Unpickler, _B=_io.BytesIO):
     u.persistent_load = pload
     return u.load()
 
-plain_loads = _pickle.loads
+# A Python frame of its own, as loads() has: a reducer that needs the caller's
+# frame (eval/exec/globals() without arguments) works when decoding from C++.
+def plain_loads(data, _L=_pickle.loads):
+    return _L(data)
 
 def find_class(module, name, _U=Unpickler, _B=_io.BytesIO):
     return _U(_B(b'')).find_class(module, name)
