@@ -8,20 +8,29 @@
 // keeps a free list per 16-byte size class and frees into its *own* list,
 // whoever allocated the block; lists that grow past two batches hand a batch
 // to a global depot (one mutex operation per kBatch objects), and an empty
-// list takes a batch from there before carving a new chunk. So memory flows
-// from the freeing thread back to the allocating one in batches, and the
-// steady state touches no shared cache line at all.
+// list takes a batch from there before asking malloc for a new one. So memory
+// flows from the freeing thread back to the allocating one in batches, and
+// the steady state touches no shared cache line at all.
 //
-// Chunks are never returned to the system: the pools only hold as much as the
-// most behaviors and cowns ever alive at once (plus one batch per thread and
-// class). Under AddressSanitizer the pools are bypassed (small_alloc.h).
+// A worker about to park gives what the depot holds beyond kDepotCapBytes back
+// to malloc, and malloc_trim hands the pages to the system
+// (release_pool_surplus). So a backlog (the demo's per-item anti-pattern
+// queues 200,000 pinned behaviors) costs memory while it lasts, not for the
+// rest of the run, and the free path itself never frees to malloc.
+// Under AddressSanitizer the pools are bypassed (small_alloc.h).
 #include "small_alloc.h"
 
 #include "boc/pooled.h"
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <new>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace boc::detail {
 
@@ -29,7 +38,8 @@ namespace boc::detail {
 
 namespace {
 
-constexpr std::size_t kChunkBytes = 64 * 1024;
+// What the depot keeps for reuse when a worker parks.
+constexpr std::size_t kDepotCapBytes = 8 << 20;
 
 std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 
@@ -39,7 +49,16 @@ struct Depot {
   FreeObject* batches[kClasses] = {};
   // Odd objects given back by threads that already exited.
   FreeObject* loose[kClasses] = {};
+  // In batches and loose, all classes; written under mu. Relaxed everywhere:
+  // the unlocked read in release_pool_surplus is a hint, re-read under mu.
+  std::atomic<std::size_t> held_bytes{0};
 };
+
+void add_held(Depot& d, std::ptrdiff_t bytes) noexcept {
+  // Relaxed: written under d.mu only (see held_bytes).
+  d.held_bytes.store(d.held_bytes.load(std::memory_order_relaxed) + static_cast<std::size_t>(bytes),
+                     std::memory_order_relaxed);
+}
 
 Depot& depot() {
   static Depot* d = new Depot();  // never destroyed: cowns may be freed during exit
@@ -66,6 +85,7 @@ void give_back_all(SmallCache& cache) noexcept {
       FreeObject* next = o->next;
       o->next = d.loose[c];
       d.loose[c] = o;
+      add_held(d, static_cast<std::ptrdiff_t>(class_bytes(c)));
       o = next;
     }
     cache.classes[c] = {};
@@ -84,6 +104,7 @@ void refill(SmallCache& cache, std::size_t c) {
     std::lock_guard lock(d.mu);
     if (FreeObject* b = d.batches[c]) {
       d.batches[c] = b->next_batch;
+      add_held(d, -static_cast<std::ptrdiff_t>(kBatch * class_bytes(c)));
       cc.head = b;
       cc.count = kBatch;
       return;
@@ -97,22 +118,23 @@ void refill(SmallCache& cache, std::size_t c) {
       }
       d.loose[c] = tail->next;
       tail->next = nullptr;
+      add_held(d, -static_cast<std::ptrdiff_t>((n + 1) * class_bytes(c)));
       cc.head = l;
       cc.count = n + 1;
       return;
     }
   }
+  // One malloc per object (not one chunk carved up), so that each can go
+  // back to malloc on its own when the depot is full.
   const std::size_t bytes = class_bytes(c);
-  const std::size_t n = kChunkBytes / bytes;
-  auto* chunk = static_cast<unsigned char*>(::operator new(kChunkBytes));
   FreeObject* head = nullptr;
-  for (std::size_t i = n; i-- > 0;) {
-    auto* o = reinterpret_cast<FreeObject*>(chunk + i * bytes);
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    auto* o = static_cast<FreeObject*>(::operator new(bytes));
     o->next = head;
     head = o;
   }
   cc.head = head;
-  cc.count = n;
+  cc.count = kBatch;
 }
 
 }  // namespace
@@ -143,6 +165,7 @@ void small_free_slow(void* p, std::size_t size) noexcept {
     std::lock_guard lock(d.mu);
     o->next = d.loose[c];
     d.loose[c] = o;
+    add_held(d, static_cast<std::ptrdiff_t>(class_bytes(c)));
     return;
   }
   ClassCache& cc = cache.classes[c];
@@ -160,6 +183,47 @@ void small_free_slow(void* p, std::size_t size) noexcept {
   std::lock_guard lock(d.mu);
   batch->next_batch = d.batches[c];
   d.batches[c] = batch;
+  add_held(d, static_cast<std::ptrdiff_t>(kBatch * class_bytes(c)));
+}
+
+void release_pool_surplus() noexcept {
+  Depot& d = depot();
+  // Relaxed: a hint; a stale value only delays the release to the next park.
+  if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) return;
+  FreeObject* surplus[kClasses] = {};  // objects, chained through next
+  {
+    std::lock_guard lock(d.mu);
+    for (std::size_t c = kClasses; c-- > 0 && d.held_bytes.load(std::memory_order_relaxed) > kDepotCapBytes;) {
+      // Batches first (whole ones), then the loose objects of exited threads.
+      while (FreeObject* b = d.batches[c]) {
+        d.batches[c] = b->next_batch;
+        FreeObject* tail = b;
+        while (tail->next != nullptr) tail = tail->next;
+        tail->next = surplus[c];
+        surplus[c] = b;
+        add_held(d, -static_cast<std::ptrdiff_t>(kBatch * class_bytes(c)));
+        if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) break;
+      }
+      while (FreeObject* o = d.loose[c]) {
+        if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) break;
+        d.loose[c] = o->next;
+        o->next = surplus[c];
+        surplus[c] = o;
+        add_held(d, -static_cast<std::ptrdiff_t>(class_bytes(c)));
+      }
+    }
+  }
+  // Outside the lock: the frees and the trim take malloc's own locks.
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    for (FreeObject* o = surplus[c]; o != nullptr;) {
+      FreeObject* next = o->next;
+      ::operator delete(o, class_bytes(c));
+      o = next;
+    }
+  }
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 #endif

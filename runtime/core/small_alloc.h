@@ -15,6 +15,7 @@ inline constexpr std::size_t kSmallMax = 512;
 // free; BOC_PLAIN_ALLOC does the same (to compare allocators).
 inline void* small_alloc(std::size_t size) { return ::operator new(size); }
 inline void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+inline void release_pool_surplus() noexcept {}
 
 #else
 
@@ -44,6 +45,11 @@ inline thread_local constinit SmallCache tl_small_cache;
 inline std::size_t small_class_of(std::size_t size) noexcept { return (size + kGrain - 1) / kGrain - 1; }
 
 void* small_alloc_slow(std::size_t size);
+
+/// Gives what the shared depot holds beyond its cap back to malloc and the
+/// pages back to the system. Cheap when there is nothing to give (one relaxed
+/// load); workers call it before parking.
+void release_pool_surplus() noexcept;
 void small_free_slow(void* p, std::size_t size) noexcept;
 
 /// Memory for `size` bytes, 16-byte aligned. Sizes above kSmallMax go to
