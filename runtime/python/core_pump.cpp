@@ -130,6 +130,22 @@ PyObject* core_pump(PyObject*, PyObject* args, PyObject* kwargs) {
   return out;
 }
 
+// bocpy.behaviors._validate_pump_bound(name, value, ms=False): bound_arg for
+// Python (bocpy's own tests call it); returns value itself, never a clamp.
+PyObject* core_validate_pump_bound(PyObject*, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"name", "value", "ms", nullptr};
+  const char* name = nullptr;
+  PyObject* value = nullptr;
+  int ms = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|p:_validate_pump_bound", const_cast<char**>(kwlist), &name,
+                                   &value, &ms)) {
+    return nullptr;
+  }
+  std::optional<long long> bound;
+  if (!bound_arg(value, name, bound, ms != 0)) return nullptr;
+  return Py_NewRef(value);
+}
+
 PyObject* core_set_pump_result_type(PyObject* module, PyObject* type) {
   Py_XSETREF(core_state(module)->pump_result_type, Py_NewRef(type));
   Py_RETURN_NONE;
@@ -175,6 +191,8 @@ PyMethodDef pump_methods[] = {
     {"set_wait_pump_poll", core_set_wait_pump_poll, METH_O, "set_wait_pump_poll(ms)"},
     {"wait_pump_poll", core_wait_pump_poll, METH_NOARGS, "The wait() auto-pump poll in ms."},
     {"_set_pump_result_type", core_set_pump_result_type, METH_O, nullptr},
+    {"_validate_pump_bound", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(core_validate_pump_bound)),
+     METH_VARARGS | METH_KEYWORDS, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
