@@ -14,7 +14,7 @@
 // PRNG-chosen runnable thread; at a plain hook point the holder does so with
 // probability 1/switch_one_in (drawn per run). When no thread can run, virtual
 // time jumps to the earliest pending deadline; with none pending it is a
-// deadlock, reported with the seed.
+// deadlock, reported with the run's seed.
 #ifdef BOC_SYSTEMATIC
 
 #include "boc/systematic.h"

@@ -149,7 +149,7 @@ PyObject* nb_seed(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Parcel value;
   if (!parcel_encode(args[1], value)) return nullptr;
   if (!Noticeboard::instance().seed(key, std::move(value))) return nullptr;
-  clear_noticeboard_cache();  // our own next read sees the seeded value
+  clear_noticeboard_cache();  // our own next read sees the value just written
   Py_RETURN_NONE;
 }
 

@@ -1,7 +1,7 @@
 // bocpy's terminator, over this runtime: the count that must reach zero
 // before the runtime may stop. It is the behaviors in flight (the core's
 // count), plus holds taken with `terminator_inc` (a scheduling path not yet
-// visible to the core), plus a seed hold: one while the runtime is up, dropped
+// visible to the core), plus the runtime's seed hold: one while it is up, dropped
 // by `wait()`. `_core.terminator_*` read and drive it as bocpy's tests do.
 #pragma once
 
@@ -14,7 +14,8 @@ void terminator_started() noexcept;
 /// The runtime stopped: unseeded and closed (holds are refused).
 void terminator_stopped() noexcept;
 
-/// True while the count, less the seed, is above zero: something is in flight.
+/// True while the count, less the runtime's seed hold, is above zero: something
+/// is in flight.
 bool terminator_busy() noexcept;
 
 /// Adds TERMINATED / PUMP_READY / WAIT_TIMED_OUT and the terminator_*

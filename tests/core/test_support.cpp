@@ -1,6 +1,6 @@
 // The seed of each systematic run (BOC_SYSTEMATIC builds): BOC_SYSTEMATIC_SEED
 // (default 1) plus the --gtest_repeat iteration, mixed with the test's name, so
-// one test replays alone with the seed its failure printed.
+// one test replays alone from its failure's printed seed.
 #include "test_support.h"
 
 #include <cstdlib>

@@ -24,7 +24,7 @@ namespace boc::test {
 /// True in the systematic build: workloads shrink (every hook point costs a
 /// scheduler decision) while every interleaving-sensitive shape stays.
 inline constexpr bool kSystematic = systematic::kEnabled;
-/// `full` normally, `systematic` under the seeded scheduler.
+/// `full` normally, `systematic` under the systematic scheduler (BOC_SYSTEMATIC).
 constexpr int sized(int full, int systematic) { return kSystematic ? systematic : full; }
 
 /// A thread that takes part in the systematic run (std::thread otherwise).
@@ -86,7 +86,7 @@ inline void schedule_fn(Runtime& rt, const std::vector<CownBase*>& cowns, std::f
 }
 
 /// Every test ends with no behavior alive (leak check, marl-style). In the
-/// systematic build each test is one run of the seeded scheduler; a failure
+/// systematic build each test is one run of the systematic scheduler; a failure
 /// prints the environment that replays it.
 class LeakCheckedTest : public ::testing::Test {
  protected:

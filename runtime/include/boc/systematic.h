@@ -10,7 +10,7 @@
 // test scheduler cannot deadlock by itself, and time spent waiting is virtual
 // (it jumps to the next deadline only once every thread waits). The same seed
 // therefore replays the same interleaving. A run in which every thread waits
-// and no deadline is pending is a deadlock: the scheduler prints the seed and
+// and no deadline is pending is a deadlock: the scheduler prints the run's seed and
 // the threads' wait points, then aborts.
 //
 // In normal builds only the aliases (std::mutex, std::condition_variable,
@@ -39,7 +39,8 @@ namespace boc::systematic {
 inline constexpr bool kEnabled = true;
 inline constexpr std::int64_t kNever = INT64_MAX;
 
-/// Starts a run on the calling thread (it holds the token). Returns the seed.
+/// Starts a run from `seed` on the calling thread (it holds the token); seed()
+/// returns it.
 void begin(std::uint64_t seed);
 /// Ends the run; every other thread of it must have finished.
 void end() noexcept;
