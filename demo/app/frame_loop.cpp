@@ -285,6 +285,13 @@ bool FrameLoop::run_frame()
             capture_.blit_to_default(fb_w, fb_h);
         glfwSwapBuffers(window_);
     }
+    else
+    {
+        // Headless frames have no swap to hand the frame's commands to the
+        // driver: without this flush Mesa keeps queueing them, and a frame with
+        // no buffer upload (pump paused) grows the heap by ~0.4 MB per frame.
+        glFlush();
+    }
     last_render_ms_ = ms_between(render_start, WallClock::now());
     ++frames_rendered_;
     return !last_frame;
