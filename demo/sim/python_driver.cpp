@@ -83,7 +83,7 @@ PythonDriver::PythonDriver(PythonDriverOptions options) : options_(std::move(opt
     module_ = import_script_module(path);
     if (module_ == nullptr)
     {
-        const PythonError err = fetch_python_error();
+        const ExceptionText err = fetch_python_error();
         gl_.reset();
         throw ScriptError("cannot import the simulation script " + path + ": " + err.message, err.traceback);
     }
@@ -96,7 +96,7 @@ PythonDriver::PythonDriver(PythonDriverOptions options) : options_(std::move(opt
     bocpy_ = PyImport_ImportModule("bocpy");
     if (bocpy_ == nullptr)
     {
-        const PythonError err = fetch_python_error();
+        const ExceptionText err = fetch_python_error();
         Py_CLEAR(module_);
         gl_.reset();
         throw ScriptError("cannot import bocpy: " + err.message, err.traceback);
@@ -131,7 +131,7 @@ PythonDriver::~PythonDriver()
 
 void PythonDriver::record_python_error(const char* context)
 {
-    PythonError err = fetch_python_error();
+    ExceptionText err = fetch_python_error();
     if (err.message.empty())
         err.message = "unknown error";
     errors_.push_back(ErrorEntry{std::string(context) + ": " + err.message, std::move(err.traceback)});

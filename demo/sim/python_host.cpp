@@ -158,9 +158,9 @@ PythonHost::Gil::~Gil()
     }
 }
 
-PythonError fetch_python_error()
+ExceptionText fetch_python_error()
 {
-    PythonError out;
+    ExceptionText out;
     PyObject* exc = PyErr_GetRaisedException();
     if (exc == nullptr)
         return out;

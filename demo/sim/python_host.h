@@ -51,14 +51,14 @@ private:
     std::unique_ptr<boc::py::EmbeddedPython> python_;
 };
 
-// Fetches and clears the pending Python exception: its one-line summary
+// Fetches and clears the pending Python exception, as text: its one-line summary
 // ("ZeroDivisionError: division by zero") and its formatted traceback. GIL held.
-struct PythonError
+struct ExceptionText
 {
     std::string message;
     std::string traceback;
 };
-PythonError fetch_python_error();
+ExceptionText fetch_python_error();
 
 // Imports the script at `path` as a module named after the file's stem, with the script's
 // folder on sys.path (so worker interpreters can import it too, which is how they find the

@@ -395,7 +395,7 @@ TEST_F(GlProbe, RefusesUseAfterTheSinkIsDetached)
     handle.retarget(nullptr);
     PyObject* r = PyObject_CallMethod(module_, "write_on_main", "On", gl, Py_ssize_t{2});
     EXPECT_EQ(r, nullptr);
-    const PythonError err = fetch_python_error();
+    const ExceptionText err = fetch_python_error();
     EXPECT_NE(err.message.find("RuntimeError: GL handle is detached"), std::string::npos) << err.message;
     EXPECT_EQ(sink.batches, 0u);
     PyObject* attached = PyObject_GetAttrString(gl, "attached");
