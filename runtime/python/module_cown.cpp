@@ -1,7 +1,5 @@
 #include "module_cown.h"
 
-#include "py_behavior.h"
-
 #include <structmember.h>
 
 #include "bocpy_runtime.h"
@@ -147,13 +145,10 @@ PyObject* cown_new(PyTypeObject* tp, PyObject* args, PyObject* kwds) {
   PyObject* value = nullptr;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Cown", const_cast<char**>(kwlist), &value)) return nullptr;
   InterpState* st = current_state();
-  // A raw capsule (what a body receives) is re-wrapped: same cown. So is,
-  // inside a behavior, a Cown handle that came out of a value (bocpy hands
-  // those to bodies as capsules): Cown(r.value) names the cown r holds.
-  // Elsewhere a Cown or PinnedCown wrapper is a value like any other:
-  // Cown(pc) holds the handle.
-  if (st != nullptr && (Py_TYPE(value) == st->capsule_type ||
-                        (in_behavior_body() && Py_TYPE(value) == st->cown_type))) {
+  // A raw capsule (what a body receives, or a Cown a behavior returned: see
+  // py_cown.cpp) is re-wrapped: same cown. A Cown or PinnedCown wrapper is a
+  // value like any other: Cown(pc) holds the handle.
+  if (st != nullptr && Py_TYPE(value) == st->capsule_type) {
     return alloc_wrapper(tp, reinterpret_cast<CapsuleObject*>(value)->cown);
   }
   Ref<PyCown> c = PyCown::make(value);

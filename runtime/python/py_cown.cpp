@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "module_cown.h"
 #include "py_compat.h"
 
 namespace boc::py {
@@ -18,6 +19,25 @@ struct DeferredDecrefs {
   // missed increment is picked up by the next drain.
   std::atomic<std::size_t> count{0};
 };
+
+// bocpy hands a Cown that a behavior returned downstream as a bare
+// CownCapsule, so that Cown(r.value) names that same cown, while a Cown built
+// from a Cown wraps it. A parcel keeps only the cown, so the cown remembers
+// which of the two its value was (bare_handle_).
+bool is_bare_handle(PyObject* v, bool as_result) {
+  InterpState* st = current_state();
+  if (st == nullptr || v == nullptr) return false;
+  return Py_TYPE(v) == st->capsule_type || (as_result && Py_TYPE(v) == st->cown_type);
+}
+
+// Steals `decoded`; a decoded Cown comes back as a capsule of the same cown.
+PyObject* as_bare_handle(PyObject* decoded) {
+  InterpState* st = current_state();
+  if (st == nullptr || Py_TYPE(decoded) != st->cown_type) return decoded;
+  PyObject* capsule = new_capsule(st, Ref<PyCown>(cown_of(st, decoded)));
+  Py_DECREF(decoded);
+  return capsule;
+}
 
 std::string exception_text(PyObject* exc) {
   PyObject* saved = PyErr_GetRaisedException();
@@ -74,6 +94,7 @@ void drain_deferred_decrefs() noexcept {
 Ref<PyCown> PyCown::make(PyObject* value) {
   Ref<PyCown> c(new PyCown(false), Ref<PyCown>::Adopt{});
   if (!parcel_encode(value != nullptr ? value : Py_None, c->parcel_)) return {};
+  c->bare_handle_ = is_bare_handle(value, false);
   return c;
 }
 
@@ -134,6 +155,7 @@ bool PyCown::acquire() {
   } else {
     value = parcel_decode(parcel_);
     if (value == nullptr) poisoned_ = true;
+    else if (bare_handle_) value = as_bare_handle(value);
   }
   if (value == nullptr) {
     // Release: give ownership back.
@@ -165,6 +187,7 @@ bool PyCown::release() {
     return false;
   }
   if (!parcel_encode(live_ != nullptr ? live_ : Py_None, parcel_)) return false;
+  bare_handle_ = is_bare_handle(live_, false);
   Py_CLEAR(live_);
   // Release: publishes the parcel to the next acquirer (see acquire()).
   owner_.store(kNoOwner, std::memory_order_release);
@@ -209,7 +232,9 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
   }
   has_pending_error_ = false;
   exception_ = is_exception;
+  bare_handle_ = !is_exception && is_bare_handle(value, true);
   if (parcel_encode(value, parcel_)) return;
+  bare_handle_ = false;
   // The value cannot cross interpreters: keep a short description instead
   // (its type and size, never its repr: a huge list would be copied whole).
   PyObject* exc = PyErr_GetRaisedException();

@@ -85,6 +85,8 @@ class PyCown final : public CownBase {
   std::string pending_error_;
   bool has_pending_error_ = false;
   bool exception_ = false;
+  // The encoded value is a bare handle: it decodes as a CownCapsule (py_cown.cpp).
+  bool bare_handle_ = false;
   // Set when a decode failed: the cown is permanently unavailable.
   bool poisoned_ = false;
   std::string traceback_;
