@@ -301,8 +301,7 @@ PumpReport Runtime::pump_report(const PumpOptions& options) {
   }
   PumperGuard gate(pumper_, owns_gate);
   if (tl_in_pump_body) {
-    throw PumpError(PumpError::Kind::kReentrant,
-                    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)");
+    throw PumpError(PumpError::Kind::kReentrant, kPumpNotReentrant);
   }
 
   PumpReport report;

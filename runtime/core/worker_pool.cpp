@@ -53,7 +53,7 @@ void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
 
 void WorkerPool::lock_counting(detail::Mutex& mu, Stat& contended) noexcept {
 #ifdef BOC_SYSTEMATIC
-  // try_lock is a hook point of its own: keep the seeds' schedules as they were.
+  // try_lock is a hook point of its own: keep each run's schedule as it was.
   (void)contended;
   mu.lock();
 #else

@@ -16,11 +16,6 @@
 namespace boc::py {
 namespace {
 
-// bocpy's message for pump() called from a pinned body, raised by the check in
-// core_pump and for the core's PumpError::Kind::kReentrant.
-constexpr char kPumpNotReentrant[] =
-    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)";
-
 constexpr long long kMaxPumpMs = static_cast<long long>((1ULL << 63) / 1'000'000ULL) - 1;
 
 bool bound_arg(PyObject* obj, const char* name, std::optional<long long>& out, bool is_ms) {

@@ -44,6 +44,10 @@ struct PumpReport {
   std::exception_ptr error;
 };
 
+/// pump()'s message when called from inside a pinned-behavior body (bocpy's words).
+inline constexpr char kPumpNotReentrant[] =
+    "pump() is not reentrant; cannot be called from inside a pinned-behavior body (v1 limitation)";
+
 /// Raised by pump()'s gates. `kind` lets a binding map it to its own message.
 class PumpError : public std::runtime_error {
  public:
