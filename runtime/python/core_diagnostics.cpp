@@ -7,6 +7,7 @@
 #include "module_cown.h"
 #include "py_compat.h"
 #include "py_cown.h"
+#include "py_ref.h"
 
 namespace boc::py {
 namespace {
@@ -60,11 +61,10 @@ PyObject* core_stats(PyObject*, PyObject*) {
 // fairness-arm key counts the pool's sharing of private work with idle workers.
 PyObject* core_scheduler_stats(PyObject*, PyObject*) {
   BocpyRuntime* rt = BocpyRuntime::get();
-  PyObject* out = PyList_New(0);
-  if (rt == nullptr || out == nullptr) return out;
+  if (rt == nullptr) return PyList_New(0);
   using ull = unsigned long long;
-  for (const WorkerStats& w : rt->runtime().worker_stats()) {
-    PyObject* d = Py_BuildValue(
+  return list_of(rt->runtime().worker_stats(), [](const WorkerStats& w) {
+    return Py_BuildValue(
         "{s:n,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "worker_index",
         static_cast<Py_ssize_t>(w.worker_index), "pushed_local", static_cast<ull>(w.pushed_local),
         "dispatched_to_pending", static_cast<ull>(w.dispatched_to_pending), "pushed_remote",
@@ -74,14 +74,7 @@ PyObject* core_scheduler_stats(PyObject*, PyObject*) {
         "steal_attempts", static_cast<ull>(w.steal_attempts), "steal_failures", static_cast<ull>(w.steal_failures),
         "parked", static_cast<ull>(w.parked), "last_steal_attempt_ns", static_cast<ull>(w.last_steal_attempt_ns),
         "fairness_arm_fires", static_cast<ull>(w.shares));
-    if (d == nullptr || PyList_Append(out, d) < 0) {
-      Py_XDECREF(d);
-      Py_DECREF(out);
-      return nullptr;
-    }
-    Py_DECREF(d);
-  }
-  return out;
+  });
 }
 
 PyMethodDef diagnostics_methods[] = {

@@ -5,6 +5,7 @@
 #include "interrupt.h"
 #include "messaging.h"
 #include "py_compat.h"
+#include "py_ref.h"
 
 namespace boc::py {
 namespace {
@@ -184,23 +185,14 @@ PyObject* msg_queue_stats(PyObject*, PyObject*) {
   Py_BEGIN_ALLOW_THREADS
   stats = MessageQueues::instance().stats();
   Py_END_ALLOW_THREADS
-  PyObject* out = PyList_New(0);
-  if (out == nullptr) return nullptr;
   using ull = unsigned long long;
-  for (const MessageQueueStats& q : stats) {
-    PyObject* d = Py_BuildValue("{s:n,s:s#,s:K,s:K,s:K,s:K}", "queue_index", static_cast<Py_ssize_t>(q.index), "tag",
+  return list_of(stats, [](const MessageQueueStats& q) {
+    return Py_BuildValue("{s:n,s:s#,s:K,s:K,s:K,s:K}", "queue_index", static_cast<Py_ssize_t>(q.index), "tag",
                                 q.tag.data(), static_cast<Py_ssize_t>(q.tag.size()), "enqueue_cas_retries",
                                 static_cast<ull>(q.enqueue_contended), "dequeue_cas_retries",
                                 static_cast<ull>(q.dequeue_contended), "pushed_total", static_cast<ull>(q.pushed_total),
                                 "popped_total", static_cast<ull>(q.popped_total));
-    if (d == nullptr || PyList_Append(out, d) < 0) {
-      Py_XDECREF(d);
-      Py_DECREF(out);
-      return nullptr;
-    }
-    Py_DECREF(d);
-  }
-  return out;
+  });
 }
 
 PyMethodDef msg_methods[] = {

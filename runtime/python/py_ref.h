@@ -44,6 +44,19 @@ class PyRef {
   PyObject* o_ = nullptr;
 };
 
+/// A new list of `make(item)` (each a new reference) over `items`; nullptr
+/// with the error set if the list or one item cannot be made.
+template <class Items, class Make>
+PyObject* list_of(const Items& items, Make make) {
+  PyRef out(PyList_New(0));
+  if (!out) return nullptr;
+  for (const auto& item : items) {
+    PyRef d(make(item));
+    if (!d || PyList_Append(out.get(), d.get()) < 0) return nullptr;
+  }
+  return out.release();
+}
+
 /// The UTF-8 text of a str, or "" for anything else (never leaves an error set).
 inline std::string utf8_of(PyObject* s) {
   if (s == nullptr || !PyUnicode_Check(s)) return {};
