@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "class_cache.h"
 #include "handle_hooks.h"
 #include "identity_set.h"
 #include "parcel.h"
@@ -248,7 +249,8 @@ class Encoder {
   Status encode_object(PyObject* o, int depth) {
     if (depth >= kMaxNativeDepth) return Status::kFallback;
     PyTypeObject* t = Py_TYPE(o);
-    PyObject* module = class_module(t);  // borrowed
+    if (cache_ == nullptr && (cache_ = class_cache()) == nullptr) return Status::kError;
+    PyObject* module = class_module(t, cache_->module_key());  // borrowed
     if (module == nullptr) return Status::kFallback;
     const int listed = in_dispatch_table(t);
     if (listed < 0) return Status::kError;
@@ -297,6 +299,7 @@ class Encoder {
 
   ParcelWriter& w_;
   IdentitySet seen_;
+  ClassCache* cache_ = nullptr;  // the interpreter's, looked up on the first instance
 };
 
 // ---------------------------------------------------------------- decoder --
@@ -479,7 +482,11 @@ class Decoder {
     if (!r_.get_count(qlen, 1)) return corrupt();
     const auto* q = reinterpret_cast<const char*>(r_.get_raw(qlen));
     if (!r_.get_count(n, 2)) return corrupt();
-    Owned cls(find_class(std::string_view(m, mlen), std::string_view(q, qlen)));
+    if (cache_ == nullptr && (cache_ = class_cache()) == nullptr) return nullptr;
+    // Held for the whole instance: decoding a value may evict it from the cache.
+    std::shared_ptr<ClassShape> shape = cache_->shape(std::string_view(m, mlen), std::string_view(q, qlen));
+    if (!shape) return nullptr;
+    Owned cls(find_class(shape->module, shape->qualname));
     if (!cls.get()) return nullptr;
     // Names and values of the state; small instances stay on the stack.
     constexpr std::size_t kInline = 16;
@@ -495,11 +502,7 @@ class Decoder {
     std::size_t done = 0;
     PyObject* inst = nullptr;
     for (; done < n; ++done) {
-      PyObject* k = decode(depth + 1);
-      if (k != nullptr && !PyUnicode_CheckExact(k)) {
-        Py_DECREF(k);
-        k = corrupt();
-      }
+      PyObject* k = decode_name(*shape, done, depth);
       if (k == nullptr) break;
       PyObject* v = decode(depth + 1);
       if (v == nullptr) {
@@ -517,6 +520,32 @@ class Decoder {
     return inst;
   }
 
+  // The index-th attribute name of an instance of shape's class: the cached
+  // interned str when the parcel holds the same one, else decoded, interned
+  // (as pickle's BUILD does with state keys) and remembered.
+  PyObject* decode_name(ClassShape& shape, std::size_t index, int depth) {
+    const std::byte* at = r_.position();
+    std::uint8_t tag;
+    std::size_t len;
+    if (r_.get_tag(tag) && tag >= kStrAscii && tag <= kStrUcs4) {
+      const int kind = tag <= kStrLatin1 ? 1 : tag == kStrUcs2 ? 2 : 4;
+      if (r_.get_count(len, static_cast<std::size_t>(kind))) {
+        const std::byte* data = r_.get_raw(len * static_cast<std::size_t>(kind));
+        if (PyObject* hit = shape.name_if_equal(index, kind, tag == kStrAscii, data, len)) return hit;
+      }
+    }
+    r_.rewind(at);
+    PyObject* k = decode(depth + 1);
+    if (k != nullptr && !PyUnicode_CheckExact(k)) {
+      Py_DECREF(k);
+      return corrupt();
+    }
+    if (k == nullptr) return nullptr;
+    PyUnicode_InternInPlace(&k);
+    shape.remember_name(index, k);
+    return k;
+  }
+
   PyObject* decode_matrix() {
     std::uint64_t index;
     if (!r_.get_varint(index) || index >= r_.buffers().size()) return corrupt();
@@ -532,6 +561,7 @@ class Decoder {
   }
 
   ParcelReader r_;
+  ClassCache* cache_ = nullptr;  // the interpreter's, looked up on the first instance
 
  public:
   /// Hands back the buffers this decode claimed (it failed: the value is

@@ -203,6 +203,9 @@ class ParcelReader {
     pos_ += n;
     return at;
   }
+  /// Where the next read starts; rewind() goes back to such a position.
+  const std::byte* position() const noexcept { return pos_; }
+  void rewind(const std::byte* at) noexcept { pos_ = at; }
   bool skip_pad(std::size_t alignment) noexcept {
     auto off = static_cast<std::size_t>(pos_ - base_);
     std::size_t pad = (alignment - (off & (alignment - 1))) & (alignment - 1);

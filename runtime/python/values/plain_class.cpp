@@ -94,14 +94,17 @@ int in_dispatch_table(PyTypeObject* t) {
   return r;
 }
 
-PyObject* class_module(PyTypeObject* t) noexcept {
+PyObject* class_module(PyTypeObject* t, PyObject* key) noexcept {
   PyObject* dict = t->tp_dict;  // heap types keep their own dict here
-  if (dict == nullptr) return nullptr;
-  PyObject* saved = PyErr_GetRaisedException();
-  PyObject* module = PyDict_GetItemString(dict, "__module__");  // borrowed
-  PyErr_Clear();
-  PyErr_SetRaisedException(saved);
-  return module != nullptr && PyUnicode_CheckExact(module) ? module : nullptr;
+  if (dict == nullptr || !PyDict_CheckExact(dict)) return nullptr;
+  // An exact dict and an exact str key: the lookup runs no Python code and
+  // cannot fail, so no error needs saving around it.
+  PyObject* module = PyDict_GetItemWithError(dict, key);  // borrowed
+  if (module == nullptr) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  return PyUnicode_CheckExact(module) ? module : nullptr;
 }
 
 namespace {
@@ -117,7 +120,17 @@ PyObject* resolve_qualname(PyObject* module, PyObject* qualname) {
     PyErr_SetString(PyExc_AttributeError, "local class");
     return nullptr;
   }
-  if (whole.find('.') == std::string_view::npos) return PyObject_GetAttr(module, qualname);
+  if (whole.find('.') == std::string_view::npos) {
+    // A plain module and a name that is no dunder: ModuleType's getattr finds
+    // no descriptor of the type for it and looks in the module dict first.
+    if (PyModule_CheckExact(module) && !(len >= 2 && q[0] == '_' && q[1] == '_')) {
+      PyObject* dict = PyModule_GetDict(module);  // borrowed
+      PyObject* found = dict != nullptr ? PyDict_GetItemWithError(dict, qualname) : nullptr;
+      if (found != nullptr) return Py_NewRef(found);
+      if (PyErr_Occurred()) return nullptr;
+    }
+    return PyObject_GetAttr(module, qualname);
+  }
   PyObject* cur = Py_NewRef(module);
   std::size_t start = 0;
   while (cur != nullptr && start <= whole.size()) {
@@ -159,14 +172,7 @@ bool class_findable(PyTypeObject* t, PyObject* module_name) {
   return same;
 }
 
-PyObject* find_class(std::string_view module, std::string_view qualname) {
-  PyObject* mod_name = PyUnicode_DecodeUTF8(module.data(), static_cast<Py_ssize_t>(module.size()), nullptr);
-  if (mod_name == nullptr) return nullptr;
-  PyObject* qual = PyUnicode_DecodeUTF8(qualname.data(), static_cast<Py_ssize_t>(qualname.size()), nullptr);
-  if (qual == nullptr) {
-    Py_DECREF(mod_name);
-    return nullptr;
-  }
+PyObject* find_class(PyObject* mod_name, PyObject* qual) {
   // Fast path: the module is loaded and holds the class.
   PyObject* cls = nullptr;
   if (PyObject* m = loaded_module(mod_name)) {
@@ -178,11 +184,8 @@ PyObject* find_class(std::string_view module, std::string_view qualname) {
   // Otherwise the unpickler's own lookup: it imports, and it raises what
   // unpickling would raise.
   if (cls == nullptr) cls = pickle_find_class(mod_name, qual);
-  Py_DECREF(mod_name);
-  Py_DECREF(qual);
   if (cls != nullptr && !PyType_Check(cls)) {
-    PyErr_Format(PyExc_TypeError, "parcel: %.200s.%.200s is not a class on this interpreter",
-                 std::string(module).c_str(), std::string(qualname).c_str());
+    PyErr_Format(PyExc_TypeError, "parcel: %U.%U is not a class on this interpreter", mod_name, qual);
     Py_CLEAR(cls);
   }
   return cls;

@@ -32,8 +32,8 @@ bool plain_class(PyTypeObject* t) noexcept;
 int in_dispatch_table(PyTypeObject* t);
 
 /// t.__module__ as a str (borrowed from the type's dict), nullptr (no error)
-/// if it has none or it is not a str.
-PyObject* class_module(PyTypeObject* t) noexcept;
+/// if it has none or it is not a str. `key` is the str "__module__".
+PyObject* class_module(PyTypeObject* t, PyObject* key) noexcept;
 
 /// True if `sys.modules[t.__module__]` resolves t's __qualname__ to t itself
 /// (pickle's "not the same object" check), without importing anything.
@@ -41,10 +41,10 @@ PyObject* class_module(PyTypeObject* t) noexcept;
 /// gives pickle's own answer.
 bool class_findable(PyTypeObject* t, PyObject* module_name);
 
-/// The class `module.qualname` in the current interpreter, as the unpickler
-/// finds it (new reference); nullptr with the unpickler's own error if it
-/// cannot be found.
-PyObject* find_class(std::string_view module, std::string_view qualname);
+/// The class `module.qualname` (strs) in the current interpreter, as the
+/// unpickler finds it (new reference); nullptr with the unpickler's own error
+/// if it cannot be found.
+PyObject* find_class(PyObject* module, PyObject* qualname);
 
 /// A new instance of cls (tp_new with no arguments, like pickle's NEWOBJ)
 /// whose state is set from `names`/`values` (equal lengths, names exact str)
