@@ -1,6 +1,7 @@
 #include "matrix_convert.h"
 
 #include <climits>
+#include <cstdint>
 
 #include <cstdio>
 #include <exception>
@@ -46,10 +47,13 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
                  fname, max_positional, max_positional == 1 ? "" : "s", nargs);
     return false;
   }
-  std::vector<bool> seen(count, false);
+  // A bit per name (methods take at most a handful): no heap allocation on
+  // the per-call path.
+  std::uint64_t seen = 0;
+  const auto bit = [](std::size_t i) { return std::uint64_t{1} << i; };
   for (Py_ssize_t i = 0; i < nargs; ++i) {
     out[i] = args[i];
-    seen[static_cast<std::size_t>(i)] = true;
+    seen |= bit(static_cast<std::size_t>(i));
   }
   const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
   for (Py_ssize_t k = 0; k < nkw; ++k) {
@@ -68,12 +72,12 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
                    "%s() got an unexpected keyword argument '%U'", fname, key);
       return false;
     }
-    if (seen[index]) {
+    if ((seen & bit(index)) != 0) {
       PyErr_Format(PyExc_TypeError,
                    "%s() got multiple values for argument '%U'", fname, key);
       return false;
     }
-    seen[index] = true;
+    seen |= bit(index);
     out[index] = args[nargs + k];
   }
   std::size_t j = 0;
@@ -81,7 +85,7 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
     if (j >= required) {
       break;
     }
-    if (!seen[j]) {
+    if ((seen & bit(j)) == 0) {
       PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'",
                    fname, name);
       return false;
@@ -331,6 +335,21 @@ bool parse_size(PyObject* obj, std::size_t& rows, std::size_t& cols) {
 
 bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
                      PyObject* overflow_error, const char* axis_name) {
+  // Fast path: a small exact int (the common case, e.g. take/scatter index
+  // lists), read without the generic __index__ protocol calls.
+  if (PyLong_CheckExact(obj) &&
+      PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(obj))) {
+    Py_ssize_t value =
+        PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(obj));
+    const auto n = static_cast<Py_ssize_t>(extent);
+    if (value < 0) {
+      value += n;
+    }
+    if (value >= 0 && value < n) [[likely]] {
+      out = static_cast<std::size_t>(value);
+      return true;
+    }
+  }
   if (!PyIndex_Check(obj)) {
     PyErr_Format(PyExc_TypeError, "indices must be integers, not %.200s",
                  Py_TYPE(obj)->tp_name);

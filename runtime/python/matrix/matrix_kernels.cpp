@@ -4,6 +4,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <cstring>
@@ -236,11 +239,125 @@ double finish(Reduction op, double acc, std::size_t count) {
 
 /// Sum (of squares) of every row into out[r]. Four rows at a time: four
 /// independent accumulators, each still adding its own row left to right.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define BOC_MATRIX_AVX_ROWS 1
+/// row_sums for blocks of 16 rows with AVX (256-bit), when the CPU has it:
+/// one accumulator holds four rows (lane k = row k). Two columns of four rows
+/// are loaded as 128-bit pairs, combined into (row0 row2 | row1 row3) halves
+/// and unpacked into "column c of rows 0-3" and "column c+1 of rows 0-3", so
+/// each row is still added strictly left to right. Returns the rows done.
+template <bool kSquares>
+__attribute__((target("avx"))) std::size_t row_sums_avx(const double* src,
+                                                        std::size_t rows,
+                                                        std::size_t cols,
+                                                        double* out) {
+  constexpr std::size_t kGroups = 4;  // 4 x 4 rows
+  std::size_t r = 0;
+  for (; r + 4 * kGroups <= rows; r += 4 * kGroups) {
+    const double* base = src + r * cols;
+    __m256d acc[kGroups];
+    for (__m256d& a : acc) {
+      a = _mm256_setzero_pd();
+    }
+    std::size_t c = 0;
+    for (; c + 2 <= cols; c += 2) {
+      for (std::size_t g = 0; g < kGroups; ++g) {
+        const double* p = base + 4 * g * cols + c;
+        const __m256d r02 = _mm256_insertf128_pd(
+            _mm256_castpd128_pd256(_mm_loadu_pd(p)), _mm_loadu_pd(p + 2 * cols),
+            1);
+        const __m256d r13 = _mm256_insertf128_pd(
+            _mm256_castpd128_pd256(_mm_loadu_pd(p + cols)),
+            _mm_loadu_pd(p + 3 * cols), 1);
+        __m256d lo = _mm256_unpacklo_pd(r02, r13);  // column c, rows 0-3
+        __m256d hi = _mm256_unpackhi_pd(r02, r13);  // column c + 1
+        if constexpr (kSquares) {
+          lo = _mm256_mul_pd(lo, lo);
+          hi = _mm256_mul_pd(hi, hi);
+        }
+        acc[g] = _mm256_add_pd(acc[g], lo);
+        acc[g] = _mm256_add_pd(acc[g], hi);
+      }
+    }
+    if (c < cols) {
+      for (std::size_t g = 0; g < kGroups; ++g) {
+        const double* p = base + 4 * g * cols + c;
+        __m256d v = _mm256_set_pd(p[3 * cols], p[2 * cols], p[cols], p[0]);
+        if constexpr (kSquares) {
+          v = _mm256_mul_pd(v, v);
+        }
+        acc[g] = _mm256_add_pd(acc[g], v);
+      }
+    }
+    for (std::size_t g = 0; g < kGroups; ++g) {
+      _mm256_storeu_pd(out + r + 4 * g, acc[g]);
+    }
+  }
+  return r;
+}
+
+bool cpu_has_avx() {
+  static const bool has = __builtin_cpu_supports("avx") != 0;
+  return has;
+}
+#endif
+
 template <bool kSquares>
 void row_sums(const double* src, std::size_t rows, std::size_t cols,
               double* out) {
   auto term = [](double v) { return kSquares ? v * v : v; };
   std::size_t r = 0;
+#if defined(BOC_MATRIX_AVX_ROWS)
+  if (cols >= 2 && cpu_has_avx()) {
+    r = row_sums_avx<kSquares>(src, rows, cols, out);
+  }
+#endif
+#if defined(__SSE2__)
+  // Sixteen rows at a time, two per packed accumulator: lane 0 holds row
+  // 2k, lane 1 row 2k+1. Each step adds column c of both rows, then column
+  // c+1, so every row is still summed strictly left to right, but eight
+  // independent chains keep both adders busy (the four-row loop below is
+  // latency-bound).
+  if (cols >= 2) {
+    constexpr std::size_t kRows = 16;
+    constexpr std::size_t kPairs = kRows / 2;
+    for (; r + kRows <= rows; r += kRows) {
+      const double* base = src + r * cols;
+      __m128d acc[kPairs];
+      for (__m128d& a : acc) {
+        a = _mm_setzero_pd();
+      }
+      std::size_t c = 0;
+      for (; c + 2 <= cols; c += 2) {
+        for (std::size_t k = 0; k < kPairs; ++k) {
+          const __m128d v0 = _mm_loadu_pd(base + (2 * k) * cols + c);
+          const __m128d v1 = _mm_loadu_pd(base + (2 * k + 1) * cols + c);
+          __m128d lo = _mm_unpacklo_pd(v0, v1);  // column c of both rows
+          __m128d hi = _mm_unpackhi_pd(v0, v1);  // column c + 1
+          if constexpr (kSquares) {
+            lo = _mm_mul_pd(lo, lo);
+            hi = _mm_mul_pd(hi, hi);
+          }
+          acc[k] = _mm_add_pd(acc[k], lo);
+          acc[k] = _mm_add_pd(acc[k], hi);
+        }
+      }
+      if (c < cols) {
+        for (std::size_t k = 0; k < kPairs; ++k) {
+          __m128d v = _mm_set_pd(base[(2 * k + 1) * cols + c],
+                                 base[(2 * k) * cols + c]);
+          if constexpr (kSquares) {
+            v = _mm_mul_pd(v, v);
+          }
+          acc[k] = _mm_add_pd(acc[k], v);
+        }
+      }
+      for (std::size_t k = 0; k < kPairs; ++k) {
+        _mm_storeu_pd(out + r + 2 * k, acc[k]);
+      }
+    }
+  }
+#endif
   for (; r + 4 <= rows; r += 4) {
     const double* p0 = src + r * cols;
     const double* p1 = p0 + cols;
@@ -270,6 +387,19 @@ void row_sums(const double* src, std::size_t rows, std::size_t cols,
 
 bool squares(Reduction op) {
   return op == Reduction::kSumSquares || op == Reduction::kMagnitude;
+}
+
+/// Copies n <= 8 doubles with packed moves (no library call).
+inline void copy_short(const double* from, double* to, std::size_t n) {
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 2 <= n; k += 2) {
+    _mm_storeu_pd(to + k, _mm_loadu_pd(from + k));
+  }
+#endif
+  for (; k < n; ++k) {
+    to[k] = from[k];
+  }
 }
 
 void check_indexset(const IndexSet& set, std::size_t extent) {
@@ -473,6 +603,23 @@ __attribute__((target_clones("fma", "default")))
 #endif
 void fma_flat(const double* a, std::size_t sa, const double* b, std::size_t sb,
               const double* c, std::size_t sc, double* out, std::size_t n) {
+  // Unit strides, and a full self with scalar b, c, get loops of their own
+  // so that they vectorise (the strided loop does not). Written out here,
+  // not as a template: only this function's body carries the clone target.
+  if (sa == 1 && sb == 1 && sc == 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = std::fma(a[i], b[i], c[i]);
+    }
+    return;
+  }
+  if (sa == 1 && sb == 0 && sc == 0) {
+    const double vb = b[0];
+    const double vc = c[0];
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = std::fma(a[i], vb, vc);
+    }
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = std::fma(a[i * sa], b[i * sb], c[i * sc]);
   }
@@ -635,7 +782,37 @@ double lane_extreme(const double* src, std::size_t n) {
   return nan || best != best ? std::numeric_limits<double>::quiet_NaN() : best;
 }
 
+double reduce_all(Reduction op, ConstView in) {
+  const std::size_t n = in.size();
+  switch (op) {
+    case Reduction::kMin:
+      return lane_extreme<false>(in.data, n);
+    case Reduction::kMax:
+      return lane_extreme<true>(in.data, n);
+    case Reduction::kArgMin:
+    case Reduction::kArgMax: {
+      Extremum e;
+      e.strict = true;
+      const bool want_max = op == Reduction::kArgMax;
+      for (std::size_t i = 0; i < n; ++i) {
+        e.push(in.data[i], i, want_max);
+      }
+      return static_cast<double>(e.index);
+    }
+    default:
+      break;
+  }
+  const double acc =
+      squares(op) ? lane_sum<true>(in.data, n) : lane_sum<false>(in.data, n);
+  return finish(op, acc, n);
+}
+
 Dense reduce(Reduction op, ConstView in, Axis axis) {
+  if (axis == Axis::kAll) {
+    Dense out = Dense::uninit(1, 1);
+    out.data[0] = reduce_all(op, in);
+    return out;
+  }
   const Shape out_shape = reduced_shape(in.shape(), axis);
   Dense out(out_shape.rows, out_shape.cols);
   const std::size_t rows = in.rows;
@@ -728,23 +905,123 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
 
 void normalize(ConstView in, Axis axis, MutView out) {
   require_shape(out.shape(), in.shape());
-  const Dense mags = reduce(Reduction::kMagnitude, in, axis);
   const std::size_t rows = in.rows;
   const std::size_t cols = in.cols;
+  const double* src = in.data;
+  double* dst = out.data;
+  // The magnitudes are the ones reduce(kMagnitude) computes (same order);
+  // each group is then divided by its own, or left alone when it is 0. One
+  // loop per axis, so the divisions vectorise.
+  if (axis == Axis::kAll) {
+    const double mag = reduce_all(Reduction::kMagnitude, in);
+    const std::size_t n = in.size();
+    if (mag == 0.0) {
+      if (dst != src) {
+        std::memcpy(dst, src, n * sizeof(double));
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      dst[i] = src[i] / mag;
+    }
+    return;
+  }
+  if (axis == Axis::k1) {
+    double small[64];
+    std::vector<double> big;
+    double* mags = small;
+    if (rows > 64) {
+      big.resize(rows);
+      mags = big.data();
+    }
+    row_sums<true>(src, rows, cols, mags);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double mag = std::sqrt(mags[r]);
+      const double* s_row = src + r * cols;
+      double* d_row = dst + r * cols;
+      if (mag != 0.0) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          d_row[c] = s_row[c] / mag;
+        }
+      } else if (d_row != s_row) {
+        std::memcpy(d_row, s_row, cols * sizeof(double));
+      }
+    }
+    return;
+  }
+  Dense mags = reduce(Reduction::kMagnitude, in, Axis::k0);
+  const double* m = mags.data.data();
   for (std::size_t r = 0; r < rows; ++r) {
+    const double* s_row = src + r * cols;
+    double* d_row = dst + r * cols;
     for (std::size_t c = 0; c < cols; ++c) {
-      const double mag = axis == Axis::kAll ? mags.data[0]
-                         : axis == Axis::k0 ? mags.data[c]
-                                            : mags.data[r];
-      const double v = in.data[r * cols + c];
-      out.data[r * cols + c] = mag != 0.0 ? v / mag : v;
+      d_row[c] = m[c] != 0.0 ? s_row[c] / m[c] : s_row[c];
     }
   }
 }
 
 Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
-  const Dense products = binary(BinaryOp::kMultiply, lhs, rhs);
-  return reduce(Reduction::kSum, products, axis);
+  const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
+  if (axis == Axis::kAll) {
+    const Dense products = binary(BinaryOp::kMultiply, lhs, rhs);
+    return reduce(Reduction::kSum, products, axis);
+  }
+  // Fused: the products are summed as they are formed, in the order
+  // reduce(kSum) would add them (rows top to bottom for k0, columns left to
+  // right for k1), without the temporary matrix of products.
+  const Strided sa = strided(lhs, shape);
+  const Strided sb = strided(rhs, shape);
+  const Shape out_shape = reduced_shape(shape, axis);
+  Dense out(out_shape.rows, out_shape.cols);
+  double* o = out.data.data();
+  const std::size_t rows = shape.rows;
+  const std::size_t cols = shape.cols;
+  if (axis == Axis::k0) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double* ra = sa.data + r * sa.row;
+      const double* rb = sb.data + r * sb.row;
+      if (sa.col == 1 && sb.col == 1) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          o[c] += ra[c] * rb[c];
+        }
+      } else if (sa.col == 1) {  // rhs is a column: one value per row
+        const double vb = rb[0];
+        for (std::size_t c = 0; c < cols; ++c) {
+          o[c] += ra[c] * vb;
+        }
+      } else {
+        for (std::size_t c = 0; c < cols; ++c) {
+          o[c] += ra[c * sa.col] * rb[c * sb.col];
+        }
+      }
+    }
+    return out;
+  }
+  std::size_t r = 0;
+  if (sa.col == 1 && sb.col == 1) {
+    // Four rows at a time: four independent chains, each row left to right.
+    for (; r + 4 <= rows; r += 4) {
+      double acc[4] = {0.0, 0.0, 0.0, 0.0};
+      for (std::size_t c = 0; c < cols; ++c) {
+        for (std::size_t k = 0; k < 4; ++k) {
+          acc[k] += sa.data[(r + k) * sa.row + c] * sb.data[(r + k) * sb.row + c];
+        }
+      }
+      for (std::size_t k = 0; k < 4; ++k) {
+        o[r + k] = acc[k];
+      }
+    }
+  }
+  for (; r < rows; ++r) {
+    const double* ra = sa.data + r * sa.row;
+    const double* rb = sb.data + r * sb.row;
+    double acc = 0.0;
+    for (std::size_t c = 0; c < cols; ++c) {
+      acc += ra[c * sa.col] * rb[c * sb.col];
+    }
+    o[r] = acc;
+  }
+  return out;
 }
 
 // ---- Linear algebra and geometry --------------------------------------------
@@ -938,7 +1215,7 @@ Dense angle(ConstView in, Axis axis) {
                      ", got shape " + shape_string(in.shape()));
   }
   const Shape shape = reduced_shape(in.shape(), axis);
-  Dense out(shape.rows, shape.cols);
+  Dense out = Dense::uninit(shape.rows, shape.cols);
   for (std::size_t v = 0; v < l.count; ++v) {
     const double x = in.data[v * l.vec_step];
     const double y = in.data[v * l.vec_step + l.comp_step];
@@ -954,7 +1231,11 @@ Dense perpendicular(ConstView in, Axis axis) {
                      std::string(axis == Axis::k0 ? "0" : "1") +
                      ", got shape " + shape_string(in.shape()));
   }
-  Dense out(in.rows, in.cols);
+  Dense out = Dense::uninit(in.rows, in.cols);
+  if (axis == Axis::k1) {
+    rotate_pairs(in.data, out.data.data(), l.count);
+    return out;
+  }
   for (std::size_t v = 0; v < l.count; ++v) {
     const std::size_t ix = v * l.vec_step;
     const std::size_t iy = ix + l.comp_step;
@@ -962,6 +1243,23 @@ Dense perpendicular(ConstView in, Axis axis) {
     out.data[iy] = in.data[ix];
   }
   return out;
+}
+
+void rotate_pairs(const double* src, double* dst, std::size_t count) {
+  std::size_t v = 0;
+#if defined(__SSE2__)
+  // (x, y) -> (y, x), then flip the sign of lane 0: exactly -y, x.
+  const __m128d sign = _mm_set_pd(0.0, -0.0);
+  for (; v < count; ++v) {
+    const __m128d p = _mm_loadu_pd(src + 2 * v);
+    _mm_storeu_pd(dst + 2 * v, _mm_xor_pd(_mm_shuffle_pd(p, p, 1), sign));
+  }
+#endif
+  for (; v < count; ++v) {
+    const double x = src[2 * v];
+    dst[2 * v] = -src[2 * v + 1];
+    dst[2 * v + 1] = x;
+  }
 }
 
 Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
@@ -1104,6 +1402,16 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   Dense out = Dense::uninit(rows.count, cols.count);
   double* o = out.data.data();
   const bool contiguous_cols = cols.list == nullptr && cols.step == 1;
+  if (contiguous_cols && cols.count <= 8) {
+    // Short rows (e.g. n x 3 positions): an inline copy, not a memcpy call
+    // per row.
+    const std::size_t n = cols.count;
+    for (std::size_t i = 0; i < rows.count; ++i) {
+      copy_short(src.data + rows[i] * src.cols + cols.start, o, n);
+      o += n;
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < rows.count; ++i) {
     const double* row = src.data + rows[i] * src.cols;
     if (contiguous_cols) {
@@ -1169,7 +1477,22 @@ void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
         row[pos[j]] += vrow[j * sv.col];
       }
     } else {
-      for (std::size_t j = 0; j < n; ++j) {
+      std::size_t j = 0;
+      if (sv.col == 1) {
+        // Loads of a block before its stores: the stores cannot delay the
+        // next loads (value and dst are different buffers).
+        for (; j + 4 <= n; j += 4) {
+          const double v0 = vrow[j];
+          const double v1 = vrow[j + 1];
+          const double v2 = vrow[j + 2];
+          const double v3 = vrow[j + 3];
+          row[pos[j]] = v0;
+          row[pos[j + 1]] = v1;
+          row[pos[j + 2]] = v2;
+          row[pos[j + 3]] = v3;
+        }
+      }
+      for (; j < n; ++j) {
         row[pos[j]] = vrow[j * sv.col];
       }
     }

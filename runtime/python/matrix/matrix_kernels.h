@@ -264,6 +264,10 @@ enum class Reduction : std::uint8_t {
 /// reduced_shape(in.shape(), axis)
 Dense reduce(Reduction op, ConstView in, Axis axis);
 
+/// @brief reduce(op, in, Axis::kAll) as a plain double (argmin/argmax: the
+/// index), without allocating a result
+double reduce_all(Reduction op, ConstView in);
+
 /// @brief Divides by the L2 magnitude of the whole matrix / each column (k0) /
 /// each row (k1)
 /// @details A zero magnitude leaves that group unchanged (all zeros), so no NaN
@@ -309,6 +313,9 @@ Dense angle(ConstView in, Axis axis);
 /// @brief (x, y) -> (-y, x) for each 2-D vector laid out as for angle(); same
 /// shape as in
 Dense perpendicular(ConstView in, Axis axis);
+
+/// @brief count contiguous (x, y) pairs -> (-y, x); dst may be src
+void rotate_pairs(const double* src, double* dst, std::size_t count);
 
 /// @brief Cross product of 2-D (scalar z, one value per vector) or 3-D (a
 /// vector) vectors laid out along axis

@@ -381,14 +381,15 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       return nullptr;
     }
     BOC_SELF(m);
-    mx::Dense result = mx::reduce(Op, m, axis);
-    if constexpr (Op == mx::Reduction::kArgMin ||
-                  Op == mx::Reduction::kArgMax) {
-      if (axis == mx::Axis::kAll) {
-        return PyLong_FromSize_t(static_cast<std::size_t>(result.data[0]));
+    if (axis == mx::Axis::kAll) {  // a number: no result matrix to allocate
+      const double value = mx::reduce_all(Op, m);
+      if constexpr (Op == mx::Reduction::kArgMin ||
+                    Op == mx::Reduction::kArgMax) {
+        return PyLong_FromSize_t(static_cast<std::size_t>(value));
       }
+      return PyFloat_FromDouble(value);
     }
-    return reduction_result(Py_TYPE(self), std::move(result), axis);
+    return reduction_result(Py_TYPE(self), mx::reduce(Op, m, axis), axis);
   });
 }
 
@@ -513,11 +514,7 @@ PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
       // (x, y) pair becomes (-y, x).
       double* p = m.data.data();
       if (layout == mx::Axis::k1) {
-        for (std::size_t v = 0; v < m.rows; ++v, p += 2) {
-          const double x = p[0];
-          p[0] = -p[1];
-          p[1] = x;
-        }
+        mx::rotate_pairs(p, p, m.rows);
       } else {
         double* y = p + m.cols;
         for (std::size_t v = 0; v < m.cols; ++v) {

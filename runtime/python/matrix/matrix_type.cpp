@@ -506,9 +506,7 @@ PyObject* get_transposed(PyObject* self, void* /*closure*/) {
 PyObject* get_length(PyObject* self, void* /*closure*/) {
   return guarded([&]() -> PyObject* {
     BOC_OWNED(m, self);
-    const mx::Dense norm =
-        mx::reduce(mx::Reduction::kMagnitude, *m, mx::Axis::kAll);
-    return PyFloat_FromDouble(norm.data[0]);
+    return PyFloat_FromDouble(mx::reduce_all(mx::Reduction::kMagnitude, *m));
   });
 }
 
