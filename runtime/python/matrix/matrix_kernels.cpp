@@ -960,6 +960,28 @@ void normalize(ConstView in, Axis axis, MutView out) {
   }
 }
 
+namespace {
+
+/// vecdot down the N columns: each sum adds its products top to bottom,
+/// as the general loop does, but in registers rather than through memory.
+template <std::size_t N>
+void column_dots(const Strided& sa, const Strided& sb, std::size_t rows,
+                 Dense& out) {
+  double acc[N] = {};
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* ra = sa.data + r * sa.row;
+    const double* rb = sb.data + r * sb.row;
+    for (std::size_t c = 0; c < N; ++c) {
+      acc[c] += ra[c * sa.col] * rb[c * sb.col];
+    }
+  }
+  for (std::size_t c = 0; c < N; ++c) {
+    out.data[c] = acc[c];
+  }
+}
+
+}  // namespace
+
 Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
   const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
   if (axis == Axis::kAll) {
@@ -977,6 +999,18 @@ Dense vecdot(ConstView lhs, ConstView rhs, Axis axis) {
   const std::size_t rows = shape.rows;
   const std::size_t cols = shape.cols;
   if (axis == Axis::k0) {
+    if (cols <= 4) {  // narrow (n x 1..4): the sums stay in registers
+      if (cols == 1) {
+        column_dots<1>(sa, sb, rows, out);
+      } else if (cols == 2) {
+        column_dots<2>(sa, sb, rows, out);
+      } else if (cols == 3) {
+        column_dots<3>(sa, sb, rows, out);
+      } else {
+        column_dots<4>(sa, sb, rows, out);
+      }
+      return out;
+    }
     for (std::size_t r = 0; r < rows; ++r) {
       const double* ra = sa.data + r * sa.row;
       const double* rb = sb.data + r * sb.row;
