@@ -14,7 +14,7 @@ BOC_DEB_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libglfw3-dev libimgui-dev libstb-dev python3-glad libegl-dev libopengl-dev
   xvfb xauth libgl1-mesa-dri libglx-mesa0 libegl-mesa0 xdotool nlohmann-json3-dev libcli11-dev
-  python3-pytest
+  python3-pytest clang-format
 )
 
 # Prints the packages that are not installed, one per line.

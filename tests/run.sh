@@ -8,6 +8,7 @@
 #   tests/run.sh --quick          release only
 #   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python, odr, systematic)
 #   tests/run.sh --no-deps        skip the Debian package check/installation
+#   first: tests/check_format.sh (every C++ file against .clang-format)
 #   after release: bocpy 0.13.0's own suite in both modes (tests/conformance/), when ../shared has it
 #   BOC_TSAN_SETARCH=1|0          force / forbid `setarch -R` for tsan and systematic (default: probe)
 #
@@ -153,6 +154,14 @@ run_preset() {
     done < <(grep -h -o 'BOC_SYSTEMATIC_SEED=[0-9]* reproduces.*' "$log" | sed 's/ ([0-9]* hook points.*//' | sort -u | head -n 5 || true)
   fi
 }
+
+# One code style (.clang-format), before anything builds: cheap and independent.
+note "format: tests/check_format.sh"
+if "$ROOT/tests/check_format.sh"; then
+  record all format OK "$(git -C "$ROOT" ls-files '*.cpp' '*.h' '*.hpp' '*.cc' | wc -l) C++ files match .clang-format"
+else
+  record all format FAIL "run tests/check_format.sh --fix"
+fi
 
 for p in "${presets[@]}"; do
   run_preset "$p"

@@ -20,32 +20,29 @@
 
 namespace boc::demo {
 
-struct BenchDriverEntry
-{
-    std::string name;  // row label, e.g. "native" or "python x2"
-    std::function<std::unique_ptr<SimulationDriver>()> make;
+struct BenchDriverEntry {
+  std::string name;  // row label, e.g. "native" or "python x2"
+  std::function<std::unique_ptr<SimulationDriver>()> make;
 };
 
-struct BenchConfig
-{
-    std::vector<std::size_t> boid_counts{500, 2000, 5000, 10000};
-    std::uint64_t frames = 300;  // measured frames per row
-    std::uint64_t warmup = 30;   // frames run before measuring
-    std::uint64_t seed = 1;
-    FlockParams params;          // world box and rules
-    PumpSettings pump;
+struct BenchConfig {
+  std::vector<std::size_t> boid_counts{500, 2000, 5000, 10000};
+  std::uint64_t frames = 300;  // measured frames per row
+  std::uint64_t warmup = 30;   // frames run before measuring
+  std::uint64_t seed = 1;
+  FlockParams params;  // world box and rules
+  PumpSettings pump;
 };
 
-struct BenchRow
-{
-    std::string driver;
-    std::size_t boids = 0;
-    std::uint64_t frames = 0;
-    double fps = 0.0;        // frames / wall time of the measured frames
-    double pump_ms = 0.0;    // medians per frame
-    double step_ms = 0.0;
-    double render_ms = 0.0;  // boids into the FBO, glFinish included
-    double frame_ms = 0.0;   // mean
+struct BenchRow {
+  std::string driver;
+  std::size_t boids = 0;
+  std::uint64_t frames = 0;
+  double fps = 0.0;      // frames / wall time of the measured frames
+  double pump_ms = 0.0;  // medians per frame
+  double step_ms = 0.0;
+  double render_ms = 0.0;  // boids into the FBO, glFinish included
+  double frame_ms = 0.0;   // mean
 };
 
 // Runs every (driver, boid count) pair: pump -> step -> render (glFinish) per frame, fixed

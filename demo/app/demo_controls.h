@@ -10,47 +10,46 @@
 
 namespace boc::demo {
 
-struct DemoControls
-{
-    // Pump budget (Tuning).
-    float deadline_ms = 4.0f;
-    bool deadline_unbounded = false;
-    int max_behaviors = 64;
-    bool max_behaviors_unbounded = true;
+struct DemoControls {
+  // Pump budget (Tuning).
+  float deadline_ms = 4.0f;
+  bool deadline_unbounded = false;
+  int max_behaviors = 64;
+  bool max_behaviors_unbounded = true;
 
-    // Watchdog (Tuning).
-    bool watchdog_enabled = true;
-    float watchdog_warn_ms = 250.0f;
-    bool watchdog_changed = false;
+  // Watchdog (Tuning).
+  bool watchdog_enabled = true;
+  float watchdog_warn_ms = 250.0f;
+  bool watchdog_changed = false;
 
-    // While the window is minimised the loop still pumps, then waits this long for events.
-    float wait_poll_ms = 10.0f;
+  // While the window is minimised the loop still pumps, then waits this long for events.
+  float wait_poll_ms = 10.0f;
 
-    // Flock (Tuning).
-    int boid_count = 2000;
-    bool boid_count_changed = false;
-    int boids_slider_max = 20000;  // at least --boids, so the slider never shows a value past its end
-    FlockParams flock;
-    FlockParams flock_defaults;  // what "defaults" restores (the start-up parameters)
-    bool paused = false;          // stop stepping (the pump keeps running)
-    bool step_requested = false;  // one step while paused
+  // Flock (Tuning).
+  int boid_count = 2000;
+  bool boid_count_changed = false;
+  int boids_slider_max = 20000;  // at least --boids, so the slider never shows a value past its end
+  FlockParams flock;
+  FlockParams flock_defaults;   // what "defaults" restores (the start-up parameters)
+  bool paused = false;          // stop stepping (the pump keeps running)
+  bool step_requested = false;  // one step while paused
 
-    // Starvation lab.
-    bool pump_paused = false;  // skip pump() entirely: pinned work piles up
-    int stall_ms = 0;          // burn this long on the main thread every frame
-    int stall_once_ms = 0;     // one-shot: an extra stall of this frame only (a scenario's stall_once)
-    DispatchMode dispatch = DispatchMode::kCoarse;
+  // Starvation lab.
+  bool pump_paused = false;  // skip pump() entirely: pinned work piles up
+  int stall_ms = 0;          // burn this long on the main thread every frame
+  int stall_once_ms = 0;     // one-shot: an extra stall of this frame only (a scenario's stall_once)
+  DispatchMode dispatch = DispatchMode::kCoarse;
 
-    // Recording (Starvation lab): one-shot requests; the frame loop's ScenarioRecorder acts.
-    bool record_toggle_requested = false;
-    bool save_scenario_requested = false;
+  // Recording (Starvation lab): one-shot requests; the frame loop's ScenarioRecorder acts.
+  bool record_toggle_requested = false;
+  bool save_scenario_requested = false;
 
-    // Errors.
-    bool clear_errors_requested = false;
+  // Errors.
+  bool clear_errors_requested = false;
 
-    // Layout: Tab / F1 hide every panel; "reset layout" re-anchors them (panel_layout.h).
-    bool panels_hidden = false;
-    bool reset_layout_requested = false;
+  // Layout: Tab / F1 hide every panel; "reset layout" re-anchors them (panel_layout.h).
+  bool panels_hidden = false;
+  bool reset_layout_requested = false;
 };
 
 // Initial controls from the command line.

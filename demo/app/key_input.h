@@ -17,34 +17,31 @@
 
 namespace boc::demo {
 
-struct KeyEvent
-{
-    int key = 0;
-    int scancode = 0;
-    int action = 0;  // GLFW_PRESS / GLFW_RELEASE / GLFW_REPEAT
-    int mods = 0;
+struct KeyEvent {
+  int key = 0;
+  int scancode = 0;
+  int action = 0;  // GLFW_PRESS / GLFW_RELEASE / GLFW_REPEAT
+  int mods = 0;
 };
 
 // The queue and the one-press-per-frame rule; no GLFW calls, so it is unit-tested.
-class KeyQueue
-{
-public:
-    void push(const KeyEvent& e) { pending_.push_back(e); }
-    // The events for this frame: in order, stopping before a release of a key whose press
-    // is in the same batch (that release waits for the next frame).
-    std::vector<KeyEvent> take_frame();
-    std::size_t pending() const { return pending_.size(); }
-    void clear() { pending_.clear(); }
+class KeyQueue {
+ public:
+  void push(const KeyEvent& e) { pending_.push_back(e); }
+  // The events for this frame: in order, stopping before a release of a key whose press
+  // is in the same batch (that release waits for the next frame).
+  std::vector<KeyEvent> take_frame();
+  std::size_t pending() const { return pending_.size(); }
+  void clear() { pending_.clear(); }
 
-private:
-    std::deque<KeyEvent> pending_;
+ private:
+  std::deque<KeyEvent> pending_;
 };
 
 // What a frame's key presses ask the demo to do.
-struct KeyActions
-{
-    bool quit = false;          // Esc, Ctrl+Q, q
-    bool toggle_panels = false;  // Tab, F1
+struct KeyActions {
+  bool quit = false;           // Esc, Ctrl+Q, q
+  bool toggle_panels = false;  // Tab, F1
 };
 
 // The demo's shortcuts among this frame's events. `typing`: ImGui has a text field active

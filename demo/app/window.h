@@ -12,27 +12,24 @@
 
 namespace boc::demo {
 
-struct WindowOptions
-{
-    int width = 1280;
-    int height = 720;
-    bool visible = true;  // false: hidden window (headless / bench); rendering goes to an FBO
-    bool vsync = true;
-    const char* title = "boids_demo";
+struct WindowOptions {
+  int width = 1280;
+  int height = 720;
+  bool visible = true;  // false: hidden window (headless / bench); rendering goes to an FBO
+  bool vsync = true;
+  const char* title = "boids_demo";
 };
 
-enum class WindowStatus
-{
-    kOk,
-    kNoDisplay,  // glfwInit failed: no usable X display
-    kNoContext,  // the window or its GL 3.3 core context could not be created, or glad failed
+enum class WindowStatus {
+  kOk,
+  kNoDisplay,  // glfwInit failed: no usable X display
+  kNoContext,  // the window or its GL 3.3 core context could not be created, or glad failed
 };
 
-struct WindowResult
-{
-    GLFWwindow* window = nullptr;  // current on this thread when status == kOk
-    WindowStatus status = WindowStatus::kOk;
-    std::string error;  // for kNoContext: what failed, with GLFW's last message
+struct WindowResult {
+  GLFWwindow* window = nullptr;  // current on this thread when status == kOk
+  WindowStatus status = WindowStatus::kOk;
+  std::string error;  // for kNoContext: what failed, with GLFW's last message
 };
 
 // Installs the GLFW error callback (prints "GLFW error 0x%x: <message>" to stderr).

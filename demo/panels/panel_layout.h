@@ -16,50 +16,46 @@
 namespace boc::demo {
 
 // One panel's interactive placement memory (kept across frames by the frame loop).
-struct PanelAnchor
-{
-    bool placed = false;       // the target below was applied at least once
-    bool user_placed = false;  // moved or resized by hand: no longer follows the window
-    bool open_once = false;    // uncollapse on the next frame
-    bool opened_for_errors = false;  // Errors: opened once when the first error arrived
-    ImVec2 pos;                // the target last applied
-    ImVec2 size;
-    ImVec2 actual_pos;  // as drawn last frame
-    ImVec2 actual_size;  // last expanded size
-    bool actual_collapsed = false;
+struct PanelAnchor {
+  bool placed = false;             // the target below was applied at least once
+  bool user_placed = false;        // moved or resized by hand: no longer follows the window
+  bool open_once = false;          // uncollapse on the next frame
+  bool opened_for_errors = false;  // Errors: opened once when the first error arrived
+  ImVec2 pos;                      // the target last applied
+  ImVec2 size;
+  ImVec2 actual_pos;   // as drawn last frame
+  ImVec2 actual_size;  // last expanded size
+  bool actual_collapsed = false;
 };
 
-struct LayoutMemory
-{
-    PanelAnchor pump;
-    PanelAnchor runtime;
-    PanelAnchor tuning;
-    PanelAnchor starvation;
-    PanelAnchor errors;
+struct LayoutMemory {
+  PanelAnchor pump;
+  PanelAnchor runtime;
+  PanelAnchor tuning;
+  PanelAnchor starvation;
+  PanelAnchor errors;
 
-    // "reset layout": every panel back to its anchored default (collapse state included).
-    void reset() { *this = LayoutMemory{}; }
+  // "reset layout": every panel back to its anchored default (collapse state included).
+  void reset() { *this = LayoutMemory{}; }
 };
 
-struct PanelPlacement
-{
-    ImVec2 pos;
-    ImVec2 size;
-    bool collapsed = false;
-    PanelAnchor* anchor = nullptr;  // interactive mode; null: deterministic / first-use default
+struct PanelPlacement {
+  ImVec2 pos;
+  ImVec2 size;
+  bool collapsed = false;
+  PanelAnchor* anchor = nullptr;  // interactive mode; null: deterministic / first-use default
 };
 
-struct PanelsLayout
-{
-    bool deterministic = false;
-    bool compact = false;
-    PanelPlacement pump;
-    PanelPlacement runtime;
-    PanelPlacement tuning;
-    PanelPlacement starvation;
-    PanelPlacement errors;
-    ImVec2 banner_pos;          // top centre of the display (the overlay banner's anchor)
-    bool banner_overlay = true;  // false in the compact layout: the Pump panel's banner suffices
+struct PanelsLayout {
+  bool deterministic = false;
+  bool compact = false;
+  PanelPlacement pump;
+  PanelPlacement runtime;
+  PanelPlacement tuning;
+  PanelPlacement starvation;
+  PanelPlacement errors;
+  ImVec2 banner_pos;           // top centre of the display (the overlay banner's anchor)
+  bool banner_overlay = true;  // false in the compact layout: the Pump panel's banner suffices
 };
 
 inline constexpr float kCompactWidth = 960.0f;

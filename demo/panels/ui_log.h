@@ -18,31 +18,29 @@
 
 namespace boc::demo {
 
-struct UiFrameInfo
-{
-    std::uint64_t frame = 0;
-    int window_w = 0;
-    int window_h = 0;
-    float display_w = 0.0f;
-    float display_h = 0.0f;
+struct UiFrameInfo {
+  std::uint64_t frame = 0;
+  int window_w = 0;
+  int window_h = 0;
+  float display_w = 0.0f;
+  float display_h = 0.0f;
 };
 
 // The frame's JSON line (no trailing newline).
 std::string ui_log_line(const UiFrameInfo& info, const DemoControls& controls, const DemoStats& stats,
                         const UiProbe& probe);
 
-class UiLog
-{
-public:
-    UiLog() = default;
-    UiLog(const UiLog&) = delete;
-    UiLog& operator=(const UiLog&) = delete;
-    ~UiLog();
-    bool open(const std::string& path, std::string& error);
-    void write(const std::string& line);
+class UiLog {
+ public:
+  UiLog() = default;
+  UiLog(const UiLog&) = delete;
+  UiLog& operator=(const UiLog&) = delete;
+  ~UiLog();
+  bool open(const std::string& path, std::string& error);
+  void write(const std::string& line);
 
-private:
-    std::FILE* file_ = nullptr;
+ private:
+  std::FILE* file_ = nullptr;
 };
 
 }  // namespace boc::demo

@@ -16,46 +16,45 @@
 
 namespace boc::demo {
 
-class BoidsRenderer final : public InstanceSink
-{
-public:
-    // Triangle length in world units (the default world is 720 units tall).
-    static constexpr float kDefaultBoidScale = 6.0f;
+class BoidsRenderer final : public InstanceSink {
+ public:
+  // Triangle length in world units (the default world is 720 units tall).
+  static constexpr float kDefaultBoidScale = 6.0f;
 
-    // Needs a current GL 3.3 context with glad loaded. Returns nullptr and sets `error`
-    // (including the shader info log) on failure.
-    static std::unique_ptr<BoidsRenderer> create(std::string& error);
-    ~BoidsRenderer() override;
+  // Needs a current GL 3.3 context with glad loaded. Returns nullptr and sets `error`
+  // (including the shader info log) on failure.
+  static std::unique_ptr<BoidsRenderer> create(std::string& error);
+  ~BoidsRenderer() override;
 
-    BoidsRenderer(const BoidsRenderer&) = delete;
-    BoidsRenderer& operator=(const BoidsRenderer&) = delete;
+  BoidsRenderer(const BoidsRenderer&) = delete;
+  BoidsRenderer& operator=(const BoidsRenderer&) = delete;
 
-    // Replaces the instance data: `count` boids of 4 floats (x, y, vx, vy).
-    void upload(const float* xyvv, std::size_t count);
+  // Replaces the instance data: `count` boids of 4 floats (x, y, vx, vy).
+  void upload(const float* xyvv, std::size_t count);
 
-    // Draws all instances, mapping the world box [0, world_w] x [0, world_h] (y up) onto the
-    // current viewport. Leaves the program and VAO unbound.
-    void draw(float world_w, float world_h) const;
+  // Draws all instances, mapping the world box [0, world_w] x [0, world_h] (y up) onto the
+  // current viewport. Leaves the program and VAO unbound.
+  void draw(float world_w, float world_h) const;
 
-    void set_boid_scale(float scale) { boid_scale_ = scale; }
+  void set_boid_scale(float scale) { boid_scale_ = scale; }
 
-    // InstanceSink
-    void write_instances(const float* xyvv, std::size_t count) override { upload(xyvv, count); }
-    void write_instance_range(std::size_t first, const float* xyvv, std::size_t count) override;
-    std::size_t instance_count() const override { return count_; }
+  // InstanceSink
+  void write_instances(const float* xyvv, std::size_t count) override { upload(xyvv, count); }
+  void write_instance_range(std::size_t first, const float* xyvv, std::size_t count) override;
+  std::size_t instance_count() const override { return count_; }
 
-private:
-    BoidsRenderer() = default;
+ private:
+  BoidsRenderer() = default;
 
-    GLuint program_ = 0;
-    GLuint vao_ = 0;
-    GLuint triangle_vbo_ = 0;
-    GLuint instance_vbo_ = 0;
-    GLint u_world_to_ndc_ = -1;
-    GLint u_boid_scale_ = -1;
-    std::size_t count_ = 0;     // instances drawn
-    std::size_t capacity_ = 0;  // instances the buffer storage holds
-    float boid_scale_ = kDefaultBoidScale;
+  GLuint program_ = 0;
+  GLuint vao_ = 0;
+  GLuint triangle_vbo_ = 0;
+  GLuint instance_vbo_ = 0;
+  GLint u_world_to_ndc_ = -1;
+  GLint u_boid_scale_ = -1;
+  std::size_t count_ = 0;     // instances drawn
+  std::size_t capacity_ = 0;  // instances the buffer storage holds
+  float boid_scale_ = kDefaultBoidScale;
 };
 
 }  // namespace boc::demo

@@ -20,63 +20,60 @@
 
 namespace boc::demo {
 
-struct RecordSetup
-{
-    std::uint64_t seed = 1;
-    int width = 1280;  // the --size the world box was made for
-    int height = 720;
-    std::size_t workers = 2;
-    std::string script;  // empty: the default python_scripts/boids.py
+struct RecordSetup {
+  std::uint64_t seed = 1;
+  int width = 1280;  // the --size the world box was made for
+  int height = 720;
+  std::size_t workers = 2;
+  std::string script;  // empty: the default python_scripts/boids.py
 };
 
-class ScenarioRecorder
-{
-public:
-    // Starts (or restarts) recording at loop frame `frame`, with the controls in force now.
-    void start(std::uint64_t frame, const DemoControls& controls, const RecordSetup& setup);
-    void stop() { recording_ = false; }
-    // Start of every frame, after scripted changes and before pump(): records what changed.
-    void observe(std::uint64_t frame, const DemoControls& controls);
+class ScenarioRecorder {
+ public:
+  // Starts (or restarts) recording at loop frame `frame`, with the controls in force now.
+  void start(std::uint64_t frame, const DemoControls& controls, const RecordSetup& setup);
+  void stop() { recording_ = false; }
+  // Start of every frame, after scripted changes and before pump(): records what changed.
+  void observe(std::uint64_t frame, const DemoControls& controls);
 
-    bool recording() const { return recording_; }
-    std::uint64_t frames() const { return started_ ? last_frame_ - start_frame_ + 1 : 0; }
-    std::size_t changes() const { return changes_; }
+  bool recording() const { return recording_; }
+  std::uint64_t frames() const { return started_ ? last_frame_ - start_frame_ + 1 : 0; }
+  std::size_t changes() const { return changes_; }
 
-    // The scenario file's text (`name`: the SCENARIO's "name" and the log's prefix).
-    std::string text(const std::string& name) const;
-    // Writes text(stem of path) to `path`; false with `error` set when it cannot.
-    bool save(const std::string& path, std::string& error) const;
+  // The scenario file's text (`name`: the SCENARIO's "name" and the log's prefix).
+  std::string text(const std::string& name) const;
+  // Writes text(stem of path) to `path`; false with `error` set when it cannot.
+  bool save(const std::string& path, std::string& error) const;
 
-private:
-    struct Knobs
-    {
-        bool deadline_unbounded = false;
-        float deadline_ms = 0.0f;
-        bool max_behaviors_unbounded = false;
-        int max_behaviors = 0;
-        bool watchdog_enabled = false;
-        float watchdog_warn_ms = 0.0f;
-        float wait_poll_ms = 0.0f;
-        bool pump_paused = false;
-        int stall_ms = 0;
-        DispatchMode dispatch = DispatchMode::kCoarse;
-        bool paused = false;
-        FlockParams flock;
-    };
-    static Knobs knobs(const DemoControls& c);
-    // Actions turning `from` into `to` (one-shots excluded).
-    static std::vector<std::string> diff(const Knobs& from, const Knobs& to);
+ private:
+  struct Knobs {
+    bool deadline_unbounded = false;
+    float deadline_ms = 0.0f;
+    bool max_behaviors_unbounded = false;
+    int max_behaviors = 0;
+    bool watchdog_enabled = false;
+    float watchdog_warn_ms = 0.0f;
+    float wait_poll_ms = 0.0f;
+    bool pump_paused = false;
+    int stall_ms = 0;
+    DispatchMode dispatch = DispatchMode::kCoarse;
+    bool paused = false;
+    FlockParams flock;
+  };
+  static Knobs knobs(const DemoControls& c);
+  // Actions turning `from` into `to` (one-shots excluded).
+  static std::vector<std::string> diff(const Knobs& from, const Knobs& to);
 
-    bool recording_ = false;
-    bool started_ = false;
-    std::uint64_t start_frame_ = 0;
-    std::uint64_t last_frame_ = 0;
-    std::size_t changes_ = 0;
-    int initial_boids_ = 0;
-    RecordSetup setup_;
-    Knobs initial_;
-    Knobs last_;
-    std::map<std::uint64_t, std::vector<std::string>> actions_;  // Python literal text per frame
+  bool recording_ = false;
+  bool started_ = false;
+  std::uint64_t start_frame_ = 0;
+  std::uint64_t last_frame_ = 0;
+  std::size_t changes_ = 0;
+  int initial_boids_ = 0;
+  RecordSetup setup_;
+  Knobs initial_;
+  Knobs last_;
+  std::map<std::uint64_t, std::vector<std::string>> actions_;  // Python literal text per frame
 };
 
 // "boids_demo_session_<n>.py" in the current directory, the first n not taken.

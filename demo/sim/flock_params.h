@@ -10,33 +10,32 @@
 
 namespace boc::demo {
 
-struct FlockParams
-{
-    // World box [0, world_w] x [0, world_h]. Boids steer back softly near its edges.
-    float world_w = 1280.0f;
-    float world_h = 720.0f;
+struct FlockParams {
+  // World box [0, world_w] x [0, world_h]. Boids steer back softly near its edges.
+  float world_w = 1280.0f;
+  float world_h = 720.0f;
 
-    // Radii (world units). neighbour_radius also sets the spatial grid (cells of half of it).
-    float neighbour_radius = 40.0f;   // cohesion and alignment look this far
-    float separation_radius = 12.0f;  // separation pushes away inside this distance
+  // Radii (world units). neighbour_radius also sets the spatial grid (cells of half of it).
+  float neighbour_radius = 40.0f;   // cohesion and alignment look this far
+  float separation_radius = 12.0f;  // separation pushes away inside this distance
 
-    // Rule weights.
-    float cohesion = 1.0f;    // acceleration towards the neighbours' centre: cohesion * kCohesionGain * offset
-    float alignment = 1.0f;   // acceleration towards the neighbours' mean velocity: alignment * kAlignmentGain * dv
-    float separation = 1.0f;  // acceleration away from too-close neighbours: separation * kSeparationGain * sum(offset)
+  // Rule weights.
+  float cohesion = 1.0f;    // acceleration towards the neighbours' centre: cohesion * kCohesionGain * offset
+  float alignment = 1.0f;   // acceleration towards the neighbours' mean velocity: alignment * kAlignmentGain * dv
+  float separation = 1.0f;  // acceleration away from too-close neighbours: separation * kSeparationGain * sum(offset)
 
-    // Soft bounds: inside `bounds_margin` of an edge, accelerate back with `bounds_turn` (world units / s^2).
-    float bounds_margin = 80.0f;
-    float bounds_turn = 600.0f;
+  // Soft bounds: inside `bounds_margin` of an edge, accelerate back with `bounds_turn` (world units / s^2).
+  float bounds_margin = 80.0f;
+  float bounds_turn = 600.0f;
 
-    // Speed limits (world units / s), applied after every step.
-    float min_speed = 80.0f;
-    float max_speed = 200.0f;
+  // Speed limits (world units / s), applied after every step.
+  float min_speed = 80.0f;
+  float max_speed = 200.0f;
 
-    // Gains that turn a weight of 1.0 into a pleasant flock at the default speeds.
-    static constexpr float kCohesionGain = 2.0f;     // 1 / s^2
-    static constexpr float kAlignmentGain = 3.0f;    // 1 / s
-    static constexpr float kSeparationGain = 60.0f;  // 1 / s^2
+  // Gains that turn a weight of 1.0 into a pleasant flock at the default speeds.
+  static constexpr float kCohesionGain = 2.0f;     // 1 / s^2
+  static constexpr float kAlignmentGain = 3.0f;    // 1 / s
+  static constexpr float kSeparationGain = 60.0f;  // 1 / s^2
 };
 
 // The tunable fields by name (Tuning panel, scenarios' set_knob, the recorder, the Python driver).

@@ -38,25 +38,24 @@ struct GlSlot;
 // The C++ side of one GlBuffer: a slot pointing at the sink (or at nothing), owned by the
 // driver. Create, retarget and destroy it on the main thread (the thread that will run the
 // pinned write-back); object() needs the main interpreter's GIL.
-class GlHandle
-{
-public:
-    explicit GlHandle(InstanceSink* sink);
-    ~GlHandle();  // detaches: GlBuffer objects still alive then refuse to write
-    GlHandle(const GlHandle&) = delete;
-    GlHandle& operator=(const GlHandle&) = delete;
+class GlHandle {
+ public:
+  explicit GlHandle(InstanceSink* sink);
+  ~GlHandle();  // detaches: GlBuffer objects still alive then refuse to write
+  GlHandle(const GlHandle&) = delete;
+  GlHandle& operator=(const GlHandle&) = delete;
 
-    // Points the handle at another sink; nullptr detaches it.
-    void retarget(InstanceSink* sink);
-    InstanceSink* sink() const;
+  // Points the handle at another sink; nullptr detaches it.
+  void retarget(InstanceSink* sink);
+  InstanceSink* sink() const;
 
-    // A new reference to the main interpreter's GlBuffer for this slot (created on first
-    // use), or nullptr with a Python error set. GIL of the main interpreter held.
-    PyObject* object();
+  // A new reference to the main interpreter's GlBuffer for this slot (created on first
+  // use), or nullptr with a Python error set. GIL of the main interpreter held.
+  PyObject* object();
 
-private:
-    std::shared_ptr<GlSlot> slot_;
-    PyObject* object_ = nullptr;
+ private:
+  std::shared_ptr<GlSlot> slot_;
+  PyObject* object_ = nullptr;
 };
 
 }  // namespace boc::demo

@@ -10,20 +10,19 @@
 
 namespace boc::demo {
 
-class InstanceSink
-{
-public:
-    virtual ~InstanceSink();
+class InstanceSink {
+ public:
+  virtual ~InstanceSink();
 
-    // Replaces the whole batch with `count` instances of 4 floats (x, y, vx, vy).
-    virtual void write_instances(const float* xyvv, std::size_t count) = 0;
+  // Replaces the whole batch with `count` instances of 4 floats (x, y, vx, vy).
+  virtual void write_instances(const float* xyvv, std::size_t count) = 0;
 
-    // Overwrites instances [first, first + count) of the current batch, growing the batch if
-    // needed. This is what the per-item anti-pattern uses (one pinned behavior per boid).
-    virtual void write_instance_range(std::size_t first, const float* xyvv, std::size_t count) = 0;
+  // Overwrites instances [first, first + count) of the current batch, growing the batch if
+  // needed. This is what the per-item anti-pattern uses (one pinned behavior per boid).
+  virtual void write_instance_range(std::size_t first, const float* xyvv, std::size_t count) = 0;
 
-    // Instances the next draw will show.
-    virtual std::size_t instance_count() const = 0;
+  // Instances the next draw will show.
+  virtual std::size_t instance_count() const = 0;
 };
 
 }  // namespace boc::demo

@@ -24,54 +24,53 @@
 namespace boc::demo {
 
 // xorshift64* — tiny, seedable, good enough for initial positions.
-class XorShift64
-{
-public:
-    explicit XorShift64(std::uint64_t seed);
+class XorShift64 {
+ public:
+  explicit XorShift64(std::uint64_t seed);
 
-    std::uint64_t next_u64();
-    // Uniform in [0, 1).
-    float next_unit();
+  std::uint64_t next_u64();
+  // Uniform in [0, 1).
+  float next_unit();
 
-private:
-    std::uint64_t state_;
+ private:
+  std::uint64_t state_;
 };
 
-class NativeBoids
-{
-public:
-    // Floats per boid in state(): x, y, vx, vy — the instance buffer layout.
-    static constexpr std::size_t kStride = 4;
+class NativeBoids {
+ public:
+  // Floats per boid in state(): x, y, vx, vy — the instance buffer layout.
+  static constexpr std::size_t kStride = 4;
 
-    NativeBoids() = default;
+  NativeBoids() = default;
 
-    // Places `count` boids uniformly inside the world box (inset by the bounds margin) with
-    // random headings at a speed between min_speed and max_speed.
-    void reset(std::size_t count, std::uint64_t seed, const FlockParams& params);
+  // Places `count` boids uniformly inside the world box (inset by the bounds margin) with
+  // random headings at a speed between min_speed and max_speed.
+  void reset(std::size_t count, std::uint64_t seed, const FlockParams& params);
 
-    // Advances one step of `dt` seconds.
-    void step(const FlockParams& params, float dt);
+  // Advances one step of `dt` seconds.
+  void step(const FlockParams& params, float dt);
 
-    std::size_t size() const { return count_; }
-    // Interleaved x, y, vx, vy per boid (kStride floats each), ready for BoidsRenderer::upload.
-    std::span<const float> state() const { return current_; }
+  std::size_t size() const { return count_; }
+  // Interleaved x, y, vx, vy per boid (kStride floats each), ready for BoidsRenderer::upload.
+  std::span<const float> state() const { return current_; }
 
-private:
-    void build_grid(const FlockParams& params);
+ private:
+  void build_grid(const FlockParams& params);
 
-    std::size_t count_ = 0;
-    std::vector<float> current_;
-    std::vector<float> next_;
+  std::size_t count_ = 0;
+  std::vector<float> current_;
+  std::vector<float> next_;
 
-    // Uniform grid, cells of neighbour_radius / 2 (counting sort): boids of cell c are cell_boids_[cell_start_[c] .. cell_start_[c+1]).
-    float cell_size_ = 1.0f;
-    int grid_w_ = 0;
-    int grid_h_ = 0;
-    std::vector<std::uint32_t> cell_of_;
-    std::vector<std::uint32_t> cell_start_;
-    std::vector<std::uint32_t> cell_boids_;
-    std::vector<std::uint32_t> cursor_;  // scratch for the counting sort
-    std::vector<float> sorted_;          // x[], y[], vx[], vy[] in cell order (scratch)
+  // Uniform grid, cells of neighbour_radius / 2 (counting sort): boids of cell c are cell_boids_[cell_start_[c] ..
+  // cell_start_[c+1]).
+  float cell_size_ = 1.0f;
+  int grid_w_ = 0;
+  int grid_h_ = 0;
+  std::vector<std::uint32_t> cell_of_;
+  std::vector<std::uint32_t> cell_start_;
+  std::vector<std::uint32_t> cell_boids_;
+  std::vector<std::uint32_t> cursor_;  // scratch for the counting sort
+  std::vector<float> sorted_;          // x[], y[], vx[], vy[] in cell order (scratch)
 };
 
 }  // namespace boc::demo

@@ -10,28 +10,27 @@
 
 namespace boc::demo {
 
-class NativeDriver final : public SimulationDriver
-{
-public:
-    NativeDriver() = default;
+class NativeDriver final : public SimulationDriver {
+ public:
+  NativeDriver() = default;
 
-    std::string_view name() const override { return "native"; }
-    void attach_sink(InstanceSink* sink) override;
-    void reset(const FlockSetup& setup) override;
-    void configure_watchdog(const WatchdogSettings& settings) override;
-    PumpFrame pump(const PumpSettings& settings) override;
-    void step(const StepRequest& request) override;
-    RuntimeSnapshot snapshot() const override;
-    bool final_state(std::vector<double>& xyvv) override;
+  std::string_view name() const override { return "native"; }
+  void attach_sink(InstanceSink* sink) override;
+  void reset(const FlockSetup& setup) override;
+  void configure_watchdog(const WatchdogSettings& settings) override;
+  PumpFrame pump(const PumpSettings& settings) override;
+  void step(const StepRequest& request) override;
+  RuntimeSnapshot snapshot() const override;
+  bool final_state(std::vector<double>& xyvv) override;
 
-    const NativeBoids& boids() const { return boids_; }
+  const NativeBoids& boids() const { return boids_; }
 
-private:
-    void publish();
+ private:
+  void publish();
 
-    NativeBoids boids_;
-    InstanceSink* sink_ = nullptr;
-    double step_ms_ = 0.0;
+  NativeBoids boids_;
+  InstanceSink* sink_ = nullptr;
+  double step_ms_ = 0.0;
 };
 
 }  // namespace boc::demo

@@ -34,77 +34,72 @@
 
 namespace boc::demo {
 
-struct PythonDriverOptions
-{
-    std::string script = "python_scripts/boids.py";  // resolved with resolve_script_path()
-    std::size_t workers = 0;                          // 0: one per hardware thread
-    // Every pump() first waits for the workers of the step in flight: one simulation step per
-    // frame, so the state after N frames is reproducible. Off: a frame whose step has not
-    // come back yet skips stepping (step_pending).
-    bool lockstep = false;
+struct PythonDriverOptions {
+  std::string script = "python_scripts/boids.py";  // resolved with resolve_script_path()
+  std::size_t workers = 0;                         // 0: one per hardware thread
+  // Every pump() first waits for the workers of the step in flight: one simulation step per
+  // frame, so the state after N frames is reproducible. Off: a frame whose step has not
+  // come back yet skips stepping (step_pending).
+  bool lockstep = false;
 };
 
 // The script could not be found, imported or does not define Simulation. what() is a one-line
 // summary; traceback() the formatted Python traceback (may be empty).
-class ScriptError : public std::runtime_error
-{
-public:
-    ScriptError(const std::string& message, std::string traceback)
-        : std::runtime_error(message), traceback_(std::move(traceback))
-    {
-    }
-    const std::string& traceback() const { return traceback_; }
+class ScriptError : public std::runtime_error {
+ public:
+  ScriptError(const std::string& message, std::string traceback)
+      : std::runtime_error(message), traceback_(std::move(traceback)) {}
+  const std::string& traceback() const { return traceback_; }
 
-private:
-    std::string traceback_;
+ private:
+  std::string traceback_;
 };
 
-class PythonDriver final : public SimulationDriver
-{
-public:
-    // Starts the embedded interpreter if needed and imports the script. Throws ScriptError.
-    explicit PythonDriver(PythonDriverOptions options);
-    ~PythonDriver() override;
+class PythonDriver final : public SimulationDriver {
+ public:
+  // Starts the embedded interpreter if needed and imports the script. Throws ScriptError.
+  explicit PythonDriver(PythonDriverOptions options);
+  ~PythonDriver() override;
 
-    std::string_view name() const override { return name_; }
-    void attach_sink(InstanceSink* sink) override;
-    void reset(const FlockSetup& setup) override;
-    void configure_watchdog(const WatchdogSettings& settings) override;
-    PumpFrame pump(const PumpSettings& settings) override;
-    void step(const StepRequest& request) override;
-    RuntimeSnapshot snapshot() const override;
-    std::vector<WatchdogEvent> drain_watchdog_events() override;
-    std::vector<ErrorEntry> drain_errors() override;
-    void shutdown() override;
-    bool final_state(std::vector<double>& xyvv) override;
+  std::string_view name() const override { return name_; }
+  void attach_sink(InstanceSink* sink) override;
+  void reset(const FlockSetup& setup) override;
+  void configure_watchdog(const WatchdogSettings& settings) override;
+  PumpFrame pump(const PumpSettings& settings) override;
+  void step(const StepRequest& request) override;
+  RuntimeSnapshot snapshot() const override;
+  std::vector<WatchdogEvent> drain_watchdog_events() override;
+  std::vector<ErrorEntry> drain_errors() override;
+  void shutdown() override;
+  bool final_state(std::vector<double>& xyvv) override;
 
-    std::size_t worker_count() const { return workers_; }
+  std::size_t worker_count() const { return workers_; }
 
-private:
-    struct Events;
+ private:
+  struct Events;
 
-    bool ensure_runtime();
-    void drain_in_flight();
-    void refresh_pending();
-    void record_python_error(const char* context);
-    PyObject* params_dict(const FlockParams& params) const;  // new ref or nullptr
+  bool ensure_runtime();
+  void drain_in_flight();
+  void refresh_pending();
+  void record_python_error(const char* context);
+  PyObject* params_dict(const FlockParams& params) const;  // new ref or nullptr
 
-    PythonDriverOptions options_;
-    std::string name_;
-    std::size_t workers_ = 1;
-    std::unique_ptr<GlHandle> gl_;
-    PyObject* module_ = nullptr;      // the script
-    PyObject* simulation_ = nullptr;  // its Simulation, or nullptr before reset / after a failure
-    PyObject* bocpy_ = nullptr;       // the bocpy module
-    std::shared_ptr<Events> events_;  // shared with the watchdog observer
-    std::vector<ErrorEntry> errors_;
+  PythonDriverOptions options_;
+  std::string name_;
+  std::size_t workers_ = 1;
+  std::unique_ptr<GlHandle> gl_;
+  PyObject* module_ = nullptr;      // the script
+  PyObject* simulation_ = nullptr;  // its Simulation, or nullptr before reset / after a failure
+  PyObject* bocpy_ = nullptr;       // the bocpy module
+  std::shared_ptr<Events> events_;  // shared with the watchdog observer
+  std::vector<ErrorEntry> errors_;
 
-    std::size_t boids_ = 0;
-    bool pending_ = false;
-    double step_ms_ = 0.0;
-    double wait_poll_ms_ = 0.0;  // last value given to set_wait_pump_poll
-    std::uint64_t completed_base_ = 0;
-    bool shut_down_ = false;
+  std::size_t boids_ = 0;
+  bool pending_ = false;
+  double step_ms_ = 0.0;
+  double wait_poll_ms_ = 0.0;  // last value given to set_wait_pump_poll
+  std::uint64_t completed_base_ = 0;
+  bool shut_down_ = false;
 };
 
 }  // namespace boc::demo

@@ -21,42 +21,39 @@
 
 namespace boc::demo {
 
-class PythonHost
-{
-public:
-    // The host, created on first call. Throws std::runtime_error if CPython cannot start.
-    static PythonHost& instance();
-    // True once instance() succeeded and until shutdown().
-    static bool alive();
-    // Finishes all bocpy work, ends the workers and finalises CPython. Idempotent.
-    static void shutdown();
+class PythonHost {
+ public:
+  // The host, created on first call. Throws std::runtime_error if CPython cannot start.
+  static PythonHost& instance();
+  // True once instance() succeeded and until shutdown().
+  static bool alive();
+  // Finishes all bocpy work, ends the workers and finalises CPython. Idempotent.
+  static void shutdown();
 
-    // Holds the main interpreter's GIL on the calling (main) thread; nests.
-    class Gil
-    {
-    public:
-        Gil();
-        ~Gil();
-        Gil(const Gil&) = delete;
-        Gil& operator=(const Gil&) = delete;
-    };
+  // Holds the main interpreter's GIL on the calling (main) thread; nests.
+  class Gil {
+   public:
+    Gil();
+    ~Gil();
+    Gil(const Gil&) = delete;
+    Gil& operator=(const Gil&) = delete;
+  };
 
-    ~PythonHost();
-    PythonHost(const PythonHost&) = delete;
-    PythonHost& operator=(const PythonHost&) = delete;
+  ~PythonHost();
+  PythonHost(const PythonHost&) = delete;
+  PythonHost& operator=(const PythonHost&) = delete;
 
-private:
-    PythonHost();
+ private:
+  PythonHost();
 
-    std::unique_ptr<boc::py::EmbeddedPython> python_;
+  std::unique_ptr<boc::py::EmbeddedPython> python_;
 };
 
 // Fetches and clears the pending Python exception, as text: its one-line summary
 // ("ZeroDivisionError: division by zero") and its formatted traceback. GIL held.
-struct ExceptionText
-{
-    std::string message;
-    std::string traceback;
+struct ExceptionText {
+  std::string message;
+  std::string traceback;
 };
 ExceptionText fetch_python_error();
 

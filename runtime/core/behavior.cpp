@@ -56,8 +56,7 @@ void Request::release() noexcept {
     // AcqRel on success: release publishes the body's writes to the next
     // behavior that exchanges onto the empty queue. Acquire on failure: we
     // will read the successor's link below.
-    if (cown_->last_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {
+    if (cown_->last_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel, std::memory_order_acquire)) {
       return;
     }
     // A successor swapped itself in but has not linked yet; it will shortly.

@@ -10,8 +10,7 @@ std::int64_t SteadyClock::now_ns() const noexcept {
   if (systematic::on_scheduled_thread()) return systematic::now_ns();
 #endif
   // +1 ms so the clock never reads 0, which the runtime uses as "unset".
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
              .count() +
          1'000'000;
 }

@@ -390,8 +390,8 @@ bool Runtime::quiesce(const QuiesceOptions& options) {
   const auto start = detail::WaitClock::now();
   const bool can_pump = may_pump_on_this_thread() && !tl_in_pump_body && !pool_->on_worker_thread();
   while (in_flight() > 0) {
-    std::chrono::nanoseconds slice = can_pump ? std::chrono::nanoseconds(wait_pump_poll())
-                                              : std::chrono::nanoseconds(std::chrono::milliseconds(50));
+    std::chrono::nanoseconds slice =
+        can_pump ? std::chrono::nanoseconds(wait_pump_poll()) : std::chrono::nanoseconds(std::chrono::milliseconds(50));
     if (options.max_slice) slice = std::min(slice, *options.max_slice);
     if (options.timeout) {
       const auto left = start + *options.timeout - detail::WaitClock::now();

@@ -460,11 +460,11 @@ void sleep_for(std::chrono::nanoseconds d) noexcept {
   }
 }
 
-bool wait_until(const std::function<bool()>& pred, std::optional<std::chrono::nanoseconds> timeout,
-                const char* point) {
+bool wait_until(const std::function<bool()>& pred, std::optional<std::chrono::nanoseconds> timeout, const char* point) {
   Rec* me = tl_rec;
   if (me == nullptr) {
-    const auto give_up = timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+    const auto give_up =
+        timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
     while (!pred()) {
       if (std::chrono::steady_clock::now() >= give_up) return pred();
       std::this_thread::sleep_for(std::chrono::microseconds(50));

@@ -15,8 +15,7 @@ void default_sink(const StarvationReport& report) {
 }
 }  // namespace
 
-Watchdog::Watchdog(std::shared_ptr<Clock> clock, Probe probe)
-    : clock_(std::move(clock)), probe_(std::move(probe)) {}
+Watchdog::Watchdog(std::shared_ptr<Clock> clock, Probe probe) : clock_(std::move(clock)), probe_(std::move(probe)) {}
 
 Watchdog::~Watchdog() { stop(); }
 

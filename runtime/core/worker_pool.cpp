@@ -63,8 +63,7 @@ void WorkerPool::lock_counting(detail::Mutex& mu, Stat& contended) noexcept {
 #endif
 }
 
-WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop,
-                       std::chrono::microseconds spin)
+WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, std::chrono::microseconds spin)
     : rt_(rt), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), spin_(spin) {
   if (workers == 0) workers = 1;
   workers_.reserve(workers);

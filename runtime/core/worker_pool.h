@@ -95,8 +95,8 @@ class WorkerPool {
     Stat parked;
     // Shared part: its own cache lines.
     alignas(64) detail::Mutex mu;
-    List shared;  // guarded by mu
-    Stat pushed_remote;  // written under mu
+    List shared;             // guarded by mu
+    Stat pushed_remote;      // written under mu
     Stat enqueue_contended;  // written under mu
     Stat dequeue_contended;  // written under mu
     // shared.count, readable without mu. Stores are seq_cst (Dekker pair with

@@ -77,7 +77,7 @@ void python_sink(const std::shared_ptr<MainRef>& callback, const StarvationRepor
 // The main interpreter's sys.path first, so a worker imports bocpy (and the
 // script's modules) from where main did.
 bool set_worker_sys_path(const std::vector<std::string>& main_path) {
-  PyObject* path = PySys_GetObject("path");  // borrowed
+  PyObject* path = PySys_GetObject("path");                 // borrowed
   if (path == nullptr || !PyList_Check(path)) return true;  // nothing to extend
   for (auto it = main_path.rbegin(); it != main_path.rend(); ++it) {
     PyObject* item = PyUnicode_FromStringAndSize(it->data(), static_cast<Py_ssize_t>(it->size()));
@@ -128,7 +128,8 @@ std::size_t BocpyRuntime::in_flight() noexcept {
   return rt != nullptr ? rt->runtime_->in_flight() : 0;
 }
 
-BocpyRuntime::BocpyRuntime(const StartConfig& config) : config_(config), workers_(config.workers == 0 ? 1 : config.workers) {
+BocpyRuntime::BocpyRuntime(const StartConfig& config)
+    : config_(config), workers_(config.workers == 0 ? 1 : config.workers) {
   for (std::size_t i = 0; i < workers_; ++i) slots_.push_back(std::make_unique<WorkerSlot>());
 }
 
@@ -157,19 +158,16 @@ bool BocpyRuntime::start(const StartConfig& config) {
   opts.on_worker_stop = [raw](std::size_t i) { raw->worker_stopping(i); };
 
   // Workers take the main GIL briefly to create their interpreters: release it.
-  Py_BEGIN_ALLOW_THREADS
-  self->runtime_ = std::make_unique<boc::Runtime>(opts);
+  Py_BEGIN_ALLOW_THREADS self->runtime_ = std::make_unique<boc::Runtime>(opts);
   std::unique_lock lock(self->ready_mu_);
   self->ready_cv_.wait(lock, [&] { return self->ready_ == self->workers_; });
   Py_END_ALLOW_THREADS
 
-  if (!self->start_errors_.empty()) {
+      if (!self->start_errors_.empty()) {
     std::string msg = "Error starting worker pool: " + self->start_errors_.front();
-    Py_BEGIN_ALLOW_THREADS
-    self->runtime_->shutdown();
+    Py_BEGIN_ALLOW_THREADS self->runtime_->shutdown();
     self->runtime_.reset();
-    Py_END_ALLOW_THREADS
-    PyErr_SetString(PyExc_RuntimeError, msg.c_str());
+    Py_END_ALLOW_THREADS PyErr_SetString(PyExc_RuntimeError, msg.c_str());
     return false;
   }
   self->apply_watchdog();
@@ -187,11 +185,9 @@ void BocpyRuntime::stop() {
   // Release: pairs with the acquire in get().
   g_live.store(nullptr, std::memory_order_release);
   terminator_stopped();
-  Py_BEGIN_ALLOW_THREADS
-  rt->runtime_->shutdown();
+  Py_BEGIN_ALLOW_THREADS rt->runtime_->shutdown();
   delete rt;
-  Py_END_ALLOW_THREADS
-  drain_deferred_decrefs();
+  Py_END_ALLOW_THREADS drain_deferred_decrefs();
   deliver_forwarded_logs();
 }
 

@@ -50,9 +50,9 @@ PyObject* core_stats(PyObject*, PyObject*) {
   return Py_BuildValue("{s:K,s:K,s:K,s:K,s:n,s:n,s:n}", "scheduled", static_cast<unsigned long long>(s.scheduled),
                        "completed", static_cast<unsigned long long>(s.completed), "pinned_executed",
                        static_cast<unsigned long long>(s.pinned_executed), "cancelled",
-                       static_cast<unsigned long long>(s.cancelled), "in_flight",
-                       static_cast<Py_ssize_t>(s.in_flight), "pinned_depth", static_cast<Py_ssize_t>(s.pinned_depth),
-                       "workers", static_cast<Py_ssize_t>(rt->worker_count()));
+                       static_cast<unsigned long long>(s.cancelled), "in_flight", static_cast<Py_ssize_t>(s.in_flight),
+                       "pinned_depth", static_cast<Py_ssize_t>(s.pinned_depth), "workers",
+                       static_cast<Py_ssize_t>(rt->worker_count()));
 }
 
 // Per-worker scheduler counters under bocpy's scheduler_stats() keys, one dict

@@ -52,11 +52,8 @@ PyObject* raise_pump_error(const PumpError& e) {
     case PumpError::Kind::kConcurrentPumper:
       PyErr_SetString(PyExc_RuntimeError, "pump() is in use by another thread");
       break;
-    case PumpError::Kind::kReentrant:
-      PyErr_SetString(PyExc_RuntimeError, kPumpNotReentrant);
-      break;
-    default:
-      PyErr_SetString(PyExc_RuntimeError, e.what());
+    case PumpError::Kind::kReentrant: PyErr_SetString(PyExc_RuntimeError, kPumpNotReentrant); break;
+    default: PyErr_SetString(PyExc_RuntimeError, e.what());
   }
   return nullptr;
 }
@@ -132,8 +129,8 @@ PyObject* core_validate_pump_bound(PyObject*, PyObject* args, PyObject* kwargs) 
   const char* name = nullptr;
   PyObject* value = nullptr;
   int ms = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|p:_validate_pump_bound", const_cast<char**>(kwlist), &name,
-                                   &value, &ms)) {
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|p:_validate_pump_bound", const_cast<char**>(kwlist), &name, &value,
+                                   &ms)) {
     return nullptr;
   }
   std::optional<long long> bound;

@@ -116,8 +116,8 @@ PyObject* closure_snapshot(PyObject* fn) {
     if (v == nullptr) {
       auto* code = reinterpret_cast<PyCodeObject*>(PyFunction_GetCode(fn));
       PyObject* names = PyCode_GetFreevars(code);
-      PyErr_Format(PyExc_NameError, "behavior %U captures free variable %R before it is bound",
-                   code->co_qualname, names != nullptr ? PyTuple_GetItem(names, i) : Py_None);
+      PyErr_Format(PyExc_NameError, "behavior %U captures free variable %R before it is bound", code->co_qualname,
+                   names != nullptr ? PyTuple_GetItem(names, i) : Py_None);
       Py_XDECREF(names);
       Py_DECREF(values);
       return nullptr;
@@ -135,8 +135,9 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
     return nullptr;
   }
   if (PyUnicode_Check(fn)) {
-    PyErr_SetString(PyExc_TypeError,
-                    "whencall() takes a behavior function, not a thunk name; scheduling by name was removed in bocpy 0.11.0");
+    PyErr_SetString(
+        PyExc_TypeError,
+        "whencall() takes a behavior function, not a thunk name; scheduling by name was removed in bocpy 0.11.0");
     return nullptr;
   }
   if (!PyFunction_Check(fn)) {
@@ -215,8 +216,7 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
 // ---- the @when decorator object
 
 struct WhenObject {
-  PyObject_HEAD
-  PyObject* cowns;  // tuple
+  PyObject_HEAD PyObject* cowns;  // tuple
 };
 
 void when_dealloc(PyObject* self) {

@@ -38,7 +38,6 @@ constexpr int kCannotOpenStatus = 2;
 
 bool g_alive = false;
 
-
 /// PyImport_AppendInittab keeps the name pointer, so the names must outlive
 /// the interpreter: they are kept here for the life of the process.
 const char* persistent_name(const std::string& name) {

@@ -107,8 +107,7 @@ void deliver_forwarded_logs() noexcept {
   } else {
     for (const ForwardedLog& r : batch) {
       PyRef res(PyObject_CallFunction(deliver.get(), "NlNlNNNNdN", str_of(r.name), r.level, str_of(r.pathname),
-                                      r.lineno, str_of(r.func), str_of(r.msg),
-                                      str_or_none(r.exc_text, r.has_exc_text),
+                                      r.lineno, str_of(r.func), str_of(r.msg), str_or_none(r.exc_text, r.has_exc_text),
                                       str_or_none(r.stack_info, r.has_stack_info), r.created, str_of(r.thread_name)));
       if (!res) PyErr_WriteUnraisable(deliver.get());
     }

@@ -44,8 +44,7 @@ class MessageQueues {
   SendStatus send(const std::string& tag, Parcel message);
   /// Pops the oldest message of the first tag that has one, waiting at most
   /// `slice` (call with the GIL released). Returns the index in `tags`.
-  std::optional<std::size_t> receive(const std::vector<std::string>& tags, Parcel& out,
-                                     std::chrono::nanoseconds slice);
+  std::optional<std::size_t> receive(const std::vector<std::string>& tags, Parcel& out, std::chrono::nanoseconds slice);
   void drain(const std::vector<std::string>& tags);
   /// Binds tags[i] to queue i, drops every queued message, frees the rest.
   void set_tags(const std::vector<std::string>& tags);

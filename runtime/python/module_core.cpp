@@ -23,8 +23,7 @@ namespace {
 
 // The functions without a group of their own here.
 PyMethodDef core_methods[] = {
-    {"_forward_log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(forward_log)), METH_FASTCALL,
-     nullptr},
+    {"_forward_log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(forward_log)), METH_FASTCALL, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 int core_exec(PyObject* module) {
@@ -58,15 +57,14 @@ void core_free(void* module) {
   st->~InterpState();
 }
 
-PyModuleDef_Slot core_slots[] = {
-    {Py_mod_exec, reinterpret_cast<void*>(core_exec)},
+PyModuleDef_Slot core_slots[] = {{Py_mod_exec, reinterpret_cast<void*>(core_exec)},
 #ifdef Py_mod_multiple_interpreters
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+                                 {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
 #if PY_VERSION_HEX >= 0x030D0000
-    {Py_mod_gil, Py_MOD_GIL_USED},
+                                 {Py_mod_gil, Py_MOD_GIL_USED},
 #endif
-    {0, nullptr}};
+                                 {0, nullptr}};
 
 PyModuleDef core_def = {PyModuleDef_HEAD_INIT,
                         "bocpy._core",

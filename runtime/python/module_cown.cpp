@@ -193,22 +193,20 @@ PyMethodDef capsule_methods[] = {
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyType_Slot capsule_slots[] = {
-    {Py_tp_dealloc, reinterpret_cast<void*>(capsule_dealloc)},
-    {Py_tp_repr, reinterpret_cast<void*>(capsule_repr)},
-    {Py_tp_hash, reinterpret_cast<void*>(capsule_hash)},
-    {Py_tp_richcompare, reinterpret_cast<void*>(capsule_richcompare)},
-    {Py_tp_getset, capsule_getset},
-    {Py_tp_methods, capsule_methods},
-    {Py_tp_doc, const_cast<char*>("A handle on a cown, as a behavior body receives it.")},
-    {0, nullptr}};
+PyType_Slot capsule_slots[] = {{Py_tp_dealloc, reinterpret_cast<void*>(capsule_dealloc)},
+                               {Py_tp_repr, reinterpret_cast<void*>(capsule_repr)},
+                               {Py_tp_hash, reinterpret_cast<void*>(capsule_hash)},
+                               {Py_tp_richcompare, reinterpret_cast<void*>(capsule_richcompare)},
+                               {Py_tp_getset, capsule_getset},
+                               {Py_tp_methods, capsule_methods},
+                               {Py_tp_doc, const_cast<char*>("A handle on a cown, as a behavior body receives it.")},
+                               {0, nullptr}};
 
 PyType_Spec capsule_spec = {"bocpy._core.CownCapsule", sizeof(CapsuleObject), 0,
                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, capsule_slots};
 
-PyGetSetDef cown_getset[] = {
-    {"acquired", acquired_get, nullptr, "True if this interpreter owns the cown.", nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+PyGetSetDef cown_getset[] = {{"acquired", acquired_get, nullptr, "True if this interpreter owns the cown.", nullptr},
+                             {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyType_Slot cown_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(cown_new)},
@@ -216,8 +214,7 @@ PyType_Slot cown_slots[] = {
     {Py_tp_doc, const_cast<char*>("Cown(value): a concurrently-owned value. Schedule work on it with @when.")},
     {0, nullptr}};
 
-PyType_Spec cown_spec = {"bocpy.Cown", sizeof(CapsuleObject), 0,
-                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, cown_slots};
+PyType_Spec cown_spec = {"bocpy.Cown", sizeof(CapsuleObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, cown_slots};
 
 PyType_Slot pinned_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(pinned_new)},
@@ -225,8 +222,8 @@ PyType_Slot pinned_slots[] = {
                                   "its behaviors run on the main thread, drained by pump().")},
     {0, nullptr}};
 
-PyType_Spec pinned_spec = {"bocpy.PinnedCown", sizeof(CapsuleObject), 0,
-                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, pinned_slots};
+PyType_Spec pinned_spec = {"bocpy.PinnedCown", sizeof(CapsuleObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                           pinned_slots};
 
 // Parcel hooks: handles travel as cown references and come back as wrappers.
 CownRef hook_unwrap(PyObject* obj) {
@@ -248,8 +245,7 @@ PyObject* hook_wrap(const CownRef& cown) {
 }  // namespace
 
 int add_cown_types(PyObject* module, InterpState* state) {
-  state->capsule_type =
-      reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &capsule_spec, nullptr));
+  state->capsule_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &capsule_spec, nullptr));
   if (state->capsule_type == nullptr) return -1;
   state->cown_type = reinterpret_cast<PyTypeObject*>(
       PyType_FromModuleAndSpec(module, &cown_spec, reinterpret_cast<PyObject*>(state->capsule_type)));

@@ -11,8 +11,7 @@
 namespace boc::py {
 
 struct CapsuleObject {
-  PyObject_HEAD
-  PyCown* cown;  // strong reference
+  PyObject_HEAD PyCown* cown;  // strong reference
 };
 
 /// Creates the three heap types into `state` and adds them to the module.

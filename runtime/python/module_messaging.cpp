@@ -69,10 +69,8 @@ PyObject* msg_send(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Parcel message;
   if (!encode_message(args[1], message)) return nullptr;
   MessageQueues::SendStatus status;
-  Py_BEGIN_ALLOW_THREADS
-  status = MessageQueues::instance().send(tag, std::move(message));
-  Py_END_ALLOW_THREADS
-  if (status == MessageQueues::SendStatus::kFull) {
+  Py_BEGIN_ALLOW_THREADS status = MessageQueues::instance().send(tag, std::move(message));
+  Py_END_ALLOW_THREADS if (status == MessageQueues::SendStatus::kFull) {
     PyErr_SetString(PyExc_RuntimeError, "Message queue is full");
     return nullptr;
   }
@@ -105,9 +103,9 @@ PyObject* msg_receive(PyObject*, PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   const bool forever = timeout < 0 || timeout > 1e9;
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(forever ? 0.0 : timeout));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(forever ? 0.0 : timeout));
   Parcel message;
   std::optional<std::size_t> got;
   for (;;) {
@@ -116,10 +114,8 @@ PyObject* msg_receive(PyObject*, PyObject* args, PyObject* kwargs) {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left < slice) slice = std::max<std::chrono::nanoseconds>(left, std::chrono::nanoseconds(0));
     }
-    Py_BEGIN_ALLOW_THREADS
-    got = MessageQueues::instance().receive(tags, message, slice);
-    Py_END_ALLOW_THREADS
-    if (got) break;
+    Py_BEGIN_ALLOW_THREADS got = MessageQueues::instance().receive(tags, message, slice);
+    Py_END_ALLOW_THREADS if (got) break;
     if (in_main_interpreter() && PyErr_CheckSignals() < 0) return nullptr;
     // Ctrl-C reaches a worker blocked here as its own KeyboardInterrupt.
     if (!in_main_interpreter() && runtime_interrupted()) {
@@ -150,10 +146,8 @@ PyObject* msg_drain(PyObject*, PyObject* arg) {
   // drain([]) names no queue: nothing to do (bocpy's tests).
   if ((PyList_Check(arg) || PyTuple_Check(arg)) && PySequence_Size(arg) == 0) Py_RETURN_NONE;
   if (!tags_of(arg, tags)) return nullptr;
-  Py_BEGIN_ALLOW_THREADS
-  MessageQueues::instance().drain(tags);
-  Py_END_ALLOW_THREADS
-  Py_RETURN_NONE;
+  Py_BEGIN_ALLOW_THREADS MessageQueues::instance().drain(tags);
+  Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 PyObject* msg_set_tags(PyObject*, PyObject* arg) {
@@ -171,10 +165,8 @@ PyObject* msg_set_tags(PyObject*, PyObject* arg) {
     return nullptr;
   }
   if (PySequence_Size(arg) > 0 && !tags_of(arg, tags)) return nullptr;
-  Py_BEGIN_ALLOW_THREADS
-  MessageQueues::instance().set_tags(tags);
-  Py_END_ALLOW_THREADS
-  Py_RETURN_NONE;
+  Py_BEGIN_ALLOW_THREADS MessageQueues::instance().set_tags(tags);
+  Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 // One dict per queue bound to a tag, in index order (bocpy's queue_stats()).
@@ -182,24 +174,21 @@ PyObject* msg_set_tags(PyObject*, PyObject* arg) {
 // operations on the queue that found that lock held.
 PyObject* msg_queue_stats(PyObject*, PyObject*) {
   std::vector<MessageQueueStats> stats;
-  Py_BEGIN_ALLOW_THREADS
-  stats = MessageQueues::instance().stats();
-  Py_END_ALLOW_THREADS
-  using ull = unsigned long long;
+  Py_BEGIN_ALLOW_THREADS stats = MessageQueues::instance().stats();
+  Py_END_ALLOW_THREADS using ull = unsigned long long;
   return list_of(stats, [](const MessageQueueStats& q) {
     return Py_BuildValue("{s:n,s:s#,s:K,s:K,s:K,s:K}", "queue_index", static_cast<Py_ssize_t>(q.index), "tag",
-                                q.tag.data(), static_cast<Py_ssize_t>(q.tag.size()), "enqueue_cas_retries",
-                                static_cast<ull>(q.enqueue_contended), "dequeue_cas_retries",
-                                static_cast<ull>(q.dequeue_contended), "pushed_total", static_cast<ull>(q.pushed_total),
-                                "popped_total", static_cast<ull>(q.popped_total));
+                         q.tag.data(), static_cast<Py_ssize_t>(q.tag.size()), "enqueue_cas_retries",
+                         static_cast<ull>(q.enqueue_contended), "dequeue_cas_retries",
+                         static_cast<ull>(q.dequeue_contended), "pushed_total", static_cast<ull>(q.pushed_total),
+                         "popped_total", static_cast<ull>(q.popped_total));
   });
 }
 
 PyMethodDef msg_methods[] = {
     {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(msg_send)), METH_FASTCALL,
      "send(tag, contents): queue a message (non-blocking)."},
-    {"receive", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(msg_receive)),
-     METH_VARARGS | METH_KEYWORDS,
+    {"receive", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(msg_receive)), METH_VARARGS | METH_KEYWORDS,
      "receive(tags, timeout=-1, after=None) -> (tag, contents); on timeout after() or (TIMEOUT, None)."},
     {"drain", msg_drain, METH_O, "drain(tags): discard pending messages."},
     {"set_tags", msg_set_tags, METH_O, "set_tags(tags): bind tags to queues, dropping every queued message."},

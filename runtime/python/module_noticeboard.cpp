@@ -176,8 +176,7 @@ PyObject* nb_read(PyObject*, PyObject* args, PyObject* kwargs) {
 // Waits, with the GIL released (an update's fn needs it), until every posted
 // mutation has been applied.
 void flush_posted() {
-  Py_BEGIN_ALLOW_THREADS
-  Noticeboard::instance().flush();
+  Py_BEGIN_ALLOW_THREADS Noticeboard::instance().flush();
   Py_END_ALLOW_THREADS
 }
 
@@ -245,8 +244,7 @@ PyObject* nb_teardown(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     bool idle = true;
     if (seconds == seconds && seconds >= 0 && seconds <= 1e9) {
       const auto timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
-      Py_BEGIN_ALLOW_THREADS
-      idle = Noticeboard::instance().flush_for(timeout);
+      Py_BEGIN_ALLOW_THREADS idle = Noticeboard::instance().flush_for(timeout);
       Py_END_ALLOW_THREADS
     }
     if (!idle) {
@@ -274,8 +272,8 @@ PyMethodDef nb_methods[] = {
     {"notice_seed", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(nb_seed)), METH_FASTCALL,
      "notice_seed(key, value): synchronous write from the main interpreter."},
     {"noticeboard", nb_view, METH_NOARGS, "Read-only snapshot of the noticeboard."},
-    {"notice_read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(nb_read)),
-     METH_VARARGS | METH_KEYWORDS, "notice_read(key, default=None)"},
+    {"notice_read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(nb_read)), METH_VARARGS | METH_KEYWORDS,
+     "notice_read(key, default=None)"},
     {"_noticeboard_snapshot", nb_flushed_snapshot, METH_NOARGS, nullptr},
     {"noticeboard_snapshot", nb_flushed_snapshot, METH_NOARGS,
      "noticeboard_snapshot(): every posted mutation applied, then a dict of the entries."},
@@ -310,10 +308,8 @@ bool notice_key(PyObject* obj, std::string& out) {
 }
 
 void teardown_noticeboard() {
-  Py_BEGIN_ALLOW_THREADS
-  Noticeboard::instance().stop();
-  Py_END_ALLOW_THREADS
-  Noticeboard::instance().clear();
+  Py_BEGIN_ALLOW_THREADS Noticeboard::instance().stop();
+  Py_END_ALLOW_THREADS Noticeboard::instance().clear();
   clear_noticeboard_cache();
   drain_deferred_decrefs();
 }

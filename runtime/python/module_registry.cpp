@@ -69,8 +69,7 @@ PyObject* registry_lookup(PyObject*, PyObject* arg) {
 }
 
 PyMethodDef registry_methods[] = {
-    {"registry_register", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(registry_register)),
-     METH_FASTCALL,
+    {"registry_register", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(registry_register)), METH_FASTCALL,
      "registry_register(key, blob, module_name, source) -> key: store marshalled behavior code under key "
      "(the first write of a key wins)."},
     {"registry_lookup", registry_lookup, METH_O,

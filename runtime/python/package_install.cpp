@@ -115,15 +115,14 @@ int package_exec(PyObject* module) {
   return PyRef(PyEval_EvalCode(code.get(), dict, dict)) ? 0 : -1;
 }
 
-PyModuleDef_Slot package_slots[] = {
-    {Py_mod_exec, reinterpret_cast<void*>(package_exec)},
+PyModuleDef_Slot package_slots[] = {{Py_mod_exec, reinterpret_cast<void*>(package_exec)},
 #ifdef Py_mod_multiple_interpreters
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+                                    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
-    {0, nullptr}};
+                                    {0, nullptr}};
 
-PyModuleDef package_def = {PyModuleDef_HEAD_INIT, "bocpy", nullptr, 0, nullptr, package_slots,
-                           nullptr, nullptr, nullptr};
+PyModuleDef package_def = {PyModuleDef_HEAD_INIT, "bocpy", nullptr, 0,      nullptr,
+                           package_slots,         nullptr, nullptr, nullptr};
 
 }  // namespace
 

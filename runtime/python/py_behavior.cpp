@@ -217,8 +217,7 @@ BodyResult PyBehavior::run_with_gil() {
     if (exc != nullptr) {
       if (ok) {
         result->set_traceback_text(format_traceback(exc));
-        outcome.outcome = PyErr_GivenExceptionMatches(exc, PyExc_Exception) ? BodyOutcome::kError
-                                                                             : BodyOutcome::kFatal;
+        outcome.outcome = PyErr_GivenExceptionMatches(exc, PyExc_Exception) ? BodyOutcome::kError : BodyOutcome::kFatal;
       }
       // An acquire failure lands on the result but is not a body error.
       result->store_result(exc, true);
@@ -237,9 +236,9 @@ BodyResult PyBehavior::run_with_gil() {
   for (PyCown* c : acquired) {
     if (c->release()) continue;
     PyObject* exc = PyErr_GetRaisedException();
-    PyObject* err = PyObject_CallFunction(PyExc_RuntimeError, "sO",
-                                          "the value left in this cown could not cross interpreters",
-                                          exc != nullptr ? exc : Py_None);
+    PyObject* err =
+        PyObject_CallFunction(PyExc_RuntimeError, "sO", "the value left in this cown could not cross interpreters",
+                              exc != nullptr ? exc : Py_None);
     if (err != nullptr && c->set_value(err) && c->set_exception_flag(true) && c->release()) {
       PyErr_SetRaisedException(exc);
       PyErr_WriteUnraisable(nullptr);

@@ -66,9 +66,9 @@ class PyBehavior final : public Behavior {
     std::uint64_t code_id = 0;
     std::vector<CownArg> args;
     Ref<PyCown> result;
-    Parcel captures;           ///< tuple of capture values (defaults)
-    Parcel closure;            ///< tuple of closure cell values (empty: none)
-    MainInterpRef raw_captures;      ///< main-only fallback for pinned bodies
+    Parcel captures;             ///< tuple of capture values (defaults)
+    Parcel closure;              ///< tuple of closure cell values (empty: none)
+    MainInterpRef raw_captures;  ///< main-only fallback for pinned bodies
     bool varargs = false;
   };
 

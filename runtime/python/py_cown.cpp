@@ -134,8 +134,8 @@ bool PyCown::acquire() {
   // parcel the previous owner wrote.
   if (!owner_.compare_exchange_strong(expected, me, std::memory_order_acquire, std::memory_order_acquire)) {
     if (expected == me) return true;
-    PyErr_Format(PyExc_RuntimeError, "%lld cannot acquire cown (already acquired by %lld)",
-                 static_cast<long long>(me), static_cast<long long>(expected));
+    PyErr_Format(PyExc_RuntimeError, "%lld cannot acquire cown (already acquired by %lld)", static_cast<long long>(me),
+                 static_cast<long long>(expected));
     return false;
   }
   if (poisoned_) {
@@ -154,8 +154,10 @@ bool PyCown::acquire() {
     }
   } else {
     value = parcel_decode(parcel_);
-    if (value == nullptr) poisoned_ = true;
-    else if (bare_handle_) value = as_bare_handle(value);
+    if (value == nullptr)
+      poisoned_ = true;
+    else if (bare_handle_)
+      value = as_bare_handle(value);
   }
   if (value == nullptr) {
     // Release: give ownership back.
@@ -219,7 +221,8 @@ bool PyCown::set_exception_flag(bool flag) {
     return false;
   }
   exception_ = flag;
-  exception_text_ = flag && live_ != nullptr && PyExceptionInstance_Check(live_) ? exception_text(live_) : std::string();
+  exception_text_ =
+      flag && live_ != nullptr && PyExceptionInstance_Check(live_) ? exception_text(live_) : std::string();
   return true;
 }
 
@@ -248,8 +251,8 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
   PyErr_Clear();
   const std::string message = std::string(is_exception ? "exception" : "behavior") +
                               " result could not cross interpreters (" + reason + "): a " + what;
-  PyObject* err = PyObject_CallFunction(PyExc_RuntimeError, "s#", message.data(),
-                                        static_cast<Py_ssize_t>(message.size()));
+  PyObject* err =
+      PyObject_CallFunction(PyExc_RuntimeError, "s#", message.data(), static_cast<Py_ssize_t>(message.size()));
   if (err == nullptr || !parcel_encode(err, parcel_)) {
     PyErr_Clear();
     parcel_.clear();

@@ -29,16 +29,13 @@ long physical_cpus() {
 
 PyObject* physical_cpu_count(PyObject*, PyObject*) {
   long n = 0;
-  Py_BEGIN_ALLOW_THREADS
-  n = physical_cpus();
-  Py_END_ALLOW_THREADS
-  return PyLong_FromLong(n);
+  Py_BEGIN_ALLOW_THREADS n = physical_cpus();
+  Py_END_ALLOW_THREADS return PyLong_FromLong(n);
 }
 
-PyMethodDef system_methods[] = {
-    {"physical_cpu_count", physical_cpu_count, METH_NOARGS,
-     "Physical cores (SMT siblings counted once) this process may run on; 0 if unknown."},
-    {nullptr, nullptr, 0, nullptr}};
+PyMethodDef system_methods[] = {{"physical_cpu_count", physical_cpu_count, METH_NOARGS,
+                                 "Physical cores (SMT siblings counted once) this process may run on; 0 if unknown."},
+                                {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
 

@@ -115,10 +115,8 @@ PyObject* wait_until(PyObject* arg, Done done) {
   for (;;) {
     if (const int reason = done(); reason >= 0) return PyLong_FromLong(reason);
     if (until && std::chrono::steady_clock::now() >= *until) return PyLong_FromLong(kWaitTimedOut);
-    Py_BEGIN_ALLOW_THREADS
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    Py_END_ALLOW_THREADS
-    if (PyErr_CheckSignals() < 0) return nullptr;
+    Py_BEGIN_ALLOW_THREADS std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Py_END_ALLOW_THREADS if (PyErr_CheckSignals() < 0) return nullptr;
   }
 }
 

@@ -8,8 +8,7 @@
 
 namespace boc::py {
 
-bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::string& module_name) {
+bool load_worker_bindings(const std::string& source, const std::string& main_file, const std::string& module_name) {
   PyRef transpiler(PyImport_ImportModule("bocpy.transpiler"));
   PyRef core(transpiler ? PyImport_ImportModule("bocpy._core") : nullptr);
   if (!core) return false;

@@ -14,7 +14,6 @@ namespace boc::py {
 /// scheduling is refused meanwhile. Errors in the
 /// source are reported, not fatal. False with a Python error only if the
 /// module itself cannot be set up.
-bool load_worker_bindings(const std::string& source, const std::string& main_file,
-                          const std::string& module_name);
+bool load_worker_bindings(const std::string& source, const std::string& main_file, const std::string& module_name);
 
 }  // namespace boc::py

@@ -31,8 +31,7 @@ constexpr int kUsageStatus = 2;
 /// bocpy keeps the owner index of a worker in an int16.
 constexpr long kMaxWorkers = 32767;
 
-constexpr const char* kUsage =
-    "usage: bocpy [option] ... (script.py | -m module | -c code | -) [arg] ...\n";
+constexpr const char* kUsage = "usage: bocpy [option] ... (script.py | -m module | -c code | -) [arg] ...\n";
 
 constexpr const char* kHelp =
     "Options:\n"
@@ -54,8 +53,8 @@ enum class Mode { kFile, kModule, kCode, kStdin, kVersion };
 
 struct Command {
   Mode mode = Mode::kFile;
-  std::string target;              // script path, module name or code
-  std::vector<std::string> argv;   // sys.argv (argv[0] is replaced by the runner)
+  std::string target;             // script path, module name or code
+  std::vector<std::string> argv;  // sys.argv (argv[0] is replaced by the runner)
 };
 
 std::optional<long> parse_workers(const char* text) {
@@ -226,21 +225,11 @@ int main(int argc, char** argv) {
     boc::py::EmbeddedPython python(options);
     int status = 0;
     switch (cmd.mode) {
-      case Mode::kFile:
-        status = python.run_file(cmd.target);
-        break;
-      case Mode::kModule:
-        status = python.run_module(cmd.target);
-        break;
-      case Mode::kCode:
-        status = python.run_code(cmd.target);
-        break;
-      case Mode::kStdin:
-        status = python.run_stdin();
-        break;
-      case Mode::kVersion:
-        status = print_version();
-        break;
+      case Mode::kFile: status = python.run_file(cmd.target); break;
+      case Mode::kModule: status = python.run_module(cmd.target); break;
+      case Mode::kCode: status = python.run_code(cmd.target); break;
+      case Mode::kStdin: status = python.run_stdin(); break;
+      case Mode::kVersion: status = print_version(); break;
     }
     if (python.finalize() < 0 && status == 0) {
       status = boc::py::kFinalizeFailedExitStatus;

@@ -34,7 +34,11 @@ void BM_EmptyBehaviors(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_EmptyBehaviors)->ArgsProduct({{1, 2}, {1, 3}})->ArgNames({"workers", "cowns"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EmptyBehaviors)
+    ->ArgsProduct({{1, 2}, {1, 3}})
+    ->ArgNames({"workers", "cowns"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Chain-ring: chains walk a ring of cowns; each behavior holds two adjacent
 // ring cowns and schedules its successor from the worker.

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Three behaviors per transfer: the transfer, its log entry, the next job step.
-  std::printf("banking cores=%zu trans=%zu work_usec=%zu time=%.3fs behaviors_per_s=%.0f\n", cores, trans,
-              g_work_usec, s, 3.0 * static_cast<double>(trans) / s);
+  std::printf("banking cores=%zu trans=%zu work_usec=%zu time=%.3fs behaviors_per_s=%.0f\n", cores, trans, g_work_usec,
+              s, 3.0 * static_cast<double>(trans) / s);
   return 0;
 }

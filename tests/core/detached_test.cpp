@@ -124,7 +124,8 @@ TEST_P(DetachedStressTest, SpawnTreesAreAllDoneWhenQuiesceReturns) {
         if (depth == 0) return;
         // 0-3 children, deterministic from the state.
         const int children = static_cast<int>((state >> 7) % 4);
-        for (int k = 0; k < children; ++k) self.spawn(state * 6364136223846793005ULL + 1442695040888963407ULL + k, depth - 1);
+        for (int k = 0; k < children; ++k)
+          self.spawn(state * 6364136223846793005ULL + 1442695040888963407ULL + k, depth - 1);
       });
     }
   };
@@ -133,7 +134,8 @@ TEST_P(DetachedStressTest, SpawnTreesAreAllDoneWhenQuiesceReturns) {
     if (depth == 0) return 1;
     long s = 1;
     const int children = static_cast<int>((state >> 7) % 4);
-    for (int k = 0; k < children; ++k) s += size(state * 6364136223846793005ULL + 1442695040888963407ULL + k, depth - 1);
+    for (int k = 0; k < children; ++k)
+      s += size(state * 6364136223846793005ULL + 1442695040888963407ULL + k, depth - 1);
     return s;
   };
   std::mt19937_64 rng(GetParam().seed);
@@ -194,8 +196,7 @@ std::vector<DetachedParam> detached_params() {
 
 INSTANTIATE_TEST_SUITE_P(WorkersAndSeeds, DetachedStressTest, ::testing::ValuesIn(detached_params()),
                          [](const ::testing::TestParamInfo<DetachedParam>& p) {
-                           return "workers" + std::to_string(p.param.workers) + "_seed" +
-                                  std::to_string(p.param.seed);
+                           return "workers" + std::to_string(p.param.workers) + "_seed" + std::to_string(p.param.seed);
                          });
 
 class DetachedTest : public LeakCheckedTest {};
@@ -213,10 +214,12 @@ TEST_F(DetachedTest, ADrainedBacklogGivesItsMemoryBack) {
   ASSERT_TRUE(rt.quiesce(60s));
   const std::size_t before = mallinfo2().uordblks;  // main arena: the main thread allocates below
   constexpr int kBacklog = sized(200000, 2000);
-  std::atomic<int> ran{0};         // relaxed adds: quiesce() orders them before the read
+  std::atomic<int> ran{0};        // relaxed adds: quiesce() orders them before the read
   std::atomic<bool> open{false};  // seq_cst (default): a test's one-off flag
   // The first behavior holds the gate until the whole backlog is queued.
-  when_detached(gate, [&open](int&) { while (!open.load()) std::this_thread::yield(); });
+  when_detached(gate, [&open](int&) {
+    while (!open.load()) std::this_thread::yield();
+  });
   for (int i = 0; i < kBacklog; ++i) {
     when_detached(gate, make_cown<int>(i), [&ran](int&, int&) { ran.fetch_add(1, std::memory_order_relaxed); });
   }
@@ -243,7 +246,9 @@ TEST_F(DetachedTest, MakesNoResultCown) {
   std::size_t inside_when = 0;
   when_detached(c, [&](int&) { inside_detached = CownBase::live_count(); });
   ASSERT_TRUE(rt.quiesce(60s));
-  { auto r = when(c, [&](int&) { inside_when = CownBase::live_count(); }); }
+  {
+    auto r = when(c, [&](int&) { inside_when = CownBase::live_count(); });
+  }
   ASSERT_TRUE(rt.quiesce(60s));
   EXPECT_EQ(inside_detached, before);
   EXPECT_EQ(inside_when, before + 1);  // when() keeps a result cown alive while it runs
@@ -264,7 +269,11 @@ TEST_F(DetachedTest, DuplicateCownsFoldIntoOneRequest) {
   auto a = make_cown<long>(0);
   const std::size_t before = CownBase::live_count();
   constexpr int kCount = sized(100, 20);
-  for (int i = 0; i < kCount; ++i) when_detached(a, a, [](long& x, long& y) { ++x; ++y; });
+  for (int i = 0; i < kCount; ++i)
+    when_detached(a, a, [](long& x, long& y) {
+      ++x;
+      ++y;
+    });
   ASSERT_TRUE(rt.quiesce(60s));
   EXPECT_EQ(a->value(), 2 * kCount);
   a.reset();

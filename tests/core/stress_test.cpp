@@ -139,8 +139,7 @@ std::vector<StressParam> stress_params() {
 
 INSTANTIATE_TEST_SUITE_P(WorkersAndSeeds, StressTest, ::testing::ValuesIn(stress_params()),
                          [](const ::testing::TestParamInfo<StressParam>& p) {
-                           return "workers" + std::to_string(p.param.workers) + "_seed" +
-                                  std::to_string(p.param.seed);
+                           return "workers" + std::to_string(p.param.workers) + "_seed" + std::to_string(p.param.seed);
                          });
 
 }  // namespace

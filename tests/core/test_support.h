@@ -38,7 +38,8 @@ inline bool wait_until(const std::function<bool()>& pred,
 #ifdef BOC_SYSTEMATIC
   return systematic::wait_until(pred, timeout, "test.wait_until");
 #else
-  const auto give_up = timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+  const auto give_up =
+      timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
   for (unsigned n = 0; !pred(); ++n) {
     if (std::chrono::steady_clock::now() >= give_up) return pred();
     if (n < 64) {

@@ -102,7 +102,8 @@ TEST_F(WatchdogTest, PumpEntrySamplesAndDrainReArms) {
 TEST_F(WatchdogTest, SinkReplacementAndDisable) {
   Runtime rt(opts());
   std::atomic<int> first{0};
-  rt.watchdog().configure(10ms, [&](const StarvationReport&) { ++first; }, kNoMonitor);
+  rt.watchdog().configure(
+      10ms, [&](const StarvationReport&) { ++first; }, kNoMonitor);
   rt.watchdog().configure(10ms, capture(), kNoMonitor);
   queue_pinned(rt, 1);
   clock->advance(20ms);
@@ -119,8 +120,8 @@ TEST_F(WatchdogTest, SinkReplacementAndDisable) {
 
 TEST_F(WatchdogTest, ThrowingSinkIsSwallowedAndCounted) {
   Runtime rt(opts());
-  rt.watchdog().configure(10ms, [](const StarvationReport&) { throw std::runtime_error("sink broke"); },
-                          kNoMonitor);
+  rt.watchdog().configure(
+      10ms, [](const StarvationReport&) { throw std::runtime_error("sink broke"); }, kNoMonitor);
   queue_pinned(rt, 2);
   clock->advance(50ms);
   PumpResult r;

@@ -74,14 +74,11 @@ class PythonEnvironment : public ::testing::Environment {
   void TearDown() override { EXPECT_EQ(Py_FinalizeEx(), 0); }
 };
 
-const ::testing::Environment* const g_python_env =
-    ::testing::AddGlobalTestEnvironment(new PythonEnvironment);
+const ::testing::Environment* const g_python_env = ::testing::AddGlobalTestEnvironment(new PythonEnvironment);
 
 // ---- Kernel tests (pure C++) ------------------------------------------------
 
-std::vector<double> values_of(const mx::Dense& m) {
-  return {m.data.begin(), m.data.end()};
-}
+std::vector<double> values_of(const mx::Dense& m) { return {m.data.begin(), m.data.end()}; }
 
 TEST(MatrixKernels, DenseConstructionAndErrors) {
   const mx::Dense zeros(2, 3);
@@ -99,8 +96,7 @@ TEST(MatrixKernels, DenseConstructionAndErrors) {
 
 TEST(MatrixKernels, ShapeMessagesNameBothShapes) {
   EXPECT_EQ(mx::shape_string({3, 2}), "(3, 2)");
-  EXPECT_EQ(mx::shape_mismatch_message({3, 2}, {4, 2}),
-            "shape mismatch: (3, 2) vs (4, 2)");
+  EXPECT_EQ(mx::shape_mismatch_message({3, 2}, {4, 2}), "shape mismatch: (3, 2) vs (4, 2)");
   try {
     mx::broadcast_shape({3, 2}, {4, 2});
     FAIL() << "expected ShapeError";
@@ -132,29 +128,20 @@ TEST(MatrixKernels, BinaryBroadcastValues) {
   const mx::Dense row(1, 3, {10, 20, 30});
   const mx::Dense col(2, 1, {100, 200});
   const double two = 2.0;
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kAdd, a, a)),
-            (std::vector<double>{2, 4, 6, 8, 10, 12}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kAdd, a, row)),
-            (std::vector<double>{11, 22, 33, 14, 25, 36}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kSubtract, row, a)),
-            (std::vector<double>{9, 18, 27, 6, 15, 24}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kAdd, a, a)), (std::vector<double>{2, 4, 6, 8, 10, 12}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kAdd, a, row)), (std::vector<double>{11, 22, 33, 14, 25, 36}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kSubtract, row, a)), (std::vector<double>{9, 18, 27, 6, 15, 24}));
   EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kMultiply, a, col)),
             (std::vector<double>{100, 200, 300, 800, 1000, 1200}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kDivide, a,
-                                 mx::ConstView::scalar(two))),
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kDivide, a, mx::ConstView::scalar(two))),
             (std::vector<double>{0.5, 1, 1.5, 2, 2.5, 3}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kDivide,
-                                 mx::ConstView::scalar(two), a))[1],
-            1.0);
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kDivide, mx::ConstView::scalar(two), a))[1], 1.0);
   const mx::Dense outer = mx::binary(mx::BinaryOp::kAdd, col, row);
   EXPECT_EQ(outer.shape(), (mx::Shape{2, 3}));
-  EXPECT_EQ(values_of(outer),
-            (std::vector<double>{110, 120, 130, 210, 220, 230}));
-  EXPECT_THROW(mx::binary(mx::BinaryOp::kAdd, a, mx::Dense(3, 2)),
-               mx::ShapeError);
+  EXPECT_EQ(values_of(outer), (std::vector<double>{110, 120, 130, 210, 220, 230}));
+  EXPECT_THROW(mx::binary(mx::BinaryOp::kAdd, a, mx::Dense(3, 2)), mx::ShapeError);
   const double zero = 0.0;
-  const mx::Dense inf =
-      mx::binary(mx::BinaryOp::kDivide, a, mx::ConstView::scalar(zero));
+  const mx::Dense inf = mx::binary(mx::BinaryOp::kDivide, a, mx::ConstView::scalar(zero));
   EXPECT_TRUE(std::isinf(inf.data[0]));
 }
 
@@ -170,18 +157,12 @@ TEST(MatrixKernels, ComparisonsMinMaxProduceMasks) {
   const mx::Dense a(1, 4, {1, 2, 3, std::nan("")});
   const double two = 2.0;
   const auto s = mx::ConstView::scalar(two);
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kLess, a, s)),
-            (std::vector<double>{1, 0, 0, 0}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kLessEqual, a, s)),
-            (std::vector<double>{1, 1, 0, 0}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kGreater, a, s)),
-            (std::vector<double>{0, 0, 1, 0}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kGreaterEqual, a, s)),
-            (std::vector<double>{0, 1, 1, 0}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kEqual, a, s)),
-            (std::vector<double>{0, 1, 0, 0}));
-  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kNotEqual, a, s)),
-            (std::vector<double>{1, 0, 1, 1}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kLess, a, s)), (std::vector<double>{1, 0, 0, 0}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kLessEqual, a, s)), (std::vector<double>{1, 1, 0, 0}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kGreater, a, s)), (std::vector<double>{0, 0, 1, 0}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kGreaterEqual, a, s)), (std::vector<double>{0, 1, 1, 0}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kEqual, a, s)), (std::vector<double>{0, 1, 0, 0}));
+  EXPECT_EQ(values_of(mx::binary(mx::BinaryOp::kNotEqual, a, s)), (std::vector<double>{1, 0, 1, 1}));
   const mx::Dense mn = mx::binary(mx::BinaryOp::kMinimum, a, s);
   EXPECT_EQ(mn.data[0], 1.0);
   EXPECT_EQ(mn.data[2], 2.0);
@@ -205,14 +186,10 @@ TEST(MatrixKernels, WhereFmaClip) {
   const double y = 1.0 - std::ldexp(1.0, -30);
   const double z = -1.0;
   mx::Dense fused(1, 1);
-  mx::fused_multiply_add(mx::ConstView::scalar(x), mx::ConstView::scalar(y),
-                         mx::ConstView::scalar(z), fused);
+  mx::fused_multiply_add(mx::ConstView::scalar(x), mx::ConstView::scalar(y), mx::ConstView::scalar(z), fused);
   EXPECT_EQ(fused.data[0], -std::ldexp(1.0, -60));
-  const mx::Dense product =
-      mx::binary(mx::BinaryOp::kMultiply, mx::ConstView::scalar(x),
-                 mx::ConstView::scalar(y));
-  const mx::Dense twice =
-      mx::binary(mx::BinaryOp::kAdd, product, mx::ConstView::scalar(z));
+  const mx::Dense product = mx::binary(mx::BinaryOp::kMultiply, mx::ConstView::scalar(x), mx::ConstView::scalar(y));
+  const mx::Dense twice = mx::binary(mx::BinaryOp::kAdd, product, mx::ConstView::scalar(z));
   EXPECT_EQ(twice.data[0], 0.0);
 
   const mx::Dense v(1, 4, {-5, 0.5, 7, std::nan("")});
@@ -229,16 +206,11 @@ TEST(MatrixKernels, WhereFmaClip) {
 TEST(MatrixKernels, UnaryOps) {
   const mx::Dense v(1, 5, {-2.5, -0.5, 0.5, 2.5, 4});
   // Halves to even (bocpy's nearbyint).
-  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kRound, v)),
-            (std::vector<double>{-2, -0.0, 0, 2, 4}));
-  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kCeil, v)),
-            (std::vector<double>{-2, -0.0, 1, 3, 4}));
-  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kFloor, v)),
-            (std::vector<double>{-3, -1, 0, 2, 4}));
-  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kAbs, v)),
-            (std::vector<double>{2.5, 0.5, 0.5, 2.5, 4}));
-  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kNegate, v)),
-            (std::vector<double>{2.5, 0.5, -0.5, -2.5, -4}));
+  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kRound, v)), (std::vector<double>{-2, -0.0, 0, 2, 4}));
+  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kCeil, v)), (std::vector<double>{-2, -0.0, 1, 3, 4}));
+  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kFloor, v)), (std::vector<double>{-3, -1, 0, 2, 4}));
+  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kAbs, v)), (std::vector<double>{2.5, 0.5, 0.5, 2.5, 4}));
+  EXPECT_EQ(values_of(mx::unary(mx::UnaryOp::kNegate, v)), (std::vector<double>{2.5, 0.5, -0.5, -2.5, -4}));
   const mx::Dense roots = mx::unary(mx::UnaryOp::kSqrt, v);
   EXPECT_TRUE(std::isnan(roots.data[0]));
   EXPECT_EQ(roots.data[4], 2.0);
@@ -249,41 +221,27 @@ TEST(MatrixKernels, UnaryOps) {
 TEST(MatrixKernels, ReductionsOverEveryAxis) {
   const mx::Dense m(2, 3, {1, 2, 3, 4, 5, 6});
   EXPECT_EQ(mx::reduce(mx::Reduction::kSum, m, mx::Axis::kAll).data[0], 21.0);
-  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k0)),
-            (std::vector<double>{5, 7, 9}));
-  EXPECT_EQ(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k0).shape(),
-            (mx::Shape{1, 3}));
-  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k1)),
-            (std::vector<double>{6, 15}));
-  EXPECT_EQ(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k1).shape(),
-            (mx::Shape{2, 1}));
+  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k0)), (std::vector<double>{5, 7, 9}));
+  EXPECT_EQ(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k0).shape(), (mx::Shape{1, 3}));
+  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k1)), (std::vector<double>{6, 15}));
+  EXPECT_EQ(mx::reduce(mx::Reduction::kSum, m, mx::Axis::k1).shape(), (mx::Shape{2, 1}));
   EXPECT_EQ(mx::reduce(mx::Reduction::kMean, m, mx::Axis::kAll).data[0], 3.5);
-  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMean, m, mx::Axis::k0)),
-            (std::vector<double>{2.5, 3.5, 4.5}));
-  EXPECT_EQ(mx::reduce(mx::Reduction::kSumSquares, m, mx::Axis::kAll).data[0],
-            91.0);
+  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMean, m, mx::Axis::k0)), (std::vector<double>{2.5, 3.5, 4.5}));
+  EXPECT_EQ(mx::reduce(mx::Reduction::kSumSquares, m, mx::Axis::kAll).data[0], 91.0);
   const mx::Dense v(1, 2, {3, 4});
-  EXPECT_EQ(mx::reduce(mx::Reduction::kMagnitude, v, mx::Axis::kAll).data[0],
-            5.0);
-  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMin, m, mx::Axis::k1)),
-            (std::vector<double>{1, 4}));
-  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMax, m, mx::Axis::k0)),
-            (std::vector<double>{4, 5, 6}));
+  EXPECT_EQ(mx::reduce(mx::Reduction::kMagnitude, v, mx::Axis::kAll).data[0], 5.0);
+  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMin, m, mx::Axis::k1)), (std::vector<double>{1, 4}));
+  EXPECT_EQ(values_of(mx::reduce(mx::Reduction::kMax, m, mx::Axis::k0)), (std::vector<double>{4, 5, 6}));
   const mx::Dense ties(1, 4, {2, 1, 1, 3});
-  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMin, ties, mx::Axis::kAll).data[0],
-            1.0);
-  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, ties, mx::Axis::kAll).data[0],
-            3.0);
+  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMin, ties, mx::Axis::kAll).data[0], 1.0);
+  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, ties, mx::Axis::kAll).data[0], 3.0);
   const mx::Dense nan(1, 3, {1, std::nan(""), -1});
-  EXPECT_TRUE(
-      std::isnan(mx::reduce(mx::Reduction::kMin, nan, mx::Axis::kAll).data[0]));
+  EXPECT_TRUE(std::isnan(mx::reduce(mx::Reduction::kMin, nan, mx::Axis::kAll).data[0]));
   // argmax is strict (bocpy): the NaN in the middle is skipped...
-  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, nan, mx::Axis::kAll).data[0],
-            0.0);
+  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, nan, mx::Axis::kAll).data[0], 0.0);
   // ...and a leading NaN pins the result.
   const mx::Dense lead(1, 3, {std::nan(""), 1, 2});
-  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, lead, mx::Axis::kAll).data[0],
-            0.0);
+  EXPECT_EQ(mx::reduce(mx::Reduction::kArgMax, lead, mx::Axis::kAll).data[0], 0.0);
 }
 
 TEST(MatrixKernels, ReductionOrderIsLeftToRight) {
@@ -359,8 +317,7 @@ TEST(MatrixKernels, MatmulMatchesTextbookLoopBitForBit) {
     mx::matmul(mx::Dense(2, 3), mx::Dense(2, 3));
     FAIL() << "expected ShapeError";
   } catch (const mx::ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("shape mismatch: (2, 3) vs (2, 3)"),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("shape mismatch: (2, 3) vs (2, 3)"), std::string::npos);
   }
 }
 
@@ -403,8 +360,7 @@ TEST(MatrixKernels, PairwiseLayoutAndDistances) {
   const mx::Dense d2 = mx::pairwise_dist2(a, b);
   EXPECT_EQ(d2.shape(), (mx::Shape{2, 3}));
   for (std::size_t i = 0; i < d2.size(); ++i) {
-    EXPECT_EQ(d2.data[i],
-              d[0].data[i] * d[0].data[i] + d[1].data[i] * d[1].data[i]);
+    EXPECT_EQ(d2.data[i], d[0].data[i] * d[0].data[i] + d[1].data[i] * d[1].data[i]);
   }
   // General k uses the same left-to-right order.
   mx::Random rng(11);
@@ -434,17 +390,13 @@ TEST(MatrixKernels, VectorGeometry) {
   const mx::Dense col_angles = mx::angle(rows, mx::Axis::k0);
   EXPECT_EQ(col_angles.shape(), (mx::Shape{1, 2}));
   EXPECT_THROW(mx::angle(mx::Dense(3, 3), mx::Axis::k1), mx::ShapeError);
-  const mx::Dense perp =
-      mx::perpendicular(mx::Dense(1, 2, {1, 2}), mx::Axis::k1);
+  const mx::Dense perp = mx::perpendicular(mx::Dense(1, 2, {1, 2}), mx::Axis::k1);
   EXPECT_EQ(values_of(perp), (std::vector<double>{-2, 1}));
-  const mx::Dense z =
-      mx::cross(mx::Dense(1, 2, {1, 0}), mx::Dense(1, 2, {0, 1}), mx::Axis::k1);
+  const mx::Dense z = mx::cross(mx::Dense(1, 2, {1, 0}), mx::Dense(1, 2, {0, 1}), mx::Axis::k1);
   EXPECT_EQ(values_of(z), (std::vector<double>{1}));
-  const mx::Dense k = mx::cross(mx::Dense(1, 3, {1, 0, 0}),
-                                mx::Dense(1, 3, {0, 1, 0}), mx::Axis::k1);
+  const mx::Dense k = mx::cross(mx::Dense(1, 3, {1, 0, 0}), mx::Dense(1, 3, {0, 1, 0}), mx::Axis::k1);
   EXPECT_EQ(values_of(k), (std::vector<double>{0, 0, 1}));
-  const mx::Dense many = mx::cross(mx::Dense(2, 2, {1, 0, 2, 0}),
-                                   mx::Dense(1, 2, {0, 1}), mx::Axis::k1);
+  const mx::Dense many = mx::cross(mx::Dense(2, 2, {1, 0, 2, 0}), mx::Dense(1, 2, {0, 1}), mx::Axis::k1);
   EXPECT_EQ(values_of(many), (std::vector<double>{1, 2}));
 }
 
@@ -459,11 +411,8 @@ TEST(MatrixKernels, EqualityOrderingAllclose) {
   EXPECT_GT(mx::compare(a, mx::Dense(1, 2, {0, 9})), 0);
   EXPECT_LT(mx::compare(a, mx::Dense(1, 3, {1, 2, 0})), 0);
   EXPECT_LT(mx::compare(a, b), 0);  // same elements and size: fewer rows first
-  EXPECT_EQ(
-      mx::compare(mx::Dense(1, 2, {std::nan(""), 1}), mx::Dense(1, 2, {5, 1})),
-      0);
-  EXPECT_TRUE(
-      mx::allclose(a, mx::Dense(1, 2, {1 + 1e-9, 2}), 1e-5, 1e-8, false));
+  EXPECT_EQ(mx::compare(mx::Dense(1, 2, {std::nan(""), 1}), mx::Dense(1, 2, {5, 1})), 0);
+  EXPECT_TRUE(mx::allclose(a, mx::Dense(1, 2, {1 + 1e-9, 2}), 1e-5, 1e-8, false));
   EXPECT_FALSE(mx::allclose(a, mx::Dense(1, 2, {1.1, 2}), 1e-5, 1e-8, false));
   EXPECT_FALSE(mx::allclose(a, b, 1e-5, 1e-8, false));
   // bocpy: a NaN difference never exceeds the tolerance.
@@ -474,42 +423,30 @@ TEST(MatrixKernels, EqualityOrderingAllclose) {
 TEST(MatrixKernels, GatherScatterMasks) {
   mx::Dense m(3, 3, {1, 2, 3, 4, 5, 6, 7, 8, 9});
   const std::vector<std::size_t> rows{2, 0, 2};
-  const mx::Dense g =
-      mx::gather(m, mx::IndexSet::of(rows), mx::IndexSet::all(3));
+  const mx::Dense g = mx::gather(m, mx::IndexSet::of(rows), mx::IndexSet::all(3));
   EXPECT_EQ(values_of(g), (std::vector<double>{7, 8, 9, 1, 2, 3, 7, 8, 9}));
-  const mx::Dense stepped =
-      mx::gather(m, {2, -2, 2, nullptr}, {0, 2, 2, nullptr});
+  const mx::Dense stepped = mx::gather(m, {2, -2, 2, nullptr}, {0, 2, 2, nullptr});
   EXPECT_EQ(values_of(stepped), (std::vector<double>{7, 9, 1, 3}));
   const std::vector<std::size_t> bad{0, 3};
-  EXPECT_THROW(mx::gather(m, mx::IndexSet::of(bad), mx::IndexSet::all(3)),
-               mx::IndexError);
-  EXPECT_THROW(mx::gather(m, {0, 1, 0, nullptr}, mx::IndexSet::all(3)),
-               mx::IndexError);
+  EXPECT_THROW(mx::gather(m, mx::IndexSet::of(bad), mx::IndexSet::all(3)), mx::IndexError);
+  EXPECT_THROW(mx::gather(m, {0, 1, 0, nullptr}, mx::IndexSet::all(3)), mx::IndexError);
 
   const std::vector<std::size_t> dup{1, 1};
-  mx::scatter(m, mx::IndexSet::of(dup), mx::IndexSet::all(3),
-              mx::Dense(2, 3, {10, 10, 10, 20, 20, 20}), false);
+  mx::scatter(m, mx::IndexSet::of(dup), mx::IndexSet::all(3), mx::Dense(2, 3, {10, 10, 10, 20, 20, 20}), false);
   EXPECT_EQ(m(1, 0), 20.0);  // last write wins
   const double one = 1.0;
-  mx::scatter(m, mx::IndexSet::of(dup), mx::IndexSet::single(0),
-              mx::ConstView::scalar(one), true);
+  mx::scatter(m, mx::IndexSet::of(dup), mx::IndexSet::single(0), mx::ConstView::scalar(one), true);
   EXPECT_EQ(m(1, 0), 22.0);  // every contribution when accumulating
   const mx::Dense before = m;
-  EXPECT_THROW(mx::scatter(m, mx::IndexSet::of(bad), mx::IndexSet::all(3),
-                           mx::ConstView::scalar(one), false),
+  EXPECT_THROW(mx::scatter(m, mx::IndexSet::of(bad), mx::IndexSet::all(3), mx::ConstView::scalar(one), false),
                mx::IndexError);
   EXPECT_EQ(values_of(m), values_of(before));  // validated before writing
-  EXPECT_THROW(mx::scatter(m, mx::IndexSet::all(3), mx::IndexSet::all(3),
-                           mx::Dense(1, 2), false),
-               mx::ShapeError);
+  EXPECT_THROW(mx::scatter(m, mx::IndexSet::all(3), mx::IndexSet::all(3), mx::Dense(1, 2), false), mx::ShapeError);
 
   const mx::Dense src(3, 2, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(values_of(mx::mask_select(src, mx::Dense(3, 1, {1, 0, 1}))),
-            (std::vector<double>{1, 2, 5, 6}));
-  EXPECT_EQ(values_of(mx::mask_select(src, mx::Dense(1, 2, {0, 1}))),
-            (std::vector<double>{2, 4, 6}));
-  const mx::Dense elements =
-      mx::mask_select(src, mx::Dense(3, 2, {0, 1, 1, 0, 0, 1}));
+  EXPECT_EQ(values_of(mx::mask_select(src, mx::Dense(3, 1, {1, 0, 1}))), (std::vector<double>{1, 2, 5, 6}));
+  EXPECT_EQ(values_of(mx::mask_select(src, mx::Dense(1, 2, {0, 1}))), (std::vector<double>{2, 4, 6}));
+  const mx::Dense elements = mx::mask_select(src, mx::Dense(3, 2, {0, 1, 1, 0, 0, 1}));
   EXPECT_EQ(elements.shape(), (mx::Shape{1, 3}));
   EXPECT_EQ(values_of(elements), (std::vector<double>{2, 3, 6}));
   EXPECT_THROW(mx::mask_select(src, mx::Dense(3, 1)), mx::IndexError);
@@ -519,9 +456,7 @@ TEST(MatrixKernels, GatherScatterMasks) {
   const double zero = 0.0;
   mx::mask_assign(target, mx::Dense(2, 1, {0, 1}), mx::ConstView::scalar(zero));
   EXPECT_EQ(values_of(target), (std::vector<double>{1, 2, 0, 0}));
-  EXPECT_THROW(
-      mx::mask_assign(target, mx::Dense(3, 1), mx::ConstView::scalar(zero)),
-      mx::ShapeError);
+  EXPECT_THROW(mx::mask_assign(target, mx::Dense(3, 1), mx::ConstView::scalar(zero)), mx::ShapeError);
 }
 
 TEST(MatrixKernels, Concat) {
@@ -559,8 +494,7 @@ TEST(MatrixKernels, RandomIsSeededAndPlatformIndependent) {
   }
   mx::Dense n(200, 500);
   mx::fill_normal(rng, 1.0, 2.0, n);
-  const double mean =
-      mx::reduce(mx::Reduction::kMean, n, mx::Axis::kAll).data[0];
+  const double mean = mx::reduce(mx::Reduction::kMean, n, mx::Axis::kAll).data[0];
   EXPECT_NEAR(mean, 1.0, 0.05);
   double var = 0.0;
   for (double x : n.data) {
@@ -583,8 +517,7 @@ ok = (m.__name__ == "bocpy._math" and m.Matrix.__module__ == "bocpy"
 }
 
 TEST(MatrixPython, UnittestSuiteInMainInterpreter) {
-  EXPECT_EQ(run_python_test_file(BOC_MATRIX_TEST_PY), 0)
-      << "see the unittest output above";
+  EXPECT_EQ(run_python_test_file(BOC_MATRIX_TEST_PY), 0) << "see the unittest output above";
 }
 
 TEST(MatrixPython, UnittestSuiteInOwnGilSubInterpreter) {
@@ -639,8 +572,7 @@ not_matrix = [1.0, 2.0]
   EXPECT_NE(copy, m);
   Py_DECREF(copy);
 
-  EXPECT_EQ(boc::py::matrix_import(2, 2, std::vector<double>{1, 2, 3}),
-            nullptr);
+  EXPECT_EQ(boc::py::matrix_import(2, 2, std::vector<double>{1, 2, 3}), nullptr);
   EXPECT_TRUE(PyErr_ExceptionMatches(PyExc_ValueError));
   PyErr_Clear();
   EXPECT_EQ(boc::py::matrix_import(0, 2, std::vector<double>{}), nullptr);
@@ -660,10 +592,8 @@ main_type_id = id(Matrix)
   std::size_t rows = 0;
   std::size_t cols = 0;
   std::vector<double> data;
-  ASSERT_TRUE(
-      boc::py::matrix_export(PyDict_GetItemString(ns, "m"), rows, cols, data));
-  const long long main_type_id =
-      PyLong_AsLongLong(PyDict_GetItemString(ns, "main_type_id"));
+  ASSERT_TRUE(boc::py::matrix_export(PyDict_GetItemString(ns, "m"), rows, cols, data));
+  const long long main_type_id = PyLong_AsLongLong(PyDict_GetItemString(ns, "main_type_id"));
 
   // Sub-interpreter: import it, compute with it, export the result.
   std::size_t out_rows = 0;
@@ -700,8 +630,7 @@ type_id = id(Matrix)
       return;
     }
     sub_type_id = PyLong_AsLongLong(PyDict_GetItemString(sub_ns, "type_id"));
-    if (!boc::py::matrix_export(PyDict_GetItemString(sub_ns, "result"),
-                                out_rows, out_cols, out_data)) {
+    if (!boc::py::matrix_export(PyDict_GetItemString(sub_ns, "result"), out_rows, out_cols, out_data)) {
       PyErr_Print();
       sub_error = "matrix_export failed in the sub-interpreter";
     }
@@ -712,8 +641,7 @@ type_id = id(Matrix)
   EXPECT_NE(sub_type_id, main_type_id);  // one Matrix type per interpreter
 
   // Main again: import the result.
-  PyObject* back =
-      boc::py::matrix_import(out_rows, out_cols, std::move(out_data));
+  PyObject* back = boc::py::matrix_import(out_rows, out_cols, std::move(out_data));
   ASSERT_NE(back, nullptr);
   PyObject* check_ns = run_code(
       R"(

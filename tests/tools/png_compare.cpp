@@ -13,7 +13,9 @@
 namespace boc::pngdiff {
 
 Image::Image(int w, int h, std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint8_t a)
-    : width(w), height(h), rgba(static_cast<std::size_t>(std::max(w, 0)) * static_cast<std::size_t>(std::max(h, 0)) * 4) {
+    : width(w),
+      height(h),
+      rgba(static_cast<std::size_t>(std::max(w, 0)) * static_cast<std::size_t>(std::max(h, 0)) * 4) {
   for (std::size_t i = 0; i < rgba.size(); i += 4) {
     rgba[i + 0] = r;
     rgba[i + 1] = g;
@@ -48,8 +50,8 @@ CompareResult compare(const Image& expected, const Image& actual, const CompareO
   r.expected_height = expected.height;
   r.actual_width = actual.width;
   r.actual_height = actual.height;
-  r.size_match = expected.width == actual.width && expected.height == actual.height &&
-                 expected.rgba.size() == actual.rgba.size();
+  r.size_match =
+      expected.width == actual.width && expected.height == actual.height && expected.rgba.size() == actual.rgba.size();
   if (!r.size_match) {
     r.pass = false;
     return r;
@@ -74,13 +76,13 @@ std::string summary_line(const CompareResult& r, const CompareOptions& options) 
   std::ostringstream s;
   s << "pngdiff: ";
   if (!r.size_match) {
-    s << "size mismatch: expected " << r.expected_width << "x" << r.expected_height << ", actual "
-      << r.actual_width << "x" << r.actual_height << " -> FAIL";
+    s << "size mismatch: expected " << r.expected_width << "x" << r.expected_height << ", actual " << r.actual_width
+      << "x" << r.actual_height << " -> FAIL";
     return s.str();
   }
-  s << r.expected_width << "x" << r.expected_height << ", " << r.pixels_over_tol << " px over tol "
-    << options.tolerance << " (budget " << options.budget << "), max channel diff " << r.max_channel_diff
-    << " -> " << (r.pass ? "PASS" : "FAIL");
+  s << r.expected_width << "x" << r.expected_height << ", " << r.pixels_over_tol << " px over tol " << options.tolerance
+    << " (budget " << options.budget << "), max channel diff " << r.max_channel_diff << " -> "
+    << (r.pass ? "PASS" : "FAIL");
   return s.str();
 }
 

@@ -24,17 +24,19 @@ struct Image {
 
   [[nodiscard]] bool empty() const { return width <= 0 || height <= 0; }
   [[nodiscard]] std::uint8_t* pixel(int x, int y) {
-    return rgba.data() + (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4;
+    return rgba.data() +
+           (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4;
   }
   [[nodiscard]] const std::uint8_t* pixel(int x, int y) const {
-    return rgba.data() + (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4;
+    return rgba.data() +
+           (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4;
   }
   void set(int x, int y, std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint8_t a = 255);
 };
 
 struct CompareOptions {
-  int tolerance = 2;         ///< allowed absolute difference per channel (0..255)
-  std::int64_t budget = 0;   ///< pixels allowed over `tolerance`
+  int tolerance = 2;        ///< allowed absolute difference per channel (0..255)
+  std::int64_t budget = 0;  ///< pixels allowed over `tolerance`
 };
 
 struct CompareResult {

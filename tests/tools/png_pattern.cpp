@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
                                 static_cast<std::size_t>(channels));
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      unsigned char* p = px.data() + (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
-                                      static_cast<std::size_t>(x)) * static_cast<std::size_t>(channels);
+      unsigned char* p =
+          px.data() + (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) *
+                          static_cast<std::size_t>(channels);
       int r = (x * 255) / width;
       if (x == bump_x && y == bump_y) {
         r = (r + bump_delta) % 256;

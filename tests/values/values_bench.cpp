@@ -110,8 +110,8 @@ int main(int argc, char** argv) {
                  "floats100 = [i * 0.37 for i in range(100)]\n") != "") {
       return 1;
     }
-    std::printf("%-28s %8s %8s %9s %-7s | %8s %8s\n", "payload", "enc ns", "dec ns", "bytes", "path",
-                "p5dumps", "p5loads");
+    std::printf("%-28s %8s %8s %9s %-7s | %8s %8s\n", "payload", "enc ns", "dec ns", "bytes", "path", "p5dumps",
+                "p5loads");
     bench("int 42", "42", min_ms);
     bench("int 2**40", "2**40", min_ms);
     bench("int 2**100", "2**100", min_ms);

@@ -93,9 +93,10 @@ TEST(ParcelNative, Singletons) {
 
 TEST(ParcelNative, Ints) {
   vt::MainGil gil;
-  const char* cases[] = {"0", "1", "-1", "255", "256", "-128", "-129", "2**30", "-2**30", "2**31", "2**62",
-                         "2**63-1", "-2**63", "2**63", "-2**63-1", "2**64-1", "2**64", "-2**64", "2**100",
-                         "-(2**100)", "10**1000", "-(10**1000)+7", "-(2**127)", "2**127", "-(2**128)+1"};
+  const char* cases[] = {
+      "0",      "1",         "-1",       "255",           "256",       "-128",     "-129",       "2**30", "-2**30",
+      "2**31",  "2**62",     "2**63-1",  "-2**63",        "2**63",     "-2**63-1", "2**64-1",    "2**64", "-2**64",
+      "2**100", "-(2**100)", "10**1000", "-(10**1000)+7", "-(2**127)", "2**127",   "-(2**128)+1"};
   for (const char* c : cases) expect_round_trip(c, false);
 }
 
@@ -120,9 +121,13 @@ TEST(ParcelNative, Floats) {
                      "neg_nan = struct.unpack('<d', bytes.fromhex('000000000000f8ff'))[0]\n"
                      "signalling_nan = struct.unpack('<d', bytes.fromhex('010000000000f07f'))[0]\n"),
             "");
-  const char* cases[] = {"0.0",       "-0.0",          "1.5",           "-2.25",    "math.inf",
-                         "-math.inf", "math.nan",      "payload_nan",   "neg_nan",  "signalling_nan",
-                         "5e-324",    "1.7976931348623157e308", "0.1", "[0.0, -0.0, math.nan, math.inf]"};
+  const char* cases[] = {"0.0",      "-0.0",
+                         "1.5",      "-2.25",
+                         "math.inf", "-math.inf",
+                         "math.nan", "payload_nan",
+                         "neg_nan",  "signalling_nan",
+                         "5e-324",   "1.7976931348623157e308",
+                         "0.1",      "[0.0, -0.0, math.nan, math.inf]"};
   for (const char* c : cases) expect_round_trip(c, false);
   expect_round_trip("payload_nan", false);
   ASSERT_EQ(vt::exec("assert struct.pack('<d', b) == struct.pack('<d', payload_nan)"), "");
@@ -753,16 +758,18 @@ TEST_F(ParcelHandles, NoReferenceLeaks) {
   CownRef cown = vt::make_test_cown(3);
   Obj h(vt::new_handle(cown));
   vt::set_global("h", h.get());
-  ASSERT_EQ(vt::exec("import fractions, threading, sys, gc\n"
-                     "_shared = [1]\n"
-                     "leak_values = [\n"
-                     "  [1, 2.5, 'x\\u20ac', 2**90, (None, True), {'k': {1, 2}}, frozenset({3}), b'b', bytearray(b'a'), 1j],\n"
-                     "  {'h': h, 'l': [h]},\n"
-                     "  tm.Box({'h': h, 'f': fractions.Fraction(1, 7)}),\n"
-                     "  [_shared, _shared],\n"
-                     "]\n"
-                     "leak_failing = [lambda: 1, threading.Lock(), tm.Unpicklable(), [1, lambda: 2]]\n"),
-            "");
+  ASSERT_EQ(
+      vt::exec(
+          "import fractions, threading, sys, gc\n"
+          "_shared = [1]\n"
+          "leak_values = [\n"
+          "  [1, 2.5, 'x\\u20ac', 2**90, (None, True), {'k': {1, 2}}, frozenset({3}), b'b', bytearray(b'a'), 1j],\n"
+          "  {'h': h, 'l': [h]},\n"
+          "  tm.Box({'h': h, 'f': fractions.Fraction(1, 7)}),\n"
+          "  [_shared, _shared],\n"
+          "]\n"
+          "leak_failing = [lambda: 1, threading.Lock(), tm.Unpicklable(), [1, lambda: 2]]\n"),
+      "");
   if (vt::kHaveMatrix) {
     ASSERT_EQ(vt::exec("from bocpy._math import Matrix\n"
                        "leak_values.append([Matrix(4, 4, 1.5), tm.Box(Matrix(2, 2, 2.0))])\n"),
@@ -823,10 +830,11 @@ TEST(ParcelMatrix, RoundTripAndIdentity) {
   ASSERT_TRUE(b) << vt::take_error();
   vt::set_global("b", b.get());
   std::string err;
-  EXPECT_TRUE(vt::eval_true("type(b) is Matrix and b is not m and b.shape == m.shape and "
-                            "all(b[i, j] == m[i, j] for i in range(3) for j in range(4)) and "
-                            "str(b[0, 0]) == '-0.0'",
-                            &err))
+  EXPECT_TRUE(
+      vt::eval_true("type(b) is Matrix and b is not m and b.shape == m.shape and "
+                    "all(b[i, j] == m[i, j] for i in range(3) for j in range(4)) and "
+                    "str(b[0, 0]) == '-0.0'",
+                    &err))
       << err;
   // Inside containers (native), and shared (pickled through __reduce__, identity kept).
   expect_round_trip("[1, {'m': m}]", false);
@@ -877,8 +885,9 @@ TEST(ParcelSubinterpreter, RoundTripThroughOwnGilInterpreter) {
     vt::MainGil gil;
     Obj h(vt::new_handle(cown));
     vt::set_global("h", h.get());
-    Obj v1 = eval_or_fail("{'xs': [1, 2, 3], 'name': '\\xe9\\U0001F600\\ud800', 'big': -2**100, 'f': -0.0, "
-                          "'h': h, 't': (b'raw', bytearray(b'ba'), frozenset({1}))}");
+    Obj v1 = eval_or_fail(
+        "{'xs': [1, 2, 3], 'name': '\\xe9\\U0001F600\\ud800', 'big': -2**100, 'f': -0.0, "
+        "'h': h, 't': (b'raw', bytearray(b'ba'), frozenset({1}))}");
     ASSERT_TRUE(parcel_encode(v1.get(), native)) << vt::take_error();
     ASSERT_FALSE(native.pickled());
     ASSERT_EQ(vt::exec("import fractions"), "");
@@ -970,25 +979,26 @@ TEST(ParcelSubinterpreter, RoundTripThroughOwnGilInterpreter) {
     ASSERT_TRUE(a) << vt::take_error();
     vt::set_global("a", a.get());
     std::string err;
-    EXPECT_TRUE(vt::eval_true("a['xs'] == [1, 2, 3, 4] and a['sub'] == 'from sub' and "
-                              "a['name'] == '\\xe9\\U0001F600\\ud800' and a['big'] == -2**100",
-                              &err))
+    EXPECT_TRUE(
+        vt::eval_true("a['xs'] == [1, 2, 3, 4] and a['sub'] == 'from sub' and "
+                      "a['name'] == '\\xe9\\U0001F600\\ud800' and a['big'] == -2**100",
+                      &err))
         << err;
     EXPECT_EQ(vt::handle_cown(PyDict_GetItemString(a.get(), "h")), cown);
     Obj b(parcel_decode(out_pickled));
     ASSERT_TRUE(b) << vt::take_error();
     vt::set_global("b", b.get());
-    EXPECT_TRUE(vt::eval_true("type(b) is tm.Box and b.tag == 'changed in sub' and b.value['frac'] == 1", &err))
-        << err;
+    EXPECT_TRUE(vt::eval_true("type(b) is tm.Box and b.tag == 'changed in sub' and b.value['frac'] == 1", &err)) << err;
     if (vt::kHaveMatrix) {
       Obj m(parcel_decode(out_mat));
       ASSERT_TRUE(m) << vt::take_error();
       vt::set_global("m2", m.get());
       // The buffer moved (main -> sub -> main), so main's original object
       // sees the sub-interpreter's write once it is back.
-      EXPECT_TRUE(vt::eval_true("type(m2) is Matrix and m2[0, 0] == 100.0 and m2[1, 0] == 3.0 and "
-                                "m.acquired and m[0, 0] == 100.0",
-                                &err))
+      EXPECT_TRUE(
+          vt::eval_true("type(m2) is Matrix and m2[0, 0] == 100.0 and m2[1, 0] == 3.0 and "
+                        "m.acquired and m[0, 0] == 100.0",
+                        &err))
           << err;
     }
     ASSERT_EQ(vt::exec("del a, b"), "");

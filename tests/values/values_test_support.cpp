@@ -228,9 +228,7 @@ std::string error_type_name() {
   return out;
 }
 
-CownRef make_test_cown(int value) {
-  return CownRef(new TestCown(value), CownRef::Adopt{});
-}
+CownRef make_test_cown(int value) { return CownRef(new TestCown(value), CownRef::Adopt{}); }
 
 void install_test_hooks() { boc::py::set_handle_hooks({test_unwrap, test_wrap}); }
 void remove_test_hooks() { boc::py::set_handle_hooks({nullptr, nullptr}); }

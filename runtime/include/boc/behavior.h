@@ -95,7 +95,6 @@ class Behavior : public detail::Pooled {
   /// Number of live Behavior objects in the process (leak checks in tests).
   static std::size_t live_count() noexcept;
 
-
  protected:
   /// `cowns` may contain duplicates and nullptrs (ignored); each distinct cown
   /// is retained until the behavior is destroyed.

@@ -53,7 +53,6 @@ class CownBase : public detail::Pooled {
   /// Number of pinned cowns alive in the process (quiesce auto-pumps while > 0).
   static std::size_t live_pinned_count() noexcept;
 
-
  protected:
   explicit CownBase(bool pinned);
 

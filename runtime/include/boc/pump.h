@@ -23,9 +23,9 @@ struct PumpOptions {
 };
 
 struct PumpResult {
-  std::size_t executed = 0;        ///< lifecycles completed (acquire, body, release)
-  bool deadline_reached = false;   ///< the loop ended by the deadline test
-  std::size_t raised = 0;          ///< bodies that raised an ordinary error
+  std::size_t executed = 0;       ///< lifecycles completed (acquire, body, release)
+  bool deadline_reached = false;  ///< the loop ended by the deadline test
+  std::size_t raised = 0;         ///< bodies that raised an ordinary error
   friend bool operator==(const PumpResult&, const PumpResult&) = default;
 };
 

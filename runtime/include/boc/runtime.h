@@ -75,10 +75,10 @@ struct WorkerStats {
 };
 
 struct RuntimeStats {
-  std::uint64_t scheduled = 0;      ///< behaviors ever scheduled
-  std::uint64_t completed = 0;      ///< behaviors whose lifecycle finished
+  std::uint64_t scheduled = 0;  ///< behaviors ever scheduled
+  std::uint64_t completed = 0;  ///< behaviors whose lifecycle finished
   std::uint64_t pinned_executed = 0;
-  std::uint64_t cancelled = 0;      ///< pinned behaviors drained at shutdown
+  std::uint64_t cancelled = 0;  ///< pinned behaviors drained at shutdown
   std::size_t in_flight = 0;
   std::size_t pinned_depth = 0;
 };

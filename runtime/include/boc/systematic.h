@@ -136,8 +136,7 @@ class Thread {
  public:
   Thread() noexcept = default;
   template <class F>
-    requires(!std::same_as<std::remove_cvref_t<F>, Thread>)
-  explicit Thread(F&& f) {
+  requires(!std::same_as<std::remove_cvref_t<F>, Thread>) explicit Thread(F&& f) {
     start(std::function<void()>(std::forward<F>(f)));
   }
   Thread(Thread&&) noexcept = default;

@@ -36,15 +36,13 @@ void set_error_from_exception() noexcept {
   }
 }
 
-bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
-                PyObject* kwnames, std::initializer_list<const char*> names,
-                std::size_t max_positional, std::size_t required,
+bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                std::initializer_list<const char*> names, std::size_t max_positional, std::size_t required,
                 PyObject** out) {
   const std::size_t count = names.size();
   if (static_cast<std::size_t>(nargs) > max_positional) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s() takes at most %zu positional argument%s (%zd given)",
-                 fname, max_positional, max_positional == 1 ? "" : "s", nargs);
+    PyErr_Format(PyExc_TypeError, "%s() takes at most %zu positional argument%s (%zd given)", fname, max_positional,
+                 max_positional == 1 ? "" : "s", nargs);
     return false;
   }
   // A bit per name (methods take at most a handful): no heap allocation on
@@ -68,13 +66,11 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
       ++j;
     }
     if (index == count) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() got an unexpected keyword argument '%U'", fname, key);
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, key);
       return false;
     }
     if ((seen & bit(index)) != 0) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() got multiple values for argument '%U'", fname, key);
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%U'", fname, key);
       return false;
     }
     seen |= bit(index);
@@ -86,8 +82,7 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
       break;
     }
     if ((seen & bit(j)) == 0) {
-      PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'",
-                   fname, name);
+      PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, name);
       return false;
     }
     ++j;
@@ -112,22 +107,18 @@ bool to_double(PyObject* obj, double& out, const char* what) {
     return true;
   }
   if (!is_real_number(obj)) {
-    PyErr_Format(PyExc_TypeError, "%s must be a real number, not %.200s", what,
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s must be a real number, not %.200s", what, Py_TYPE(obj)->tp_name);
     return false;
   }
   out = PyFloat_AsDouble(obj);
   return !(out == -1.0 && PyErr_Occurred());
 }
 
-bool sequence_to_doubles(PyObject* obj, std::vector<double>& out,
-                         const char* what) {
+bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what) {
   PyRef seq(PySequence_Fast(obj, ""));
   if (!seq) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError,
-                 "%s must be a sequence of real numbers, not %.200s", what,
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s must be a sequence of real numbers, not %.200s", what, Py_TYPE(obj)->tp_name);
     return false;
   }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
@@ -136,9 +127,7 @@ bool sequence_to_doubles(PyObject* obj, std::vector<double>& out,
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = items[i];
     if (!is_real_number(item)) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s must contain only real numbers, found %.200s", what,
-                   Py_TYPE(item)->tp_name);
+      PyErr_Format(PyExc_TypeError, "%s must contain only real numbers, found %.200s", what, Py_TYPE(item)->tp_name);
       return false;
     }
     if (!to_double(item, out[static_cast<std::size_t>(i)], what)) {
@@ -148,9 +137,7 @@ bool sequence_to_doubles(PyObject* obj, std::vector<double>& out,
   return true;
 }
 
-bool is_matrix(PyObject* obj) {
-  return obj != nullptr && is_matrix_type(Py_TYPE(obj));
-}
+bool is_matrix(PyObject* obj) { return obj != nullptr && is_matrix_type(Py_TYPE(obj)); }
 
 Coerced coerce_operand(PyObject* obj, Operand& op) {
   if (is_matrix(obj)) {
@@ -183,8 +170,7 @@ Coerced coerce_operand(PyObject* obj, Operand& op) {
       return Coerced::kError;
     }
     if (values.empty()) {
-      PyErr_SetString(PyExc_ValueError,
-                      "an empty sequence cannot be used as a Matrix operand");
+      PyErr_SetString(PyExc_ValueError, "an empty sequence cannot be used as a Matrix operand");
       return Coerced::kError;
     }
     const std::size_t n = values.size();
@@ -197,12 +183,9 @@ Coerced coerce_operand(PyObject* obj, Operand& op) {
 
 bool require_operand(PyObject* obj, Operand& op, const char* what) {
   switch (coerce_operand(obj, op)) {
-    case Coerced::kOk:
-      return true;
-    case Coerced::kError:
-      return false;
-    case Coerced::kNotImplemented:
-      break;
+    case Coerced::kOk: return true;
+    case Coerced::kError: return false;
+    case Coerced::kNotImplemented: break;
   }
   PyErr_Format(PyExc_TypeError,
                "%s must be a Matrix, a real number or a list of numbers, not "
@@ -213,16 +196,11 @@ bool require_operand(PyObject* obj, Operand& op, const char* what) {
 
 bool coerce_assigned_value(PyObject* obj, mx::Shape sel, Operand& op) {
   switch (coerce_operand(obj, op)) {
-    case Coerced::kOk:
-      break;
-    case Coerced::kError:
-      return false;
-    case Coerced::kNotImplemented:
-      PyErr_SetString(PyExc_TypeError, "Invalid value");
-      return false;
+    case Coerced::kOk: break;
+    case Coerced::kError: return false;
+    case Coerced::kNotImplemented: PyErr_SetString(PyExc_TypeError, "Invalid value"); return false;
   }
-  if (op.matrix == nullptr && !op.is_number && sel.cols == 1 && sel.rows > 1 &&
-      op.owned.cols == sel.rows) {
+  if (op.matrix == nullptr && !op.is_number && sel.cols == 1 && sel.rows > 1 && op.owned.cols == sel.rows) {
     op.owned.rows = sel.rows;
     op.owned.cols = 1;
     op.view = mx::ConstView(op.owned);
@@ -275,8 +253,7 @@ bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
     return true;
   }
   if (PyBool_Check(obj) || !PyLong_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "axis must be an int, not %.200s",
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "axis must be an int, not %.200s", Py_TYPE(obj)->tp_name);
     return false;
   }
   const long value = PyLong_AsLong(obj);
@@ -284,8 +261,7 @@ bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
     return false;
   }
   if (value < INT_MIN || value > INT_MAX) {  // bocpy parses it as a C int
-    PyErr_SetString(PyExc_OverflowError,
-                    "signed integer is greater than maximum");
+    PyErr_SetString(PyExc_OverflowError, "signed integer is greater than maximum");
     return false;
   }
   if (value == 0 || value == -2) {
@@ -302,8 +278,7 @@ bool parse_selection_axis(PyObject* obj, mx::Axis& axis) {
 
 bool parse_dimension(PyObject* obj, std::size_t& out) {
   if (!PyLong_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "matrix dimensions must be ints, not %.200s",
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "matrix dimensions must be ints, not %.200s", Py_TYPE(obj)->tp_name);
     return false;
   }
   const Py_ssize_t value = PyLong_AsSsize_t(obj);
@@ -320,9 +295,7 @@ bool parse_dimension(PyObject* obj, std::size_t& out) {
 
 bool parse_size(PyObject* obj, std::size_t& rows, std::size_t& cols) {
   if (!(PyTuple_Check(obj) || PyList_Check(obj)) || PySequence_Size(obj) != 2) {
-    PyErr_Format(PyExc_TypeError,
-                 "size must be a (rows, columns) tuple, not %.200s",
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "size must be a (rows, columns) tuple, not %.200s", Py_TYPE(obj)->tp_name);
     return false;
   }
   PyRef r(PySequence_GetItem(obj, 0));
@@ -333,14 +306,12 @@ bool parse_size(PyObject* obj, std::size_t& rows, std::size_t& cols) {
   return parse_dimension(r.get(), rows) && parse_dimension(c.get(), cols);
 }
 
-bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
-                     PyObject* overflow_error, const char* axis_name) {
+bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out, PyObject* overflow_error,
+                     const char* axis_name) {
   // Fast path: a small exact int (the common case, e.g. take/scatter index
   // lists), read without the generic __index__ protocol calls.
-  if (PyLong_CheckExact(obj) &&
-      PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(obj))) {
-    Py_ssize_t value =
-        PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(obj));
+  if (PyLong_CheckExact(obj) && PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(obj))) {
+    Py_ssize_t value = PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(obj));
     const auto n = static_cast<Py_ssize_t>(extent);
     if (value < 0) {
       value += n;
@@ -351,8 +322,7 @@ bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
     }
   }
   if (!PyIndex_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "indices must be integers, not %.200s",
-                 Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "indices must be integers, not %.200s", Py_TYPE(obj)->tp_name);
     return false;
   }
   Py_ssize_t value = PyNumber_AsSsize_t(obj, overflow_error);
@@ -364,21 +334,17 @@ bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
     value += n;
   }
   if (value < 0 || value >= n) {
-    PyErr_Format(PyExc_IndexError,
-                 "%s index %R out of range for dimension of size %zd",
-                 axis_name, obj, n);
+    PyErr_Format(PyExc_IndexError, "%s index %R out of range for dimension of size %zd", axis_name, obj, n);
     return false;
   }
   out = static_cast<std::size_t>(value);
   return true;
 }
 
-bool parse_index_list(PyObject* obj, std::size_t extent,
-                      std::vector<std::size_t>& out, const char* axis_name) {
+bool parse_index_list(PyObject* obj, std::size_t extent, std::vector<std::size_t>& out, const char* axis_name) {
   if (PyLong_Check(obj)) {
     out.resize(1);
-    return normalize_index(obj, extent, out[0], PyExc_OverflowError,
-                           axis_name);
+    return normalize_index(obj, extent, out[0], PyExc_OverflowError, axis_name);
   }
   if (is_matrix_type(Py_TYPE(obj))) {
     // A row or column Matrix of whole numbers (e.g. the ids a behavior got
@@ -389,17 +355,14 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
     }
     const matrix::Dense& m = *owned;
     if (m.rows != 1 && m.cols != 1) {
-      PyErr_Format(PyExc_TypeError,
-                   "an index Matrix must be a row or a column, got (%zu, %zu)",
-                   m.rows, m.cols);
+      PyErr_Format(PyExc_TypeError, "an index Matrix must be a row or a column, got (%zu, %zu)", m.rows, m.cols);
       return false;
     }
     const auto n = static_cast<double>(extent);
     out.resize(m.data.size());
     for (std::size_t i = 0; i < m.data.size(); ++i) {
       double v = m.data[i];
-      if (!(v > -9.0e18 && v < 9.0e18) ||
-          v != static_cast<double>(static_cast<long long>(v))) {
+      if (!(v > -9.0e18 && v < 9.0e18) || v != static_cast<double>(static_cast<long long>(v))) {
         char text[64];
         std::snprintf(text, sizeof text, "%.17g", v);
         PyErr_Format(PyExc_TypeError, "index Matrix holds %s, not a whole number", text);
@@ -407,9 +370,8 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
       }
       if (v < 0) v += n;
       if (v < 0 || v >= n) {
-        PyErr_Format(PyExc_IndexError,
-                     "%s index %lld out of range for dimension of size %zu",
-                     axis_name, static_cast<long long>(m.data[i]), extent);
+        PyErr_Format(PyExc_IndexError, "%s index %lld out of range for dimension of size %zu", axis_name,
+                     static_cast<long long>(m.data[i]), extent);
         return false;
       }
       out[i] = static_cast<std::size_t>(v);
@@ -431,8 +393,7 @@ bool parse_index_list(PyObject* obj, std::size_t extent,
   PyObject** items = PySequence_Fast_ITEMS(obj);
   out.resize(static_cast<std::size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i) {
-    if (!normalize_index(items[i], extent, out[static_cast<std::size_t>(i)],
-                         PyExc_OverflowError, axis_name)) {
+    if (!normalize_index(items[i], extent, out[static_cast<std::size_t>(i)], PyExc_OverflowError, axis_name)) {
       return false;
     }
   }
@@ -444,8 +405,7 @@ bool broadcast_operands(mx::Shape a, mx::Shape b, mx::Shape& out) {
     out = mx::broadcast_shape(a, b);
     return true;
   } catch (const mx::ShapeError& e) {
-    PyErr_Format(PyExc_ValueError, "Dimension mismatch between operands: %s",
-                 e.what());
+    PyErr_Format(PyExc_ValueError, "Dimension mismatch between operands: %s", e.what());
     return false;
   }
 }
@@ -455,22 +415,19 @@ bool broadcast_operands(mx::Shape a, mx::Shape b, mx::Shape c, mx::Shape& out) {
     out = mx::broadcast_shape(a, b, c);
     return true;
   } catch (const mx::ShapeError& e) {
-    PyErr_Format(PyExc_ValueError, "Dimension mismatch between operands: %s",
-                 e.what());
+    PyErr_Format(PyExc_ValueError, "Dimension mismatch between operands: %s", e.what());
     return false;
   }
 }
 
-bool scatter_checked(mx::MutView dst, const mx::IndexSet& rows,
-                     const mx::IndexSet& cols, mx::ConstView value,
+bool scatter_checked(mx::MutView dst, const mx::IndexSet& rows, const mx::IndexSet& cols, mx::ConstView value,
                      bool accumulate) {
   try {
     mx::scatter(dst, rows, cols, value, accumulate);
     return true;
   } catch (const mx::ShapeError&) {
-    PyErr_Format(PyExc_ValueError,
-                 "cannot assign %zux%zu matrix to a selection of shape %zux%zu",
-                 value.rows, value.cols, rows.count, cols.count);
+    PyErr_Format(PyExc_ValueError, "cannot assign %zux%zu matrix to a selection of shape %zux%zu", value.rows,
+                 value.cols, rows.count, cols.count);
     return false;
   }
 }

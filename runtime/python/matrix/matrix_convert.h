@@ -54,9 +54,8 @@ int guarded_int(F&& f) noexcept {
 /// rest only by keyword; the first `required` names must be present. Missing
 /// optional arguments are left untouched (initialise out[] with the defaults,
 /// usually nullptr). Raises TypeError in Python's wording on any misuse.
-bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
-                PyObject* kwnames, std::initializer_list<const char*> names,
-                std::size_t max_positional, std::size_t required,
+bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                std::initializer_list<const char*> names, std::size_t max_positional, std::size_t required,
                 PyObject** out);
 
 /// True for int, bool, float and anything with __float__ or __index__
@@ -69,8 +68,7 @@ bool to_double(PyObject* obj, double& out, const char* what);
 
 /// Copies a flat sequence (any iterable) of real numbers. TypeError if obj is
 /// not iterable or an item is not a real number.
-bool sequence_to_doubles(PyObject* obj, std::vector<double>& out,
-                         const char* what);
+bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what);
 
 /// True if obj is a Matrix of any interpreter's `bocpy._math` (the check is
 /// on the type's dealloc slot, shared by every per-interpreter Matrix type).
@@ -127,31 +125,26 @@ bool parse_dimension(PyObject* obj, std::size_t& out);
 /// Normalises one index (negative counts from the end) against extent.
 /// TypeError for non-ints; overflow_error (e.g. OverflowError or IndexError)
 /// for ints beyond Py_ssize_t; IndexError when out of range.
-bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out,
-                     PyObject* overflow_error, const char* axis_name = "row");
+bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out, PyObject* overflow_error,
+                     const char* axis_name = "row");
 
 /// Parses a non-empty list/tuple of indices (or a single int) against extent.
 /// IndexError for an empty list or an index out of range, TypeError for
 /// non-ints, OverflowError for huge ints.
-bool parse_index_list(PyObject* obj, std::size_t extent,
-                      std::vector<std::size_t>& out,
-                      const char* axis_name = "row");
+bool parse_index_list(PyObject* obj, std::size_t extent, std::vector<std::size_t>& out, const char* axis_name = "row");
 
 /// The broadcast shape of two (three) operands; on mismatch raises
 /// ValueError("Dimension mismatch between operands: shape mismatch: (3, 2)
 /// vs (4, 2)") -- bocpy's message followed by both shapes.
 bool broadcast_operands(matrix::Shape a, matrix::Shape b, matrix::Shape& out);
-bool broadcast_operands(matrix::Shape a, matrix::Shape b, matrix::Shape c,
-                        matrix::Shape& out);
+bool broadcast_operands(matrix::Shape a, matrix::Shape b, matrix::Shape c, matrix::Shape& out);
 
 /// mx::scatter, with a value that does not fit the selection reported in
 /// bocpy's words ("cannot assign 3x3 matrix to a selection of shape 2x3").
-bool scatter_checked(matrix::MutView dst, const matrix::IndexSet& rows,
-                     const matrix::IndexSet& cols, matrix::ConstView value,
-                     bool accumulate);
+bool scatter_checked(matrix::MutView dst, const matrix::IndexSet& rows, const matrix::IndexSet& cols,
+                     matrix::ConstView value, bool accumulate);
 
 /// Raises ValueError(shape_mismatch_message(a, b) + suffix).
-void raise_shape_mismatch(matrix::Shape a, matrix::Shape b,
-                          const std::string& suffix = {});
+void raise_shape_mismatch(matrix::Shape a, matrix::Shape b, const std::string& suffix = {});
 
 }  // namespace boc::py

@@ -24,20 +24,17 @@ struct AxisKey {
   AxisKey& operator=(const AxisKey&) = delete;
 };
 
-bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out,
-                    const char* axis_name) {
+bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out, const char* axis_name) {
   if (PySlice_Check(key)) {
     auto* slice = reinterpret_cast<PySliceObject*>(key);
-    out.is_full = slice->start == Py_None && slice->stop == Py_None &&
-                  slice->step == Py_None;
+    out.is_full = slice->start == Py_None && slice->stop == Py_None && slice->step == Py_None;
     Py_ssize_t start = 0;
     Py_ssize_t stop = 0;
     Py_ssize_t step = 0;
     if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
       return false;
     }
-    const Py_ssize_t count = PySlice_AdjustIndices(
-        static_cast<Py_ssize_t>(extent), &start, &stop, step);
+    const Py_ssize_t count = PySlice_AdjustIndices(static_cast<Py_ssize_t>(extent), &start, &stop, step);
     if (count <= 0) {
       PyErr_SetString(PyExc_IndexError, "empty selection");
       return false;
@@ -69,13 +66,10 @@ bool parse_axis_key(PyObject* key, std::size_t extent, AxisKey& out,
 }
 
 /// Parses a non-mask key into row and column selections (spec 5.5 rules).
-bool parse_key(PyObject* key, const mx::Dense& m, AxisKey& rows,
-               AxisKey& cols) {
+bool parse_key(PyObject* key, const mx::Dense& m, AxisKey& rows, AxisKey& cols) {
   if (PyTuple_Check(key)) {
     if (PyTuple_GET_SIZE(key) != 2) {
-      PyErr_SetString(
-          PyExc_KeyError,
-          "Index must be one dimension (row) or two dimensions (row, column)");
+      PyErr_SetString(PyExc_KeyError, "Index must be one dimension (row) or two dimensions (row, column)");
       return false;
     }
     if (!parse_axis_key(PyTuple_GET_ITEM(key, 0), m.rows, rows, "row") ||
@@ -109,9 +103,7 @@ PyObject* matrix_subscript(PyObject* self, PyObject* key) {
     const mx::Dense& m = *owned;
     if (is_matrix(key)) {
       const mx::Dense* mask = owned_value(key);
-      return mask == nullptr
-                 ? nullptr
-                 : matrix_wrap(Py_TYPE(self), mx::mask_select(m, *mask));
+      return mask == nullptr ? nullptr : matrix_wrap(Py_TYPE(self), mx::mask_select(m, *mask));
     }
     AxisKey rows;
     AxisKey cols;
@@ -182,8 +174,7 @@ PyObject* matrix_item(PyObject* self, Py_ssize_t i) {
     if (m.cols == 1) {
       return PyFloat_FromDouble(m.data[row]);
     }
-    return matrix_wrap(Py_TYPE(self), mx::gather(m, mx::IndexSet::single(row),
-                                                 mx::IndexSet::all(m.cols)));
+    return matrix_wrap(Py_TYPE(self), mx::gather(m, mx::IndexSet::single(row), mx::IndexSet::all(m.cols)));
   });
 }
 

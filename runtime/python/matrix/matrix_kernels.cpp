@@ -100,8 +100,7 @@ void apply2(ConstView a, ConstView b, MutView out, F f) {
 /// One output row of apply3: each operand is read contiguously (true) or as
 /// one value broadcast along the row (false), so the loop vectorises.
 template <bool kA, bool kB, bool kC, class F>
-void rows3(Strided sa, Strided sb, Strided sc, std::size_t rows,
-           std::size_t cols, double* o, F f) {
+void rows3(Strided sa, Strided sb, Strided sc, std::size_t rows, std::size_t cols, double* o, F f) {
   for (std::size_t r = 0; r < rows; ++r) {
     const double* ra = sa.data + r * sa.row;
     const double* rb = sb.data + r * sb.row;
@@ -131,26 +130,17 @@ void apply3(ConstView a, ConstView b, ConstView c, MutView out, F f) {
     cols = shape.size();
     rows = 1;
   }
-  const int key =
-      (sa.col == 1 ? 4 : 0) | (sb.col == 1 ? 2 : 0) | (sc.col == 1 ? 1 : 0);
+  const int key = (sa.col == 1 ? 4 : 0) | (sb.col == 1 ? 2 : 0) | (sc.col == 1 ? 1 : 0);
   double* o = out.data;
   switch (key) {
-    case 7:
-      return rows3<true, true, true>(sa, sb, sc, rows, cols, o, f);
-    case 6:
-      return rows3<true, true, false>(sa, sb, sc, rows, cols, o, f);
-    case 5:
-      return rows3<true, false, true>(sa, sb, sc, rows, cols, o, f);
-    case 4:
-      return rows3<true, false, false>(sa, sb, sc, rows, cols, o, f);
-    case 3:
-      return rows3<false, true, true>(sa, sb, sc, rows, cols, o, f);
-    case 2:
-      return rows3<false, true, false>(sa, sb, sc, rows, cols, o, f);
-    case 1:
-      return rows3<false, false, true>(sa, sb, sc, rows, cols, o, f);
-    default:
-      return rows3<false, false, false>(sa, sb, sc, rows, cols, o, f);
+    case 7: return rows3<true, true, true>(sa, sb, sc, rows, cols, o, f);
+    case 6: return rows3<true, true, false>(sa, sb, sc, rows, cols, o, f);
+    case 5: return rows3<true, false, true>(sa, sb, sc, rows, cols, o, f);
+    case 4: return rows3<true, false, false>(sa, sb, sc, rows, cols, o, f);
+    case 3: return rows3<false, true, true>(sa, sb, sc, rows, cols, o, f);
+    case 2: return rows3<false, true, false>(sa, sb, sc, rows, cols, o, f);
+    case 1: return rows3<false, false, true>(sa, sb, sc, rows, cols, o, f);
+    default: return rows3<false, false, false>(sa, sb, sc, rows, cols, o, f);
   }
 }
 
@@ -213,27 +203,19 @@ struct Extremum {
 };
 
 bool is_extremum(Reduction op) {
-  return op == Reduction::kMin || op == Reduction::kMax ||
-         op == Reduction::kArgMin || op == Reduction::kArgMax;
+  return op == Reduction::kMin || op == Reduction::kMax || op == Reduction::kArgMin || op == Reduction::kArgMax;
 }
 
-bool wants_max(Reduction op) {
-  return op == Reduction::kMax || op == Reduction::kArgMax;
-}
+bool wants_max(Reduction op) { return op == Reduction::kMax || op == Reduction::kArgMax; }
 
-bool wants_index(Reduction op) {
-  return op == Reduction::kArgMin || op == Reduction::kArgMax;
-}
+bool wants_index(Reduction op) { return op == Reduction::kArgMin || op == Reduction::kArgMax; }
 
 /// Finishes a sum-like accumulator: mean divides, magnitude takes the root.
 double finish(Reduction op, double acc, std::size_t count) {
   switch (op) {
-    case Reduction::kMean:
-      return acc / static_cast<double>(count);
-    case Reduction::kMagnitude:
-      return std::sqrt(acc);
-    default:
-      return acc;
+    case Reduction::kMean: return acc / static_cast<double>(count);
+    case Reduction::kMagnitude: return std::sqrt(acc);
+    default: return acc;
   }
 }
 
@@ -247,9 +229,7 @@ double finish(Reduction op, double acc, std::size_t count) {
 /// and unpacked into "column c of rows 0-3" and "column c+1 of rows 0-3", so
 /// each row is still added strictly left to right. Returns the rows done.
 template <bool kSquares>
-__attribute__((target("avx"))) std::size_t row_sums_avx(const double* src,
-                                                        std::size_t rows,
-                                                        std::size_t cols,
+__attribute__((target("avx"))) std::size_t row_sums_avx(const double* src, std::size_t rows, std::size_t cols,
                                                         double* out) {
   constexpr std::size_t kGroups = 4;  // 4 x 4 rows
   std::size_t r = 0;
@@ -263,12 +243,10 @@ __attribute__((target("avx"))) std::size_t row_sums_avx(const double* src,
     for (; c + 2 <= cols; c += 2) {
       for (std::size_t g = 0; g < kGroups; ++g) {
         const double* p = base + 4 * g * cols + c;
-        const __m256d r02 = _mm256_insertf128_pd(
-            _mm256_castpd128_pd256(_mm_loadu_pd(p)), _mm_loadu_pd(p + 2 * cols),
-            1);
-        const __m256d r13 = _mm256_insertf128_pd(
-            _mm256_castpd128_pd256(_mm_loadu_pd(p + cols)),
-            _mm_loadu_pd(p + 3 * cols), 1);
+        const __m256d r02 =
+            _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(p)), _mm_loadu_pd(p + 2 * cols), 1);
+        const __m256d r13 =
+            _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(p + cols)), _mm_loadu_pd(p + 3 * cols), 1);
         __m256d lo = _mm256_unpacklo_pd(r02, r13);  // column c, rows 0-3
         __m256d hi = _mm256_unpackhi_pd(r02, r13);  // column c + 1
         if constexpr (kSquares) {
@@ -303,8 +281,7 @@ bool cpu_has_avx() {
 #endif
 
 template <bool kSquares>
-void row_sums(const double* src, std::size_t rows, std::size_t cols,
-              double* out) {
+void row_sums(const double* src, std::size_t rows, std::size_t cols, double* out) {
   auto term = [](double v) { return kSquares ? v * v : v; };
   std::size_t r = 0;
 #if defined(BOC_MATRIX_AVX_ROWS)
@@ -344,8 +321,7 @@ void row_sums(const double* src, std::size_t rows, std::size_t cols,
       }
       if (c < cols) {
         for (std::size_t k = 0; k < kPairs; ++k) {
-          __m128d v = _mm_set_pd(base[(2 * k + 1) * cols + c],
-                                 base[(2 * k) * cols + c]);
+          __m128d v = _mm_set_pd(base[(2 * k + 1) * cols + c], base[(2 * k) * cols + c]);
           if constexpr (kSquares) {
             v = _mm_mul_pd(v, v);
           }
@@ -385,9 +361,7 @@ void row_sums(const double* src, std::size_t rows, std::size_t cols,
   }
 }
 
-bool squares(Reduction op) {
-  return op == Reduction::kSumSquares || op == Reduction::kMagnitude;
-}
+bool squares(Reduction op) { return op == Reduction::kSumSquares || op == Reduction::kMagnitude; }
 
 /// Copies n <= 8 doubles with packed moves (no library call).
 inline void copy_short(const double* from, double* to, std::size_t n) {
@@ -408,8 +382,7 @@ void check_indexset(const IndexSet& set, std::size_t extent) {
   }
   for (std::size_t k = 0; k < set.count; ++k) {
     if (set[k] >= extent) {
-      throw IndexError("index " + std::to_string(set[k]) +
-                       " out of range for extent " + std::to_string(extent));
+      throw IndexError("index " + std::to_string(set[k]) + " out of range for extent " + std::to_string(extent));
     }
   }
 }
@@ -451,16 +424,14 @@ std::string shape_mismatch_message(Shape lhs, Shape rhs) {
   return "shape mismatch: " + shape_string(lhs) + " vs " + shape_string(rhs);
 }
 
-ShapeError::ShapeError(Shape lhs, Shape rhs)
-    : std::invalid_argument(shape_mismatch_message(lhs, rhs)) {}
+ShapeError::ShapeError(Shape lhs, Shape rhs) : std::invalid_argument(shape_mismatch_message(lhs, rhs)) {}
 
 void check_dimensions(std::size_t rows, std::size_t cols) {
   if (rows == 0 || cols == 0) {
     throw std::invalid_argument("Rows and columns must both be > 0");
   }
   constexpr std::size_t kMaxElements =
-      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) /
-      sizeof(double);
+      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
   if (rows > kMaxElements / cols) {
     throw std::length_error("matrix too large: " + shape_string({rows, cols}));
   }
@@ -485,23 +456,19 @@ Dense::Dense(std::size_t r, std::size_t c, double fill) : rows(r), cols(c) {
   data.assign(r * c, fill);
 }
 
-Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values)
-    : rows(r), cols(c) {
+Dense::Dense(std::size_t r, std::size_t c, std::vector<double>&& values) : rows(r), cols(c) {
   check_dimensions(r, c);
   if (values.size() != r * c) {
-    throw ShapeError("expected " + std::to_string(r * c) + " values for " +
-                     shape_string({r, c}) + ", got " +
+    throw ShapeError("expected " + std::to_string(r * c) + " values for " + shape_string({r, c}) + ", got " +
                      std::to_string(values.size()));
   }
   data.assign(values.begin(), values.end());
 }
 
-Dense::Dense(std::size_t r, std::size_t c, Buffer&& values)
-    : rows(r), cols(c) {
+Dense::Dense(std::size_t r, std::size_t c, Buffer&& values) : rows(r), cols(c) {
   check_dimensions(r, c);
   if (values.size() != r * c) {
-    throw ShapeError("expected " + std::to_string(r * c) + " values for " +
-                     shape_string({r, c}) + ", got " +
+    throw ShapeError("expected " + std::to_string(r * c) + " values for " + shape_string({r, c}) + ", got " +
                      std::to_string(values.size()));
   }
   data = std::move(values);
@@ -539,36 +506,18 @@ Shape broadcast_shape(Shape a, Shape b, Shape c) {
 void binary(BinaryOp op, ConstView lhs, ConstView rhs, MutView out) {
   require_shape(out.shape(), broadcast_shape(lhs.shape(), rhs.shape()));
   switch (op) {
-    case BinaryOp::kAdd:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a + b; });
-    case BinaryOp::kSubtract:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a - b; });
-    case BinaryOp::kMultiply:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a * b; });
-    case BinaryOp::kDivide:
-      return apply2(lhs, rhs, out, [](double a, double b) { return a / b; });
-    case BinaryOp::kLess:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a < b ? 1.0 : 0.0; });
-    case BinaryOp::kLessEqual:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a <= b ? 1.0 : 0.0; });
-    case BinaryOp::kGreater:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a > b ? 1.0 : 0.0; });
-    case BinaryOp::kGreaterEqual:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a >= b ? 1.0 : 0.0; });
-    case BinaryOp::kEqual:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a == b ? 1.0 : 0.0; });
-    case BinaryOp::kNotEqual:
-      return apply2(lhs, rhs, out,
-                    [](double a, double b) { return a != b ? 1.0 : 0.0; });
-    case BinaryOp::kMinimum:
-      return apply2(lhs, rhs, out, nan_min);
-    case BinaryOp::kMaximum:
-      return apply2(lhs, rhs, out, nan_max);
+    case BinaryOp::kAdd: return apply2(lhs, rhs, out, [](double a, double b) { return a + b; });
+    case BinaryOp::kSubtract: return apply2(lhs, rhs, out, [](double a, double b) { return a - b; });
+    case BinaryOp::kMultiply: return apply2(lhs, rhs, out, [](double a, double b) { return a * b; });
+    case BinaryOp::kDivide: return apply2(lhs, rhs, out, [](double a, double b) { return a / b; });
+    case BinaryOp::kLess: return apply2(lhs, rhs, out, [](double a, double b) { return a < b ? 1.0 : 0.0; });
+    case BinaryOp::kLessEqual: return apply2(lhs, rhs, out, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+    case BinaryOp::kGreater: return apply2(lhs, rhs, out, [](double a, double b) { return a > b ? 1.0 : 0.0; });
+    case BinaryOp::kGreaterEqual: return apply2(lhs, rhs, out, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
+    case BinaryOp::kEqual: return apply2(lhs, rhs, out, [](double a, double b) { return a == b ? 1.0 : 0.0; });
+    case BinaryOp::kNotEqual: return apply2(lhs, rhs, out, [](double a, double b) { return a != b ? 1.0 : 0.0; });
+    case BinaryOp::kMinimum: return apply2(lhs, rhs, out, nan_min);
+    case BinaryOp::kMaximum: return apply2(lhs, rhs, out, nan_max);
   }
   throw std::invalid_argument("unknown binary operation");
 }
@@ -581,10 +530,8 @@ Dense binary(BinaryOp op, ConstView lhs, ConstView rhs) {
 }
 
 void where(ConstView mask, ConstView a, ConstView b, MutView out) {
-  require_shape(out.shape(),
-                broadcast_shape(mask.shape(), a.shape(), b.shape()));
-  apply3(mask, a, b, out,
-         [](double m, double x, double y) { return m != 0.0 ? x : y; });
+  require_shape(out.shape(), broadcast_shape(mask.shape(), a.shape(), b.shape()));
+  apply3(mask, a, b, out, [](double m, double x, double y) { return m != 0.0 ? x : y; });
 }
 
 Dense where(ConstView mask, ConstView a, ConstView b) {
@@ -629,15 +576,11 @@ void fma_kernel(ConstView a, ConstView b, ConstView c, MutView out) {
   const Shape shape = out.shape();
   auto flat = [&](ConstView v) { return v.shape() == shape || v.size() == 1; };
   if (flat(a) && flat(b) && flat(c)) {
-    auto step = [&](ConstView v) -> std::size_t {
-      return v.size() == 1 && shape.size() != 1 ? 0 : 1;
-    };
-    fma_flat(a.data, step(a), b.data, step(b), c.data, step(c), out.data,
-             shape.size());
+    auto step = [&](ConstView v) -> std::size_t { return v.size() == 1 && shape.size() != 1 ? 0 : 1; };
+    fma_flat(a.data, step(a), b.data, step(b), c.data, step(c), out.data, shape.size());
     return;
   }
-  apply3(a, b, c, out,
-         [](double x, double y, double z) { return std::fma(x, y, z); });
+  apply3(a, b, c, out, [](double x, double y, double z) { return std::fma(x, y, z); });
 }
 
 }  // namespace
@@ -657,26 +600,18 @@ void scaled_add(ConstView y, ConstView s, ConstView x, MutView out) {
 }
 
 void clip(ConstView x, ConstView lo, ConstView hi, MutView out) {
-  require_shape(out.shape(),
-                broadcast_shape(x.shape(), lo.shape(), hi.shape()));
-  apply3(x, lo, hi, out, [](double v, double l, double h) {
-    return v < l ? l : (v > h ? h : v);
-  });
+  require_shape(out.shape(), broadcast_shape(x.shape(), lo.shape(), hi.shape()));
+  apply3(x, lo, hi, out, [](double v, double l, double h) { return v < l ? l : (v > h ? h : v); });
 }
 
 void unary(UnaryOp op, ConstView in, MutView out) {
   require_shape(out.shape(), in.shape());
   switch (op) {
-    case UnaryOp::kNegate:
-      return apply1(in, out, [](double v) { return -v; });
-    case UnaryOp::kAbs:
-      return apply1(in, out, [](double v) { return std::fabs(v); });
-    case UnaryOp::kSqrt:
-      return apply1(in, out, [](double v) { return std::sqrt(v); });
-    case UnaryOp::kCeil:
-      return apply1(in, out, [](double v) { return std::ceil(v); });
-    case UnaryOp::kFloor:
-      return apply1(in, out, [](double v) { return std::floor(v); });
+    case UnaryOp::kNegate: return apply1(in, out, [](double v) { return -v; });
+    case UnaryOp::kAbs: return apply1(in, out, [](double v) { return std::fabs(v); });
+    case UnaryOp::kSqrt: return apply1(in, out, [](double v) { return std::sqrt(v); });
+    case UnaryOp::kCeil: return apply1(in, out, [](double v) { return std::ceil(v); });
+    case UnaryOp::kFloor: return apply1(in, out, [](double v) { return std::floor(v); });
     case UnaryOp::kRound:
       // Halves to even, as bocpy's nearbyint (the default rounding mode).
       return apply1(in, out, [](double v) { return std::nearbyint(v); });
@@ -694,12 +629,9 @@ Dense unary(UnaryOp op, ConstView in) {
 
 Shape reduced_shape(Shape shape, Axis axis) {
   switch (axis) {
-    case Axis::kAll:
-      return {1, 1};
-    case Axis::k0:
-      return {1, shape.cols};
-    case Axis::k1:
-      return {shape.rows, 1};
+    case Axis::kAll: return {1, 1};
+    case Axis::k0: return {1, shape.cols};
+    case Axis::k1: return {shape.rows, 1};
   }
   return {1, 1};
 }
@@ -731,8 +663,7 @@ double lane_sum(const double* src, std::size_t n) {
   for (std::size_t k = 0; i < n; ++i, ++k) {
     lane[k] += term(src[i]);
   }
-  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-         ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
 /// min / max of n values (NaN if any is NaN), with independent lanes so the
@@ -760,8 +691,7 @@ double lane_extreme(const double* src, std::size_t n) {
         const __m128d v1 = _mm_loadu_pd(src + i + 2 * k + 2);
         bad = _mm_or_pd(bad, _mm_cmpunord_pd(v0, v1));
         acc[k] = kMax ? _mm_max_pd(v0, acc[k]) : _mm_min_pd(v0, acc[k]);
-        acc[k + 1] =
-            kMax ? _mm_max_pd(v1, acc[k + 1]) : _mm_min_pd(v1, acc[k + 1]);
+        acc[k + 1] = kMax ? _mm_max_pd(v1, acc[k + 1]) : _mm_min_pd(v1, acc[k + 1]);
       }
     }
     nan = _mm_movemask_pd(bad) != 0;
@@ -785,10 +715,8 @@ double lane_extreme(const double* src, std::size_t n) {
 double reduce_all(Reduction op, ConstView in) {
   const std::size_t n = in.size();
   switch (op) {
-    case Reduction::kMin:
-      return lane_extreme<false>(in.data, n);
-    case Reduction::kMax:
-      return lane_extreme<true>(in.data, n);
+    case Reduction::kMin: return lane_extreme<false>(in.data, n);
+    case Reduction::kMax: return lane_extreme<true>(in.data, n);
     case Reduction::kArgMin:
     case Reduction::kArgMax: {
       Extremum e;
@@ -799,11 +727,9 @@ double reduce_all(Reduction op, ConstView in) {
       }
       return static_cast<double>(e.index);
     }
-    default:
-      break;
+    default: break;
   }
-  const double acc =
-      squares(op) ? lane_sum<true>(in.data, n) : lane_sum<false>(in.data, n);
+  const double acc = squares(op) ? lane_sum<true>(in.data, n) : lane_sum<false>(in.data, n);
   return finish(op, acc, n);
 }
 
@@ -819,14 +745,12 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
   const std::size_t cols = in.cols;
   const double* src = in.data;
 
-  if ((op == Reduction::kMin || op == Reduction::kMax) &&
-      axis != Axis::k0) {
+  if ((op == Reduction::kMin || op == Reduction::kMax) && axis != Axis::k0) {
     const bool want_max = op == Reduction::kMax;
     const std::size_t n = axis == Axis::kAll ? in.size() : cols;
     const std::size_t groups = axis == Axis::kAll ? 1 : rows;
     for (std::size_t g = 0; g < groups; ++g) {
-      out.data[g] = want_max ? lane_extreme<true>(src + g * n, n)
-                             : lane_extreme<false>(src + g * n, n);
+      out.data[g] = want_max ? lane_extreme<true>(src + g * n, n) : lane_extreme<false>(src + g * n, n);
     }
     return out;
   }
@@ -861,8 +785,7 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
         }
       }
       for (std::size_t c = 0; c < cols; ++c) {
-        out.data[c] =
-            want_index ? static_cast<double>(acc[c].index) : acc[c].value;
+        out.data[c] = want_index ? static_cast<double>(acc[c].index) : acc[c].value;
       }
     }
     return out;
@@ -965,8 +888,7 @@ namespace {
 /// vecdot down the N columns: each sum adds its products top to bottom,
 /// as the general loop does, but in registers rather than through memory.
 template <std::size_t N>
-void column_dots(const Strided& sa, const Strided& sb, std::size_t rows,
-                 Dense& out) {
+void column_dots(const Strided& sa, const Strided& sb, std::size_t rows, Dense& out) {
   double acc[N] = {};
   for (std::size_t r = 0; r < rows; ++r) {
     const double* ra = sa.data + r * sa.row;
@@ -1108,28 +1030,18 @@ void matmul_narrow(ConstView lhs, ConstView rhs, Dense& out) {
 
 Dense matmul(ConstView lhs, ConstView rhs) {
   if (lhs.cols != rhs.rows) {
-    throw ShapeError(shape_mismatch_message(lhs.shape(), rhs.shape()) +
-                     " (matmul needs lhs columns == rhs rows)");
+    throw ShapeError(shape_mismatch_message(lhs.shape(), rhs.shape()) + " (matmul needs lhs columns == rhs rows)");
   }
   const std::size_t m = lhs.rows;
   const std::size_t inner = lhs.cols;
   const std::size_t n = rhs.cols;
   Dense out(m, n);
   switch (n) {
-    case 1:
-      matmul_narrow<1>(lhs, rhs, out);
-      return out;
-    case 2:
-      matmul_narrow<2>(lhs, rhs, out);
-      return out;
-    case 3:
-      matmul_narrow<3>(lhs, rhs, out);
-      return out;
-    case 4:
-      matmul_narrow<4>(lhs, rhs, out);
-      return out;
-    default:
-      break;
+    case 1: matmul_narrow<1>(lhs, rhs, out); return out;
+    case 2: matmul_narrow<2>(lhs, rhs, out); return out;
+    case 3: matmul_narrow<3>(lhs, rhs, out); return out;
+    case 4: matmul_narrow<4>(lhs, rhs, out); return out;
+    default: break;
   }
   for (std::size_t i = 0; i < m; ++i) {
     double* orow = out.data.data() + i * n;
@@ -1160,8 +1072,7 @@ Dense reshape(ConstView in, Shape shape) {
   if (shape.size() != in.size()) {
     throw ShapeError(in.shape(), shape);
   }
-  return Dense(shape.rows, shape.cols,
-               std::vector<double>(in.data, in.data + in.size()));
+  return Dense(shape.rows, shape.cols, std::vector<double>(in.data, in.data + in.size()));
 }
 
 namespace {
@@ -1244,8 +1155,7 @@ Dense pairwise_dist2(ConstView a, ConstView b) {
 Dense angle(ConstView in, Axis axis) {
   const VectorLayout l = vector_layout(in.shape(), axis);
   if (l.dim != 2) {
-    throw ShapeError("angle needs 2-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") +
+    throw ShapeError("angle needs 2-D vectors along axis " + std::string(axis == Axis::k0 ? "0" : "1") +
                      ", got shape " + shape_string(in.shape()));
   }
   const Shape shape = reduced_shape(in.shape(), axis);
@@ -1261,8 +1171,7 @@ Dense angle(ConstView in, Axis axis) {
 Dense perpendicular(ConstView in, Axis axis) {
   const VectorLayout l = vector_layout(in.shape(), axis);
   if (l.dim != 2) {
-    throw ShapeError("perpendicular needs 2-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") +
+    throw ShapeError("perpendicular needs 2-D vectors along axis " + std::string(axis == Axis::k0 ? "0" : "1") +
                      ", got shape " + shape_string(in.shape()));
   }
   Dense out = Dense::uninit(in.rows, in.cols);
@@ -1300,15 +1209,13 @@ Dense cross(ConstView lhs, ConstView rhs, Axis axis) {
   const Shape shape = broadcast_shape(lhs.shape(), rhs.shape());
   const VectorLayout l = vector_layout(shape, axis);
   if (l.dim != 2 && l.dim != 3) {
-    throw ShapeError("cross needs 2-D or 3-D vectors along axis " +
-                     std::string(axis == Axis::k0 ? "0" : "1") +
+    throw ShapeError("cross needs 2-D or 3-D vectors along axis " + std::string(axis == Axis::k0 ? "0" : "1") +
                      ", got shape " + shape_string(shape));
   }
   // Fast paths: rhs of lhs's shape, or one vector (the same arithmetic, in
   // the same order, as the general loop below).
   const bool same = lhs.shape() == shape && rhs.shape() == shape;
-  const bool single = lhs.shape() == shape && rhs.size() == l.dim &&
-                      (rhs.rows == 1 || rhs.cols == 1);
+  const bool single = lhs.shape() == shape && rhs.size() == l.dim && (rhs.rows == 1 || rhs.cols == 1);
   if (same || single) {
     const std::size_t bv = same ? l.vec_step : 0;
     const std::size_t bc = same ? l.comp_step : 1;
@@ -1407,8 +1314,7 @@ int compare(ConstView lhs, ConstView rhs) {
   return 0;
 }
 
-bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol,
-              bool equal_nan) {
+bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol, bool equal_nan) {
   if (lhs.shape() != rhs.shape()) {
     return false;
   }
@@ -1460,8 +1366,7 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   return out;
 }
 
-void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
-             ConstView value, bool accumulate) {
+void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols, ConstView value, bool accumulate) {
   check_indexset(rows, dst.rows);
   check_indexset(cols, dst.cols);
   const Shape sel{rows.count, cols.count};
@@ -1470,8 +1375,7 @@ void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
   }
   const Strided sv = strided(value, sel);
   const std::size_t n = cols.count;
-  const bool whole_rows = cols.list == nullptr && cols.start == 0 &&
-                          cols.step == 1 && n == dst.cols;
+  const bool whole_rows = cols.list == nullptr && cols.start == 0 && cols.step == 1 && n == dst.cols;
   if (whole_rows) {  // each selected row is one contiguous run
     for (std::size_t i = 0; i < rows.count; ++i) {
       double* row = dst.data + rows[i] * dst.cols;
@@ -1581,8 +1485,7 @@ void mask_assign(MutView dst, ConstView mask, ConstView value) {
   if (broadcast_shape(shape, value.shape()) != shape) {
     throw ShapeError(shape, value.shape());
   }
-  apply3(mask, value, dst, dst,
-         [](double m, double v, double old) { return m != 0.0 ? v : old; });
+  apply3(mask, value, dst, dst, [](double m, double v, double old) { return m != 0.0 ? v : old; });
 }
 
 Dense concat(const std::vector<ConstView>& parts, Axis axis) {
@@ -1595,8 +1498,7 @@ Dense concat(const std::vector<ConstView>& parts, Axis axis) {
   const ConstView& first = parts.front();
   std::size_t total = 0;
   for (const ConstView& p : parts) {
-    const bool fits =
-        axis == Axis::k0 ? p.cols == first.cols : p.rows == first.rows;
+    const bool fits = axis == Axis::k0 ? p.cols == first.cols : p.rows == first.rows;
     if (!fits) {
       throw ShapeError(first.shape(), p.shape());
     }
@@ -1615,8 +1517,7 @@ Dense concat(const std::vector<ConstView>& parts, Axis axis) {
   std::size_t offset = 0;
   for (const ConstView& p : parts) {
     for (std::size_t r = 0; r < p.rows; ++r) {
-      std::memcpy(out.data.data() + r * total + offset, p.data + r * p.cols,
-                  p.cols * sizeof(double));
+      std::memcpy(out.data.data() + r * total + offset, p.data + r * p.cols, p.cols * sizeof(double));
     }
     offset += p.cols;
   }
@@ -1634,9 +1535,7 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 }  // namespace
 
@@ -1661,9 +1560,7 @@ std::uint64_t Random::next_u64() {
   return result;
 }
 
-double Random::next_double() {
-  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
-}
+double Random::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
 double Random::next_normal() {
   constexpr double kTwoPi = 6.283185307179586476925286766559;

@@ -104,20 +104,15 @@ struct Dense {
   /// rows * cols
   Dense(std::size_t rows, std::size_t cols, std::vector<double>&& values);
   Dense(std::size_t rows, std::size_t cols, Buffer&& values);
-  Dense(std::size_t r, std::size_t c, std::initializer_list<double> values)
-      : Dense(r, c, Buffer(values)) {}
+  Dense(std::size_t r, std::size_t c, std::initializer_list<double> values) : Dense(r, c, Buffer(values)) {}
 
   [[nodiscard]] Shape shape() const { return {rows, cols}; }
 
   [[nodiscard]] std::size_t size() const { return data.size(); }
 
-  [[nodiscard]] double& operator()(std::size_t r, std::size_t c) {
-    return data[r * cols + c];
-  }
+  [[nodiscard]] double& operator()(std::size_t r, std::size_t c) { return data[r * cols + c]; }
 
-  [[nodiscard]] double operator()(std::size_t r, std::size_t c) const {
-    return data[r * cols + c];
-  }
+  [[nodiscard]] double operator()(std::size_t r, std::size_t c) const { return data[r * cols + c]; }
 };
 
 /// @brief Validates rows/cols for a new matrix (see Dense) without allocating
@@ -130,8 +125,7 @@ struct ConstView {
   std::size_t cols = 0;
 
   ConstView() = default;
-  ConstView(const double* values, std::size_t r, std::size_t c)
-      : data(values), rows(r), cols(c) {}
+  ConstView(const double* values, std::size_t r, std::size_t c) : data(values), rows(r), cols(c) {}
   // Implicit on purpose: a Dense is usable wherever a view is expected.
   // NOLINTNEXTLINE(google-explicit-constructor)
   ConstView(const Dense& m) : data(m.data.data()), rows(m.rows), cols(m.cols) {}
@@ -143,9 +137,7 @@ struct ConstView {
 
   [[nodiscard]] std::size_t size() const { return rows * cols; }
 
-  [[nodiscard]] double operator()(std::size_t r, std::size_t c) const {
-    return data[r * cols + c];
-  }
+  [[nodiscard]] double operator()(std::size_t r, std::size_t c) const { return data[r * cols + c]; }
 };
 
 /// @brief A writable, non-owning view of a row-major buffer (an output)
@@ -155,8 +147,7 @@ struct MutView {
   std::size_t cols = 0;
 
   MutView() = default;
-  MutView(double* values, std::size_t r, std::size_t c)
-      : data(values), rows(r), cols(c) {}
+  MutView(double* values, std::size_t r, std::size_t c) : data(values), rows(r), cols(c) {}
   // NOLINTNEXTLINE(google-explicit-constructor)
   MutView(Dense& m) : data(m.data.data()), rows(m.rows), cols(m.cols) {}
 
@@ -255,9 +246,9 @@ enum class Reduction : std::uint8_t {
   kMagnitude,   ///< sqrt(sum of x*x)
   kMin,         ///< NaN propagates
   kMax,         ///< NaN propagates
-  kArgMin,  ///< index of the first strict minimum (bocpy: later NaNs are
-            ///< skipped, a leading NaN pins 0); flat row-major for kAll
-  kArgMax,  ///< index of the first strict maximum (same NaN rule)
+  kArgMin,      ///< index of the first strict minimum (bocpy: later NaNs are
+                ///< skipped, a leading NaN pins 0); flat row-major for kAll
+  kArgMax,      ///< index of the first strict maximum (same NaN rule)
 };
 
 /// @brief Reduces in (see the determinism rules at the top); the result has
@@ -337,8 +328,7 @@ int compare(ConstView lhs, ConstView rhs);
 
 /// @brief No pair with |a - b| > atol + rtol * |b| (so NaN pairs pass, as in
 /// bocpy); false if the shapes differ
-bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol,
-              bool equal_nan);
+bool allclose(ConstView lhs, ConstView rhs, double rtol, double atol, bool equal_nan);
 
 // ---- Selection, gather, scatter ---------------------------------------------
 
@@ -348,26 +338,20 @@ struct IndexSet {
   std::ptrdiff_t start = 0;
   std::ptrdiff_t step = 1;
   std::size_t count = 0;
-  const std::size_t* list =
-      nullptr;  ///< when set, the positions are list[0..count)
+  const std::size_t* list = nullptr;  ///< when set, the positions are list[0..count)
 
   [[nodiscard]] std::size_t operator[](std::size_t k) const {
     if (list != nullptr) {
       return list[k];
     }
-    return static_cast<std::size_t>(start +
-                                    static_cast<std::ptrdiff_t>(k) * step);
+    return static_cast<std::size_t>(start + static_cast<std::ptrdiff_t>(k) * step);
   }
 
   static IndexSet all(std::size_t extent) { return {0, 1, extent, nullptr}; }
 
-  static IndexSet single(std::size_t index) {
-    return {static_cast<std::ptrdiff_t>(index), 1, 1, nullptr};
-  }
+  static IndexSet single(std::size_t index) { return {static_cast<std::ptrdiff_t>(index), 1, 1, nullptr}; }
 
-  static IndexSet of(const std::vector<std::size_t>& indices) {
-    return {0, 1, indices.size(), indices.data()};
-  }
+  static IndexSet of(const std::vector<std::size_t>& indices) { return {0, 1, indices.size(), indices.data()}; }
 };
 
 /// @brief Copies the selected rows x columns; IndexError if a selection is
@@ -379,8 +363,7 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols);
 /// @details Everything is validated before the first write (IndexError,
 /// ShapeError). Positions listed twice get the last write, or every
 /// contribution in order when accumulating. value must not alias dst.
-void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols,
-             ConstView value, bool accumulate);
+void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols, ConstView value, bool accumulate);
 
 /// @brief Selects by a 0/1 mask: a rows x 1 mask picks rows, a 1 x cols mask
 /// picks columns, a mask of src's shape picks elements (row-major) into a 1 x k

@@ -22,7 +22,6 @@ PyCFunction cfunc(F f) {
   return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
 }
 
-
 /// The process-wide generator behind uniform/normal/seed. Like bocpy's C
 /// rand() it is shared by every interpreter; unlike rand() it is locked and
 /// the same on every platform.
@@ -51,24 +50,22 @@ bool truthy(PyObject* obj, bool& out) {
 
 /// self's value, or nullptr with RuntimeError/ValueError set (see
 /// owned_value in matrix_type.h).
-#define BOC_SELF(name)                     \
+#define BOC_SELF(name)                       \
   mx::Dense* name##_ptr = owned_value(self); \
-  if (name##_ptr == nullptr) {             \
-    return nullptr;                        \
-  }                                        \
+  if (name##_ptr == nullptr) {               \
+    return nullptr;                          \
+  }                                          \
   mx::Dense& name = *name##_ptr
 
 /// Resolves where a result of `shape` is written: self (in_place), out, or
 /// nowhere yet (target == nullptr: the caller allocates a new Matrix).
 /// bocpy's messages (_math.c use_out_target / unary methods).
-bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj,
-                    mx::Shape shape, mx::Dense*& target) {
+bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj, mx::Shape shape, mx::Dense*& target) {
   bool in_place = false;
   if (!truthy(in_place_obj, in_place)) {
     return false;
   }
-  PyObject* out =
-      (out_obj == nullptr || out_obj == Py_None) ? nullptr : out_obj;
+  PyObject* out = (out_obj == nullptr || out_obj == Py_None) ? nullptr : out_obj;
   if (in_place && out != nullptr) {
     PyErr_SetString(PyExc_ValueError, "out and in_place are mutually exclusive");
     return false;
@@ -99,29 +96,23 @@ bool resolve_target(PyObject* self, PyObject* in_place_obj, PyObject* out_obj,
     return false;
   }
   if (target->shape() != shape) {
-    PyErr_Format(PyExc_ValueError,
-                 "out shape %zux%zu does not match result %zux%zu",
-                 target->rows, target->cols, shape.rows, shape.cols);
+    PyErr_Format(PyExc_ValueError, "out shape %zux%zu does not match result %zux%zu", target->rows, target->cols,
+                 shape.rows, shape.cols);
     return false;
   }
   return true;
 }
 
 /// The object a resolved target belongs to (self for in_place, else out).
-PyObject* target_object(PyObject* self, PyObject* out_obj,
-                        const mx::Dense* target) {
-  return (out_obj != nullptr && out_obj != Py_None &&
-          owned_value(out_obj) == target)
-             ? out_obj
-             : self;
+PyObject* target_object(PyObject* self, PyObject* out_obj, const mx::Dense* target) {
+  return (out_obj != nullptr && out_obj != Py_None && owned_value(out_obj) == target) ? out_obj : self;
 }
 
 /// bocpy's orientation rules for 2-D vectors (_math.c classify_vec2_axis):
 /// 1x2 and Nx2 are rows (k1), 2x1 and 2xN are columns (k0), 2x2 is rows
 /// unless axis=0; an axis that contradicts the only valid orientation, or
 /// any other shape, is invalid (false).
-bool classify_vec2(mx::Shape shape, bool has_axis, mx::Axis axis,
-                   mx::Axis& out) {
+bool classify_vec2(mx::Shape shape, bool has_axis, mx::Axis axis, mx::Axis& out) {
   const std::size_t m = shape.rows;
   const std::size_t n = shape.cols;
   if (m == 2 && n == 2) {
@@ -154,9 +145,7 @@ PyObject* m_copy(PyObject* self, PyObject* /*unused*/) {
   });
 }
 
-PyObject* m_deepcopy(PyObject* self, PyObject* /*memo*/) {
-  return m_copy(self, nullptr);
-}
+PyObject* m_deepcopy(PyObject* self, PyObject* /*memo*/) { return m_copy(self, nullptr); }
 
 PyObject* m_reduce(PyObject* self, PyObject* /*unused*/) {
   if (!as_matrix(self)->shared && as_matrix(self)->value.rows == 0) {
@@ -173,15 +162,13 @@ PyObject* m_reduce(PyObject* self, PyObject* /*unused*/) {
   if (!unpickle) {
     return nullptr;
   }
-  PyRef bytes(PyBytes_FromStringAndSize(
-      reinterpret_cast<const char*>(m.data.data()),
-      static_cast<Py_ssize_t>(m.size() * sizeof(double))));
+  PyRef bytes(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(m.data.data()),
+                                        static_cast<Py_ssize_t>(m.size() * sizeof(double))));
   if (!bytes) {
     return nullptr;
   }
-  return Py_BuildValue("(O(nnO))", unpickle.get(),
-                       static_cast<Py_ssize_t>(m.rows),
-                       static_cast<Py_ssize_t>(m.cols), bytes.get());
+  return Py_BuildValue("(O(nnO))", unpickle.get(), static_cast<Py_ssize_t>(m.rows), static_cast<Py_ssize_t>(m.cols),
+                       bytes.get());
 }
 
 PyObject* m_tolist(PyObject* self, PyObject* /*unused*/) {
@@ -225,13 +212,11 @@ bool transpose_self(PyObject* self, mx::Dense& m) {
 }
 
 /// transpose(in_place=False): bocpy's signature (in_place may be positional).
-PyObject* m_transpose(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
+PyObject* m_transpose(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* in_place_obj = nullptr;
     bool in_place = false;
-    if (!parse_args("transpose", args, nargs, kwnames, {"in_place"}, 1, 0,
-                    &in_place_obj) ||
+    if (!parse_args("transpose", args, nargs, kwnames, {"in_place"}, 1, 0, &in_place_obj) ||
         !truthy(in_place_obj, in_place)) {
       return nullptr;
     }
@@ -253,12 +238,10 @@ PyObject* m_transpose_in_place(PyObject* self, PyObject* /*unused*/) {
   });
 }
 
-PyObject* m_reshape(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                    PyObject* kwnames) {
+PyObject* m_reshape(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("reshape", args, nargs, kwnames, {"rows", "columns"}, 2, 2,
-                    argv)) {
+    if (!parse_args("reshape", args, nargs, kwnames, {"rows", "columns"}, 2, 2, argv)) {
       return nullptr;
     }
     std::size_t rows = 0;
@@ -273,12 +256,10 @@ PyObject* m_reshape(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 // ---- Selection --------------------------------------------------------------
 
-PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                 PyObject* kwnames) {
+PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("take", args, nargs, kwnames, {"indices", "axis"}, 2, 1,
-                    argv)) {
+    if (!parse_args("take", args, nargs, kwnames, {"indices", "axis"}, 2, 1, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -289,28 +270,23 @@ PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     const bool rows = axis == mx::Axis::k0;
     std::vector<std::size_t> indices;
     if (PyLong_Check(argv[0])) {  // take() wants a sequence (or an index Matrix)
-      PyErr_SetString(PyExc_TypeError,
-                      "Indices must be specified as a list or a tuple of ints");
+      PyErr_SetString(PyExc_TypeError, "Indices must be specified as a list or a tuple of ints");
       return nullptr;
     }
-    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices,
-                          rows ? "row" : "column")) {
+    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices, rows ? "row" : "column")) {
       return nullptr;
     }
     const mx::IndexSet picked = mx::IndexSet::of(indices);
-    return matrix_wrap(Py_TYPE(self),
-                       rows ? mx::gather(m, picked, mx::IndexSet::all(m.cols))
-                            : mx::gather(m, mx::IndexSet::all(m.rows), picked));
+    return matrix_wrap(Py_TYPE(self), rows ? mx::gather(m, picked, mx::IndexSet::all(m.cols))
+                                           : mx::gather(m, mx::IndexSet::all(m.rows), picked));
   });
 }
 
 /// put(indices, value, axis=0, accumulate=False): returns self, as bocpy.
-PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                PyObject* kwnames) {
+PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
-    if (!parse_args("put", args, nargs, kwnames,
-                    {"indices", "value", "axis", "accumulate"}, 4, 2, argv)) {
+    if (!parse_args("put", args, nargs, kwnames, {"indices", "value", "axis", "accumulate"}, 4, 2, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -321,14 +297,12 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     }
     const bool rows = axis == mx::Axis::k0;
     std::vector<std::size_t> indices;
-    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices,
-                          rows ? "row" : "column")) {
+    if (!parse_index_list(argv[0], rows ? m.rows : m.cols, indices, rows ? "row" : "column")) {
       return nullptr;
     }
     const mx::IndexSet picked = mx::IndexSet::of(indices);
     const mx::IndexSet all = mx::IndexSet::all(rows ? m.cols : m.rows);
-    const mx::Shape sel = rows ? mx::Shape{picked.count, m.cols}
-                               : mx::Shape{m.rows, picked.count};
+    const mx::Shape sel = rows ? mx::Shape{picked.count, m.cols} : mx::Shape{m.rows, picked.count};
     Operand value;
     if (!coerce_assigned_value(argv[1], sel, value)) {
       return nullptr;
@@ -347,33 +321,23 @@ PyObject* m_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 constexpr const char* reduction_name(mx::Reduction op) {
   switch (op) {
-    case mx::Reduction::kSum:
-      return "sum";
-    case mx::Reduction::kMean:
-      return "mean";
-    case mx::Reduction::kSumSquares:
-      return "magnitude_squared";
-    case mx::Reduction::kMagnitude:
-      return "magnitude";
-    case mx::Reduction::kMin:
-      return "min";
-    case mx::Reduction::kMax:
-      return "max";
-    case mx::Reduction::kArgMin:
-      return "argmin";
-    case mx::Reduction::kArgMax:
-      return "argmax";
+    case mx::Reduction::kSum: return "sum";
+    case mx::Reduction::kMean: return "mean";
+    case mx::Reduction::kSumSquares: return "magnitude_squared";
+    case mx::Reduction::kMagnitude: return "magnitude";
+    case mx::Reduction::kMin: return "min";
+    case mx::Reduction::kMax: return "max";
+    case mx::Reduction::kArgMin: return "argmin";
+    case mx::Reduction::kArgMax: return "argmax";
   }
   return "reduce";
 }
 
 template <mx::Reduction Op>
-PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
+PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* axis_obj = nullptr;
-    if (!parse_args(reduction_name(Op), args, nargs, kwnames, {"axis"}, 1, 0,
-                    &axis_obj)) {
+    if (!parse_args(reduction_name(Op), args, nargs, kwnames, {"axis"}, 1, 0, &axis_obj)) {
       return nullptr;
     }
     mx::Axis axis = mx::Axis::kAll;
@@ -383,8 +347,7 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     BOC_SELF(m);
     if (axis == mx::Axis::kAll) {  // a number: no result matrix to allocate
       const double value = mx::reduce_all(Op, m);
-      if constexpr (Op == mx::Reduction::kArgMin ||
-                    Op == mx::Reduction::kArgMax) {
+      if constexpr (Op == mx::Reduction::kArgMin || Op == mx::Reduction::kArgMax) {
         return PyLong_FromSize_t(static_cast<std::size_t>(value));
       }
       return PyFloat_FromDouble(value);
@@ -393,12 +356,10 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
+PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("normalize", args, nargs, kwnames, {"axis", "in_place"}, 2,
-                    0, argv)) {
+    if (!parse_args("normalize", args, nargs, kwnames, {"axis", "in_place"}, 2, 0, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -420,12 +381,10 @@ PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 /// vecdot(other, axis=None) with bocpy's operand rules (_math.c
 /// Matrix_vecdot): same shape, a row or column vector against a matrix, or
 /// two vectors of one length in any orientation (walked flat).
-PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                   PyObject* kwnames) {
+PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("vecdot", args, nargs, kwnames, {"other", "axis"}, 2, 1,
-                    argv)) {
+    if (!parse_args("vecdot", args, nargs, kwnames, {"other", "axis"}, 2, 1, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -435,18 +394,15 @@ PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     }
     const mx::Shape a = m.shape();
     mx::ConstView b = other.view;
-    const bool vectors = (a.rows == 1 || a.cols == 1) &&
-                         (b.rows == 1 || b.cols == 1) && a.size() == b.size();
-    if (a == b.shape() ||
-        (a.rows == b.rows && (a.cols == 1 || b.cols == 1)) ||
+    const bool vectors = (a.rows == 1 || a.cols == 1) && (b.rows == 1 || b.cols == 1) && a.size() == b.size();
+    if (a == b.shape() || (a.rows == b.rows && (a.cols == 1 || b.cols == 1)) ||
         (a.cols == b.cols && (a.rows == 1 || b.rows == 1))) {
       // broadcasts as is
     } else if (vectors) {
       b = mx::ConstView(b.data, a.rows, a.cols);  // walk both flat
     } else {
-      PyErr_Format(PyExc_ValueError,
-                   "vecdot: lhs %zux%zu incompatible with rhs %zux%zu", a.rows,
-                   a.cols, b.rows, b.cols);
+      PyErr_Format(PyExc_ValueError, "vecdot: lhs %zux%zu incompatible with rhs %zux%zu", a.rows, a.cols, b.rows,
+                   b.cols);
       return nullptr;
     }
     mx::Axis axis = mx::Axis::kAll;
@@ -459,8 +415,7 @@ PyObject* m_vecdot(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 // ---- Geometry ---------------------------------------------------------------
 
-PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                  PyObject* kwnames) {
+PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* axis_obj = nullptr;
     if (!parse_args("angle", args, nargs, kwnames, {"axis"}, 1, 0, &axis_obj)) {
@@ -474,8 +429,7 @@ PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       return nullptr;
     }
     if (!classify_vec2(m.shape(), has_axis, axis, layout)) {
-      PyErr_SetString(PyExc_ValueError,
-                      "angle requires a 2D vector or Nx2 or 2xN matrix");
+      PyErr_SetString(PyExc_ValueError, "angle requires a 2D vector or Nx2 or 2xN matrix");
       return nullptr;
     }
     mx::Dense result = mx::angle(m, layout);
@@ -487,12 +441,10 @@ PyObject* m_angle(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 }
 
 /// perpendicular(axis=None, in_place=False): (x, y) -> (-y, x).
-PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
-                          Py_ssize_t nargs, PyObject* kwnames) {
+PyObject* m_perpendicular(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("perpendicular", args, nargs, kwnames,
-                    {"axis", "in_place"}, 2, 0, argv)) {
+    if (!parse_args("perpendicular", args, nargs, kwnames, {"axis", "in_place"}, 2, 0, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -500,13 +452,11 @@ PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
     bool in_place = false;
     mx::Axis axis = mx::Axis::kAll;
     mx::Axis layout = mx::Axis::k1;
-    if (!truthy(argv[1], in_place) ||
-        !parse_optional_axis(argv[0], has_axis, axis)) {
+    if (!truthy(argv[1], in_place) || !parse_optional_axis(argv[0], has_axis, axis)) {
       return nullptr;
     }
     if (!classify_vec2(m.shape(), has_axis, axis, layout)) {
-      PyErr_SetString(PyExc_ValueError,
-                      "perpendicular requires a 2D vector or Nx2 or 2xN matrix");
+      PyErr_SetString(PyExc_ValueError, "perpendicular requires a 2D vector or Nx2 or 2xN matrix");
       return nullptr;
     }
     if (in_place) {
@@ -531,12 +481,10 @@ PyObject* m_perpendicular(PyObject* self, PyObject* const* args,
 
 /// cross(other, axis=None) with bocpy's shape rules (_math.c
 /// classify_cross_axis and Matrix_cross).
-PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                  PyObject* kwnames) {
+PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("cross", args, nargs, kwnames, {"other", "axis"}, 2, 1,
-                    argv)) {
+    if (!parse_args("cross", args, nargs, kwnames, {"other", "axis"}, 2, 1, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -600,21 +548,18 @@ PyObject* m_cross(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     const bool same_shape = b.shape() == m.shape();
     const bool vector_rhs = b.size() == dim && (b.rows == 1 || b.cols == 1);
     if (single ? b.size() != dim : !(same_shape || vector_rhs)) {
-      const char* kind = single ? (dim == 2 ? "2D vector" : "3D vector")
-                         : layout == mx::Axis::k1
-                             ? (dim == 2 ? "Nx2 batch" : "Nx3 batch")
-                             : (dim == 2 ? "2xN batch" : "3xN batch");
-      PyErr_Format(PyExc_ValueError,
-                   "cross: %s lhs %zux%zu incompatible with rhs %zux%zu", kind,
-                   rows, cols, b.rows, b.cols);
+      const char* kind = single                   ? (dim == 2 ? "2D vector" : "3D vector")
+                         : layout == mx::Axis::k1 ? (dim == 2 ? "Nx2 batch" : "Nx3 batch")
+                                                  : (dim == 2 ? "2xN batch" : "3xN batch");
+      PyErr_Format(PyExc_ValueError, "cross: %s lhs %zux%zu incompatible with rhs %zux%zu", kind, rows, cols, b.rows,
+                   b.cols);
       return nullptr;
     }
     // A vector operand in any orientation is read as one vector laid out
     // like self's vectors (a row for k1, a column for k0).
-    const mx::ConstView rhs =
-        same_shape && !single ? b
-        : layout == mx::Axis::k1 ? mx::ConstView(b.data, 1, dim)
-                                 : mx::ConstView(b.data, dim, 1);
+    const mx::ConstView rhs = same_shape && !single    ? b
+                              : layout == mx::Axis::k1 ? mx::ConstView(b.data, 1, dim)
+                                                       : mx::ConstView(b.data, dim, 1);
     mx::Dense result = mx::cross(m, rhs, layout);
     if (dim == 2 && single) {
       return PyFloat_FromDouble(result.data[0]);
@@ -661,49 +606,34 @@ PyObject* m_pairwise_dist2(PyObject* self, PyObject* other_obj) {
 
 constexpr const char* binary_name(mx::BinaryOp op) {
   switch (op) {
-    case mx::BinaryOp::kAdd:
-      return "add";
-    case mx::BinaryOp::kSubtract:
-      return "subtract";
-    case mx::BinaryOp::kMultiply:
-      return "multiply";
-    case mx::BinaryOp::kDivide:
-      return "divide";
-    case mx::BinaryOp::kLess:
-      return "less";
-    case mx::BinaryOp::kLessEqual:
-      return "less_equal";
-    case mx::BinaryOp::kGreater:
-      return "greater";
-    case mx::BinaryOp::kGreaterEqual:
-      return "greater_equal";
-    case mx::BinaryOp::kEqual:
-      return "equal";
-    case mx::BinaryOp::kNotEqual:
-      return "not_equal";
-    case mx::BinaryOp::kMinimum:
-      return "minimum";
-    case mx::BinaryOp::kMaximum:
-      return "maximum";
+    case mx::BinaryOp::kAdd: return "add";
+    case mx::BinaryOp::kSubtract: return "subtract";
+    case mx::BinaryOp::kMultiply: return "multiply";
+    case mx::BinaryOp::kDivide: return "divide";
+    case mx::BinaryOp::kLess: return "less";
+    case mx::BinaryOp::kLessEqual: return "less_equal";
+    case mx::BinaryOp::kGreater: return "greater";
+    case mx::BinaryOp::kGreaterEqual: return "greater_equal";
+    case mx::BinaryOp::kEqual: return "equal";
+    case mx::BinaryOp::kNotEqual: return "not_equal";
+    case mx::BinaryOp::kMinimum: return "minimum";
+    case mx::BinaryOp::kMaximum: return "maximum";
   }
   return "binary";
 }
 
 template <mx::BinaryOp Op>
-PyObject* m_binary(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                   PyObject* kwnames) {
+PyObject* m_binary(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args(binary_name(Op), args, nargs, kwnames, {"other", "out"}, 1,
-                    1, argv)) {
+    if (!parse_args(binary_name(Op), args, nargs, kwnames, {"other", "out"}, 1, 1, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
     Operand other;
     mx::Shape shape;
     mx::Dense* target = nullptr;
-    if (!require_operand(argv[0], other, "other") ||
-        !broadcast_operands(m.shape(), other.view.shape(), shape) ||
+    if (!require_operand(argv[0], other, "other") || !broadcast_operands(m.shape(), other.view.shape(), shape) ||
         !resolve_target(self, nullptr, argv[1], shape, target)) {
       return nullptr;
     }
@@ -724,8 +654,7 @@ PyObject* m_matmul(PyObject* self, PyObject* other_obj) {
       return nullptr;
     }
     if (coerced == Coerced::kNotImplemented || other.is_number) {
-      PyErr_Format(PyExc_TypeError,
-                   "matmul() needs a Matrix or a list of numbers, not %.200s",
+      PyErr_Format(PyExc_TypeError, "matmul() needs a Matrix or a list of numbers, not %.200s",
                    Py_TYPE(other_obj)->tp_name);
       return nullptr;
     }
@@ -735,30 +664,22 @@ PyObject* m_matmul(PyObject* self, PyObject* other_obj) {
 
 constexpr const char* unary_name(mx::UnaryOp op) {
   switch (op) {
-    case mx::UnaryOp::kNegate:
-      return "negate";
-    case mx::UnaryOp::kAbs:
-      return "abs";
-    case mx::UnaryOp::kSqrt:
-      return "sqrt";
-    case mx::UnaryOp::kCeil:
-      return "ceil";
-    case mx::UnaryOp::kFloor:
-      return "floor";
-    case mx::UnaryOp::kRound:
-      return "round";
+    case mx::UnaryOp::kNegate: return "negate";
+    case mx::UnaryOp::kAbs: return "abs";
+    case mx::UnaryOp::kSqrt: return "sqrt";
+    case mx::UnaryOp::kCeil: return "ceil";
+    case mx::UnaryOp::kFloor: return "floor";
+    case mx::UnaryOp::kRound: return "round";
   }
   return "unary";
 }
 
 /// negate/abs/sqrt/ceil/floor/round(in_place=False, *, out=None).
 template <mx::UnaryOp Op>
-PyObject* m_unary(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                  PyObject* kwnames) {
+PyObject* m_unary(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args(unary_name(Op), args, nargs, kwnames, {"in_place", "out"},
-                    1, 0, argv)) {
+    if (!parse_args(unary_name(Op), args, nargs, kwnames, {"in_place", "out"}, 1, 0, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -787,12 +708,10 @@ bool clip_bound(PyObject* obj, double infinity, Operand& op, const char* what) {
 
 /// clip(min=None, max=None, *, in_place=False, out=None): either bound may
 /// be omitted, not both (bocpy).
-PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                 PyObject* kwnames) {
+PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
-    if (!parse_args("clip", args, nargs, kwnames,
-                    {"min", "max", "in_place", "out"}, 2, 0, argv)) {
+    if (!parse_args("clip", args, nargs, kwnames, {"min", "max", "in_place", "out"}, 2, 0, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -805,19 +724,16 @@ PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     constexpr double kInf = std::numeric_limits<double>::infinity();
     Operand lo;
     Operand hi;
-    if (!clip_bound(argv[0], -kInf, lo, "min") ||
-        !clip_bound(argv[1], kInf, hi, "max")) {
+    if (!clip_bound(argv[0], -kInf, lo, "min") || !clip_bound(argv[1], kInf, hi, "max")) {
       return nullptr;
     }
-    if (has_min && has_max && lo.is_number && hi.is_number &&
-        hi.scalar < lo.scalar) {
+    if (has_min && has_max && lo.is_number && hi.is_number && hi.scalar < lo.scalar) {
       PyErr_SetString(PyExc_AssertionError, "maxval < minval");
       return nullptr;
     }
     mx::Shape shape;
     mx::Dense* target = nullptr;
-    if (!broadcast_operands(m.shape(), lo.view.shape(), hi.view.shape(),
-                            shape) ||
+    if (!broadcast_operands(m.shape(), lo.view.shape(), hi.view.shape(), shape) ||
         !resolve_target(self, argv[2], argv[3], shape, target)) {
       return nullptr;
     }
@@ -836,35 +752,28 @@ PyObject* m_clip(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 /// a matrix of self's shape, a 1 x columns row or a rows x 1 column
 /// broadcasts to self's shape; anything else is refused. The result always
 /// has self's shape. A list/tuple counts as a 1 x n row (an extension).
-bool classify_fma_operand(const char* op_name, PyObject* obj, mx::Shape self,
-                          const char* what, Operand& op) {
-  if (!is_matrix(obj) && !is_real_number(obj) && !PyList_Check(obj) &&
-      !PyTuple_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "%s: %s must be a Matrix or a real number",
-                 op_name, what);
+bool classify_fma_operand(const char* op_name, PyObject* obj, mx::Shape self, const char* what, Operand& op) {
+  if (!is_matrix(obj) && !is_real_number(obj) && !PyList_Check(obj) && !PyTuple_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "%s: %s must be a Matrix or a real number", op_name, what);
     return false;
   }
   if (coerce_operand(obj, op) != Coerced::kOk) {
     return false;
   }
   const mx::Shape s = op.view.shape();
-  if (s.size() == 1 || s == self || (s.rows == 1 && s.cols == self.cols) ||
-      (s.cols == 1 && s.rows == self.rows)) {
+  if (s.size() == 1 || s == self || (s.rows == 1 && s.cols == self.cols) || (s.cols == 1 && s.rows == self.rows)) {
     return true;
   }
-  PyErr_Format(PyExc_ValueError,
-               "%s: %s shape %zux%zu incompatible with self %zux%zu", op_name,
-               what, s.rows, s.cols, self.rows, self.cols);
+  PyErr_Format(PyExc_ValueError, "%s: %s shape %zux%zu incompatible with self %zux%zu", op_name, what, s.rows, s.cols,
+               self.rows, self.cols);
   return false;
 }
 
 /// fma(b, c, /, in_place=False, *, out=None): self * b + c, one rounding.
-PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                PyObject* kwnames) {
+PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
-    if (!parse_args("fma", args, nargs, kwnames,
-                    {"b", "c", "in_place", "out"}, 3, 2, argv)) {
+    if (!parse_args("fma", args, nargs, kwnames, {"b", "c", "in_place", "out"}, 3, 2, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -888,12 +797,10 @@ PyObject* m_fma(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 /// scaled_add(s, x, /, in_place=False, *, out=None): self + s * x with two
 /// roundings; s as fma's multiplier, x a matrix (or list) of self's shape.
-PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                       PyObject* kwnames) {
+PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[4] = {nullptr, nullptr, nullptr, nullptr};
-    if (!parse_args("scaled_add", args, nargs, kwnames,
-                    {"s", "x", "in_place", "out"}, 3, 2, argv)) {
+    if (!parse_args("scaled_add", args, nargs, kwnames, {"s", "x", "in_place", "out"}, 3, 2, argv)) {
       return nullptr;
     }
     BOC_SELF(m);
@@ -902,8 +809,7 @@ PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     if (!classify_fma_operand("scaled_add", argv[0], m.shape(), "s", s)) {
       return nullptr;
     }
-    if (!is_matrix(argv[1]) && !PyList_Check(argv[1]) &&
-        !PyTuple_Check(argv[1])) {
+    if (!is_matrix(argv[1]) && !PyList_Check(argv[1]) && !PyTuple_Check(argv[1])) {
       PyErr_SetString(PyExc_TypeError, "Expected a list/tuple of numbers");
       return nullptr;
     }
@@ -911,9 +817,8 @@ PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       return nullptr;
     }
     if (x.view.shape() != m.shape()) {
-      PyErr_Format(PyExc_ValueError,
-                   "scaled_add: x shape %zux%zu does not match self %zux%zu",
-                   x.view.rows, x.view.cols, m.rows, m.cols);
+      PyErr_Format(PyExc_ValueError, "scaled_add: x shape %zux%zu does not match self %zux%zu", x.view.rows,
+                   x.view.cols, m.rows, m.cols);
       return nullptr;
     }
     mx::Dense* target = nullptr;
@@ -935,9 +840,7 @@ PyObject* m_scaled_add(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 
 // ---- Class methods ----------------------------------------------------------
 
-PyTypeObject* as_type(PyObject* cls) {
-  return reinterpret_cast<PyTypeObject*>(cls);
-}
+PyTypeObject* as_type(PyObject* cls) { return reinterpret_cast<PyTypeObject*>(cls); }
 
 template <int Fill>
 PyObject* c_filled(PyObject* cls, PyObject* size) {
@@ -947,41 +850,33 @@ PyObject* c_filled(PyObject* cls, PyObject* size) {
     if (!parse_size(size, rows, cols)) {
       return nullptr;
     }
-    return matrix_wrap(as_type(cls),
-                       mx::Dense(rows, cols, static_cast<double>(Fill)));
+    return matrix_wrap(as_type(cls), mx::Dense(rows, cols, static_cast<double>(Fill)));
   });
 }
 
 enum class Distribution { kUniform, kNormal };
 
 template <Distribution D>
-PyObject* c_random(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
-                   PyObject* kwnames) {
+PyObject* c_random(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     constexpr bool kUniform = D == Distribution::kUniform;
     const char* name = kUniform ? "uniform" : "normal";
     PyObject* argv[3] = {nullptr, nullptr, nullptr};
-    const bool parsed =
-        kUniform ? parse_args(name, args, nargs, kwnames,
-                              {"minval", "maxval", "size"}, 3, 0, argv)
-                 : parse_args(name, args, nargs, kwnames,
-                              {"mean", "stddev", "size"}, 3, 0, argv);
+    const bool parsed = kUniform ? parse_args(name, args, nargs, kwnames, {"minval", "maxval", "size"}, 3, 0, argv)
+                                 : parse_args(name, args, nargs, kwnames, {"mean", "stddev", "size"}, 3, 0, argv);
     if (!parsed) {
       return nullptr;
     }
     double a = 0.0;
     double b = 1.0;
-    if ((argv[0] != nullptr && argv[0] != Py_None &&
-         !to_double(argv[0], a, kUniform ? "minval" : "mean")) ||
-        (argv[1] != nullptr && argv[1] != Py_None &&
-         !to_double(argv[1], b, kUniform ? "maxval" : "stddev"))) {
+    if ((argv[0] != nullptr && argv[0] != Py_None && !to_double(argv[0], a, kUniform ? "minval" : "mean")) ||
+        (argv[1] != nullptr && argv[1] != Py_None && !to_double(argv[1], b, kUniform ? "maxval" : "stddev"))) {
       return nullptr;
     }
     SharedRandom& shared = shared_random();
     if (argv[2] == nullptr || argv[2] == Py_None) {
       std::lock_guard<std::mutex> lock(shared.mutex);
-      const double value = kUniform ? a + (b - a) * shared.rng.next_double()
-                                    : a + b * shared.rng.next_normal();
+      const double value = kUniform ? a + (b - a) * shared.rng.next_double() : a + b * shared.rng.next_normal();
       return PyFloat_FromDouble(value);
     }
     std::size_t rows = 0;
@@ -1004,8 +899,7 @@ PyObject* c_random(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
 
 PyObject* c_seed(PyObject* /*cls*/, PyObject* value) {
   if (PyBool_Check(value) || !PyLong_Check(value)) {
-    PyErr_Format(PyExc_TypeError, "seed must be an int, not %.200s",
-                 Py_TYPE(value)->tp_name);
+    PyErr_Format(PyExc_TypeError, "seed must be an int, not %.200s", Py_TYPE(value)->tp_name);
     return nullptr;
   }
   const unsigned long long seed = PyLong_AsUnsignedLongLongMask(value);
@@ -1018,18 +912,15 @@ PyObject* c_seed(PyObject* /*cls*/, PyObject* value) {
   Py_RETURN_NONE;
 }
 
-PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
-                   PyObject* kwnames) {
+PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("vector", args, nargs, kwnames, {"values", "as_column"}, 2,
-                    1, argv)) {
+    if (!parse_args("vector", args, nargs, kwnames, {"values", "as_column"}, 2, 1, argv)) {
       return nullptr;
     }
     bool as_column = false;
     std::vector<double> values;
-    if (!truthy(argv[1], as_column) ||
-        !sequence_to_doubles(argv[0], values, "values")) {
+    if (!truthy(argv[1], as_column) || !sequence_to_doubles(argv[0], values, "values")) {
       return nullptr;
     }
     if (values.empty()) {
@@ -1037,18 +928,15 @@ PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
       return nullptr;
     }
     const std::size_t n = values.size();
-    return matrix_wrap(as_type(cls), as_column
-                                         ? mx::Dense(n, 1, std::move(values))
-                                         : mx::Dense(1, n, std::move(values)));
+    return matrix_wrap(as_type(cls),
+                       as_column ? mx::Dense(n, 1, std::move(values)) : mx::Dense(1, n, std::move(values)));
   });
 }
 
-PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
-                   PyObject* kwnames) {
+PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[2] = {nullptr, nullptr};
-    if (!parse_args("concat", args, nargs, kwnames, {"values", "axis"}, 2, 1,
-                    argv)) {
+    if (!parse_args("concat", args, nargs, kwnames, {"values", "axis"}, 2, 1, argv)) {
       return nullptr;
     }
     mx::Axis axis = mx::Axis::k0;
@@ -1057,9 +945,7 @@ PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
     }
     PyObject* values = argv[0];
     if (!(PyList_Check(values) || PyTuple_Check(values))) {
-      PyErr_Format(PyExc_TypeError,
-                   "concat() needs a list or tuple of matrices, not %.200s",
-                   Py_TYPE(values)->tp_name);
+      PyErr_Format(PyExc_TypeError, "concat() needs a list or tuple of matrices, not %.200s", Py_TYPE(values)->tp_name);
       return nullptr;
     }
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(values);
@@ -1094,9 +980,7 @@ PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
         return nullptr;
       }
       const std::size_t len = flat.size();
-      owned.push_back(axis == mx::Axis::k0
-                          ? mx::Dense(1, len, std::move(flat))
-                          : mx::Dense(len, 1, std::move(flat)));
+      owned.push_back(axis == mx::Axis::k0 ? mx::Dense(1, len, std::move(flat)) : mx::Dense(len, 1, std::move(flat)));
       parts.emplace_back(owned.back());
     }
     try {
@@ -1109,23 +993,19 @@ PyObject* c_concat(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
-                  PyObject* kwnames) {
+PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[3] = {nullptr, nullptr, nullptr};
-    if (!parse_args("where", args, nargs, kwnames, {"mask", "a", "b"}, 3, 3,
-                    argv)) {
+    if (!parse_args("where", args, nargs, kwnames, {"mask", "a", "b"}, 3, 3, argv)) {
       return nullptr;
     }
     Operand mask;
     Operand a;
     Operand b;
     mx::Shape shape;
-    if (!require_operand(argv[0], mask, "mask") ||
-        !require_operand(argv[1], a, "a") ||
+    if (!require_operand(argv[0], mask, "mask") || !require_operand(argv[1], a, "a") ||
         !require_operand(argv[2], b, "b") ||
-        !broadcast_operands(mask.view.shape(), a.view.shape(), b.view.shape(),
-                            shape)) {
+        !broadcast_operands(mask.view.shape(), a.view.shape(), b.view.shape(), shape)) {
       return nullptr;
     }
     // where() broadcasts (an extension), but a 1x1 Matrix is a matrix, not
@@ -1143,12 +1023,10 @@ PyObject* c_where(PyObject* cls, PyObject* const* args, Py_ssize_t nargs,
   });
 }
 
-PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args, Py_ssize_t nargs,
-                     PyObject* kwnames) {
+PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
     PyObject* argv[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
-    if (!parse_args("allclose", args, nargs, kwnames,
-                    {"lhs", "rhs", "rtol", "atol", "equal_nan"}, 5, 2, argv)) {
+    if (!parse_args("allclose", args, nargs, kwnames, {"lhs", "rhs", "rtol", "atol", "equal_nan"}, 5, 2, argv)) {
       return nullptr;
     }
     Operand lhs;
@@ -1156,15 +1034,12 @@ PyObject* c_allclose(PyObject* /*cls*/, PyObject* const* args, Py_ssize_t nargs,
     double rtol = 1e-05;
     double atol = 1e-08;
     bool equal_nan = false;
-    if (!require_operand(argv[0], lhs, "lhs") ||
-        !require_operand(argv[1], rhs, "rhs") ||
+    if (!require_operand(argv[0], lhs, "lhs") || !require_operand(argv[1], rhs, "rhs") ||
         (argv[2] != nullptr && !to_double(argv[2], rtol, "rtol")) ||
-        (argv[3] != nullptr && !to_double(argv[3], atol, "atol")) ||
-        !truthy(argv[4], equal_nan)) {
+        (argv[3] != nullptr && !to_double(argv[3], atol, "atol")) || !truthy(argv[4], equal_nan)) {
       return nullptr;
     }
-    return PyBool_FromLong(
-        mx::allclose(lhs.view, rhs.view, rtol, atol, equal_nan) ? 1 : 0);
+    return PyBool_FromLong(mx::allclose(lhs.view, rhs.view, rtol, atol, equal_nan) ? 1 : 0);
   });
 }
 
@@ -1192,8 +1067,7 @@ constexpr int kFast = METH_FASTCALL | METH_KEYWORDS;
 
 PyMethodDef g_methods[] = {
     // Copies, pickling, conversion.
-    {"copy", m_copy, METH_NOARGS,
-     "copy($self, /)\n--\n\nReturn a deep copy of this matrix."},
+    {"copy", m_copy, METH_NOARGS, "copy($self, /)\n--\n\nReturn a deep copy of this matrix."},
     {"__copy__", m_copy, METH_NOARGS, nullptr},
     {"__deepcopy__", m_deepcopy, METH_O, nullptr},
     {"__reduce__", m_reduce, METH_NOARGS,
@@ -1230,10 +1104,8 @@ PyMethodDef g_methods[] = {
      "Returns self."},
 
     // Reductions.
-    {"sum", cfunc(m_reduction<mx::Reduction::kSum>), kFast,
-     BOC_AXIS_DOC("sum", "Sum of the elements.")},
-    {"mean", cfunc(m_reduction<mx::Reduction::kMean>), kFast,
-     BOC_AXIS_DOC("mean", "Arithmetic mean of the elements.")},
+    {"sum", cfunc(m_reduction<mx::Reduction::kSum>), kFast, BOC_AXIS_DOC("sum", "Sum of the elements.")},
+    {"mean", cfunc(m_reduction<mx::Reduction::kMean>), kFast, BOC_AXIS_DOC("mean", "Arithmetic mean of the elements.")},
     {"magnitude", cfunc(m_reduction<mx::Reduction::kMagnitude>), kFast,
      BOC_AXIS_DOC("magnitude",
                   "Euclidean (L2) magnitude: m.magnitude(1) is the norm of "
@@ -1293,25 +1165,21 @@ PyMethodDef g_methods[] = {
      "dx*dx + dy*dy from pairwise_diff."},
 
     // Element-wise operations.
-    {"add", cfunc(m_binary<mx::BinaryOp::kAdd>), kFast,
-     BOC_BINARY_DOC("add", "Element-wise self + other.")},
+    {"add", cfunc(m_binary<mx::BinaryOp::kAdd>), kFast, BOC_BINARY_DOC("add", "Element-wise self + other.")},
     {"subtract", cfunc(m_binary<mx::BinaryOp::kSubtract>), kFast,
      BOC_BINARY_DOC("subtract", "Element-wise self - other.")},
     {"multiply", cfunc(m_binary<mx::BinaryOp::kMultiply>), kFast,
      BOC_BINARY_DOC("multiply", "Element-wise self * other.")},
     {"divide", cfunc(m_binary<mx::BinaryOp::kDivide>), kFast,
-     BOC_BINARY_DOC("divide",
-                    "Element-wise self / other (IEEE: x/0 is inf or nan).")},
+     BOC_BINARY_DOC("divide", "Element-wise self / other (IEEE: x/0 is inf or nan).")},
     {"minimum", cfunc(m_binary<mx::BinaryOp::kMinimum>), kFast,
      BOC_BINARY_DOC("minimum", "Element-wise minimum (NaN propagates).")},
     {"maximum", cfunc(m_binary<mx::BinaryOp::kMaximum>), kFast,
      BOC_BINARY_DOC("maximum", "Element-wise maximum (NaN propagates).")},
-    {"less", cfunc(m_binary<mx::BinaryOp::kLess>), kFast,
-     BOC_BINARY_DOC("less", "0/1 mask of self < other.")},
+    {"less", cfunc(m_binary<mx::BinaryOp::kLess>), kFast, BOC_BINARY_DOC("less", "0/1 mask of self < other.")},
     {"less_equal", cfunc(m_binary<mx::BinaryOp::kLessEqual>), kFast,
      BOC_BINARY_DOC("less_equal", "0/1 mask of self <= other.")},
-    {"greater", cfunc(m_binary<mx::BinaryOp::kGreater>), kFast,
-     BOC_BINARY_DOC("greater", "0/1 mask of self > other.")},
+    {"greater", cfunc(m_binary<mx::BinaryOp::kGreater>), kFast, BOC_BINARY_DOC("greater", "0/1 mask of self > other.")},
     {"greater_equal", cfunc(m_binary<mx::BinaryOp::kGreaterEqual>), kFast,
      BOC_BINARY_DOC("greater_equal", "0/1 mask of self >= other.")},
     {"equal", cfunc(m_binary<mx::BinaryOp::kEqual>), kFast,
@@ -1320,31 +1188,25 @@ PyMethodDef g_methods[] = {
                     "whole matrices).")},
     {"not_equal", cfunc(m_binary<mx::BinaryOp::kNotEqual>), kFast,
      BOC_BINARY_DOC("not_equal", "0/1 mask of self != other.")},
-    {"lt", cfunc(m_binary<mx::BinaryOp::kLess>), kFast,
-     "lt($self, /, other, *, out=None)\n--\n\nAlias of less()."},
+    {"lt", cfunc(m_binary<mx::BinaryOp::kLess>), kFast, "lt($self, /, other, *, out=None)\n--\n\nAlias of less()."},
     {"le", cfunc(m_binary<mx::BinaryOp::kLessEqual>), kFast,
      "le($self, /, other, *, out=None)\n--\n\nAlias of less_equal()."},
     {"gt", cfunc(m_binary<mx::BinaryOp::kGreater>), kFast,
      "gt($self, /, other, *, out=None)\n--\n\nAlias of greater()."},
     {"ge", cfunc(m_binary<mx::BinaryOp::kGreaterEqual>), kFast,
      "ge($self, /, other, *, out=None)\n--\n\nAlias of greater_equal()."},
-    {"eq", cfunc(m_binary<mx::BinaryOp::kEqual>), kFast,
-     "eq($self, /, other, *, out=None)\n--\n\nAlias of equal()."},
+    {"eq", cfunc(m_binary<mx::BinaryOp::kEqual>), kFast, "eq($self, /, other, *, out=None)\n--\n\nAlias of equal()."},
     {"ne", cfunc(m_binary<mx::BinaryOp::kNotEqual>), kFast,
      "ne($self, /, other, *, out=None)\n--\n\nAlias of not_equal()."},
     {"matmul", m_matmul, METH_O,
      "matmul($self, other, /)\n--\n\nMatrix product (same as self @ other); "
      "ValueError unless self.columns == other.rows."},
-    {"negate", cfunc(m_unary<mx::UnaryOp::kNegate>), kFast,
-     BOC_UNARY_DOC("negate", "Element-wise -x.")},
-    {"abs", cfunc(m_unary<mx::UnaryOp::kAbs>), kFast,
-     BOC_UNARY_DOC("abs", "Element-wise |x|.")},
+    {"negate", cfunc(m_unary<mx::UnaryOp::kNegate>), kFast, BOC_UNARY_DOC("negate", "Element-wise -x.")},
+    {"abs", cfunc(m_unary<mx::UnaryOp::kAbs>), kFast, BOC_UNARY_DOC("abs", "Element-wise |x|.")},
     {"sqrt", cfunc(m_unary<mx::UnaryOp::kSqrt>), kFast,
      BOC_UNARY_DOC("sqrt", "Element-wise square root (NaN for x < 0).")},
-    {"ceil", cfunc(m_unary<mx::UnaryOp::kCeil>), kFast,
-     BOC_UNARY_DOC("ceil", "Element-wise ceiling.")},
-    {"floor", cfunc(m_unary<mx::UnaryOp::kFloor>), kFast,
-     BOC_UNARY_DOC("floor", "Element-wise floor.")},
+    {"ceil", cfunc(m_unary<mx::UnaryOp::kCeil>), kFast, BOC_UNARY_DOC("ceil", "Element-wise ceiling.")},
+    {"floor", cfunc(m_unary<mx::UnaryOp::kFloor>), kFast, BOC_UNARY_DOC("floor", "Element-wise floor.")},
     {"round", cfunc(m_unary<mx::UnaryOp::kRound>), kFast,
      BOC_UNARY_DOC("round",
                    "Element-wise rounding to the nearest integer, halves away "
@@ -1373,8 +1235,7 @@ PyMethodDef g_methods[] = {
     // Class methods.
     {"zeros", cfunc(c_filled<0>), METH_O | METH_CLASS,
      "zeros($type, size, /)\n--\n\nA (rows, columns) matrix of zeros."},
-    {"ones", cfunc(c_filled<1>), METH_O | METH_CLASS,
-     "ones($type, size, /)\n--\n\nA (rows, columns) matrix of ones."},
+    {"ones", cfunc(c_filled<1>), METH_O | METH_CLASS, "ones($type, size, /)\n--\n\nA (rows, columns) matrix of ones."},
     {"uniform", cfunc(c_random<Distribution::kUniform>), kFast | METH_CLASS,
      "uniform($type, /, minval=0.0, maxval=1.0, size=None)\n--\n\nUniform "
      "samples in [minval, maxval): a float for size=None, else a\n(rows, "

@@ -7,8 +7,7 @@ namespace {
 
 int math_exec(PyObject* module) {
   MathState* state = math_state(module);
-  auto* type = reinterpret_cast<PyTypeObject*>(
-      PyType_FromModuleAndSpec(module, matrix_type_spec(), nullptr));
+  auto* type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, matrix_type_spec(), nullptr));
   if (type == nullptr) {
     return -1;
   }
@@ -37,44 +36,32 @@ int math_clear(PyObject* module) {
 void math_free(void* module) { math_clear(static_cast<PyObject*>(module)); }
 
 PyMethodDef g_math_methods[] = {
-    {"_matrix_unpickle",
-     reinterpret_cast<PyCFunction>(
-         reinterpret_cast<void (*)()>(matrix_unpickle)),
-     METH_FASTCALL,
+    {"_matrix_unpickle", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(matrix_unpickle)), METH_FASTCALL,
      "_matrix_unpickle(rows, columns, data, /)\n--\n\n"
      "Rebuild a Matrix from its pickled form: data holds rows*columns\n"
      "native-endian float64 values in row-major order."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyModuleDef_Slot g_math_slots[] = {
-    {Py_mod_exec, reinterpret_cast<void*>(math_exec)},
+PyModuleDef_Slot g_math_slots[] = {{Py_mod_exec, reinterpret_cast<void*>(math_exec)},
 #ifdef Py_mod_multiple_interpreters
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+                                   {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
 #ifdef Py_mod_gil
-    {Py_mod_gil, Py_MOD_GIL_USED},
+                                   {Py_mod_gil, Py_MOD_GIL_USED},
 #endif
-    {0, nullptr}};
+                                   {0, nullptr}};
 
 PyModuleDef g_math_module = {
-    PyModuleDef_HEAD_INIT,
-    "bocpy._math",
-    "Native dense float64 matrices for bocpy (the Matrix type).",
-    sizeof(MathState),
-    g_math_methods,
-    g_math_slots,
-    math_traverse,
-    math_clear,
-    math_free,
+    PyModuleDef_HEAD_INIT, "bocpy._math",  "Native dense float64 matrices for bocpy (the Matrix type).",
+    sizeof(MathState),     g_math_methods, g_math_slots,
+    math_traverse,         math_clear,     math_free,
 };
 
 }  // namespace
 
 PyModuleDef* math_module_def() { return &g_math_module; }
 
-MathState* math_state(PyObject* module) {
-  return static_cast<MathState*>(PyModule_GetState(module));
-}
+MathState* math_state(PyObject* module) { return static_cast<MathState*>(PyModule_GetState(module)); }
 
 MathState* math_state_from_type(PyTypeObject* type) {
   PyObject* module = PyType_GetModuleByDef(type, &g_math_module);  // borrowed
@@ -99,8 +86,7 @@ PyObject* current_math_module() {
   }
   if (!PyModule_Check(module) || PyModule_GetDef(module) != &g_math_module) {
     Py_DECREF(module);
-    PyErr_Format(PyExc_TypeError, "sys.modules['%s'] is not the native module",
-                 kMathModuleName);
+    PyErr_Format(PyExc_TypeError, "sys.modules['%s'] is not the native module", kMathModuleName);
     return nullptr;
   }
   return module;
@@ -108,6 +94,4 @@ PyObject* current_math_module() {
 
 }  // namespace boc::py
 
-extern "C" PyObject* boc_py_init_math(void) {
-  return PyModuleDef_Init(boc::py::math_module_def());
-}
+extern "C" PyObject* boc_py_init_math(void) { return PyModuleDef_Init(boc::py::math_module_def()); }

@@ -19,9 +19,9 @@ namespace {
 // interpreter, so the lookup allocates nothing and needs no per-interpreter
 // key object (a private character nobody else uses as a key).
 PyTypeObject* current_matrix_type() {
-  static constexpr Py_UCS4 kTypeKey = 0xB5;  // U+00B5
+  static constexpr Py_UCS4 kTypeKey = 0xB5;                                // U+00B5
   PyObject* idict = PyInterpreterState_GetDict(PyInterpreterState_Get());  // borrowed
-  PyObject* key = PyUnicode_FromOrdinal(kTypeKey);  // the immortal singleton
+  PyObject* key = PyUnicode_FromOrdinal(kTypeKey);                         // the immortal singleton
   if (idict != nullptr && key != nullptr) {
     PyObject* t = PyDict_GetItemWithError(idict, key);  // borrowed
     if (t != nullptr && PyType_Check(t)) {
@@ -36,8 +36,7 @@ PyTypeObject* current_matrix_type() {
     return nullptr;
   }
   PyTypeObject* type = math_state(module.get())->matrix_type;
-  if (idict != nullptr && key != nullptr &&
-      PyDict_SetItem(idict, key, reinterpret_cast<PyObject*>(type)) < 0) {
+  if (idict != nullptr && key != nullptr && PyDict_SetItem(idict, key, reinterpret_cast<PyObject*>(type)) < 0) {
     PyErr_Clear();  // only a cache
   }
   Py_XDECREF(key);
@@ -60,8 +59,7 @@ bool matrix_check(PyObject* obj) {
   return result;
 }
 
-bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols,
-                   std::vector<double>& data) {
+bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols, std::vector<double>& data) {
   if (!matrix_check(obj)) {
     PyErr_Format(PyExc_TypeError, "expected a bocpy.Matrix, not %.200s",
                  obj == nullptr ? "NULL" : Py_TYPE(obj)->tp_name);
@@ -83,15 +81,11 @@ bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols,
   return true;
 }
 
-PyObject* matrix_import(std::size_t rows, std::size_t cols,
-                        std::vector<double>&& data) {
+PyObject* matrix_import(std::size_t rows, std::size_t cols, std::vector<double>&& data) {
   return guarded([&]() -> PyObject* {
-    if (rows == 0 || cols == 0 || data.size() / cols != rows ||
-        data.size() % cols != 0) {
-      const std::string message =
-          "matrix_import: " + std::to_string(data.size()) +
-          " values do not make a " + matrix::shape_string({rows, cols}) +
-          " matrix";
+    if (rows == 0 || cols == 0 || data.size() / cols != rows || data.size() % cols != 0) {
+      const std::string message = "matrix_import: " + std::to_string(data.size()) + " values do not make a " +
+                                  matrix::shape_string({rows, cols}) + " matrix";
       PyErr_SetString(PyExc_ValueError, message.c_str());
       return nullptr;
     }
@@ -115,8 +109,7 @@ std::shared_ptr<void> matrix_share(PyObject* obj) {
   }
   MatrixObject* m = as_matrix(obj);
   if (m->exports > 0) {
-    PyErr_SetString(PyExc_BufferError,
-                    "cannot send a Matrix while a memoryview of it exists");
+    PyErr_SetString(PyExc_BufferError, "cannot send a Matrix while a memoryview of it exists");
     return nullptr;
   }
   if (!m->shared) {
@@ -139,8 +132,7 @@ void matrix_release(const std::shared_ptr<void>& store) noexcept {
   auto* s = static_cast<MatrixStore*>(store.get());
   std::int64_t expected = current_interpreter_id();
   // Release: the next owner's acquire CAS (matrix_adopt) sees our writes.
-  s->owner.compare_exchange_strong(expected, MatrixStore::kNoOwner,
-                                   std::memory_order_release,
+  s->owner.compare_exchange_strong(expected, MatrixStore::kNoOwner, std::memory_order_release,
                                    std::memory_order_relaxed);
 }
 
@@ -154,17 +146,13 @@ PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
     const std::int64_t me = current_interpreter_id();
     std::int64_t expected = MatrixStore::kNoOwner;
     // Acquire: pairs with matrix_release, so we see the sender's writes.
-    if (!typed->owner.compare_exchange_strong(expected, me,
-                                              std::memory_order_acquire,
-                                              std::memory_order_acquire) &&
+    if (!typed->owner.compare_exchange_strong(expected, me, std::memory_order_acquire, std::memory_order_acquire) &&
         expected != me) {
-      PyErr_Format(PyExc_RuntimeError,
-                   "%lld cannot acquire matrix (already acquired by %lld)",
+      PyErr_Format(PyExc_RuntimeError, "%lld cannot acquire matrix (already acquired by %lld)",
                    static_cast<long long>(me), static_cast<long long>(expected));
       return nullptr;
     }
-    PyObject* obj =
-        matrix_wrap_shared(type, typed);
+    PyObject* obj = matrix_wrap_shared(type, typed);
     if (obj == nullptr) {
       matrix_unadopt(store);
     }
@@ -172,8 +160,6 @@ PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
   });
 }
 
-void matrix_unadopt(const std::shared_ptr<void>& store) noexcept {
-  matrix_release(store);
-}
+void matrix_unadopt(const std::shared_ptr<void>& store) noexcept { matrix_release(store); }
 
 }  // namespace boc::py

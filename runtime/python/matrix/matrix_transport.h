@@ -30,15 +30,13 @@ bool matrix_check(PyObject* obj);
 
 /// Copies shape and data out. Returns false with a Python error set (TypeError)
 /// if obj is not a Matrix.
-bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols,
-                   std::vector<double>& data);
+bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols, std::vector<double>& data);
 
 /// Creates a new Matrix in the current interpreter from the buffer (adopting
 /// it, no copy). New reference, or nullptr with an error set: ValueError if
 /// rows or cols is 0 or data.size() != rows * cols, ImportError if
 /// bocpy._math cannot be imported.
-PyObject* matrix_import(std::size_t rows, std::size_t cols,
-                        std::vector<double>&& data);
+PyObject* matrix_import(std::size_t rows, std::size_t cols, std::vector<double>&& data);
 
 /// The buffer of obj (a Matrix owned by this interpreter), shared from now
 /// on by obj and whoever holds the result. O(1): the first call moves the

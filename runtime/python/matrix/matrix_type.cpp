@@ -31,22 +31,19 @@ void matrix_dealloc(PyObject* obj) {
 
 /// Matrix.__new__: an uninitialised object (bocpy allows Matrix.__new__(Matrix)
 /// and rejects any use of it); __init__ gives it its value.
-PyObject* matrix_new(PyTypeObject* type, PyObject* /*args*/,
-                     PyObject* /*kwds*/) {
+PyObject* matrix_new(PyTypeObject* type, PyObject* /*args*/, PyObject* /*kwds*/) {
   return guarded([&]() -> PyObject* { return matrix_wrap(type, mx::Dense()); });
 }
 
 /// Matrix(rows, columns, values=None) (spec 5.3).
 int matrix_init(PyObject* self, PyObject* args, PyObject* kwds) {
   return guarded_int([&]() -> int {
-    static const char* const kKeywords[] = {"rows", "columns", "values",
-                                            nullptr};
+    static const char* const kKeywords[] = {"rows", "columns", "values", nullptr};
     PyObject* rows_obj = nullptr;
     PyObject* cols_obj = nullptr;
     PyObject* values = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Matrix",
-                                     const_cast<char**>(kKeywords), &rows_obj,
-                                     &cols_obj, &values)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Matrix", const_cast<char**>(kKeywords), &rows_obj, &cols_obj,
+                                     &values)) {
       return -1;
     }
     std::size_t rows = 0;
@@ -81,15 +78,11 @@ int matrix_init(PyObject* self, PyObject* args, PyObject* kwds) {
         data.assign(src->data.begin(), src->data.end());
       } else if (!sequence_to_doubles(values, data, "values")) {
         PyErr_Clear();
-        PyErr_SetString(
-            PyExc_TypeError,
-            "Values must be either a number or a list/tuple of MxN numbers");
+        PyErr_SetString(PyExc_TypeError, "Values must be either a number or a list/tuple of MxN numbers");
         return -1;
       }
       if (data.size() != rows * cols) {
-        PyErr_SetString(
-            PyExc_TypeError,
-            "Values must be either a number or a list/tuple of MxN numbers");
+        PyErr_SetString(PyExc_TypeError, "Values must be either a number or a list/tuple of MxN numbers");
         return -1;
       }
       value = mx::Dense(rows, cols, std::move(data));
@@ -110,11 +103,9 @@ PyObject* matrix_repr(PyObject* self) {
       return PyUnicode_FromString("Matrix(<not acquired>)");
     }
     const mx::Dense& m = *owned_value(self);
-    std::string text = "Matrix(" + std::to_string(m.rows) + ", " +
-                       std::to_string(m.cols) + ", [";
+    std::string text = "Matrix(" + std::to_string(m.rows) + ", " + std::to_string(m.cols) + ", [";
     for (std::size_t i = 0; i < m.size(); ++i) {
-      char* value =
-          PyOS_double_to_string(m.data[i], 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
+      char* value = PyOS_double_to_string(m.data[i], 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
       if (value == nullptr) {
         return nullptr;
       }
@@ -125,8 +116,7 @@ PyObject* matrix_repr(PyObject* self) {
       PyMem_Free(value);
     }
     text += "])";
-    return PyUnicode_FromStringAndSize(text.data(),
-                                       static_cast<Py_ssize_t>(text.size()));
+    return PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
   });
 }
 
@@ -158,8 +148,7 @@ PyObject* matrix_str(PyObject* self) {
       }
       text += r + 1 == m.rows ? "]]" : "]\n";
     }
-    return PyUnicode_FromStringAndSize(text.data(),
-                                       static_cast<Py_ssize_t>(text.size()));
+    return PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
   });
 }
 
@@ -167,8 +156,7 @@ PyObject* matrix_str(PyObject* self) {
 
 /// The first strict ordering between x[i] and y[i] (or the scalar y) decides;
 /// equal and NaN pairs are skipped (bocpy's lexicographic rule, _math.c).
-int lexicographic(const double* x, const double* y, std::size_t n,
-                  bool scalar) {
+int lexicographic(const double* x, const double* y, std::size_t n, bool scalar) {
   for (std::size_t i = 0; i < n; ++i) {
     const double b = scalar ? y[0] : y[i];
     if (x[i] < b) {
@@ -184,26 +172,13 @@ int lexicographic(const double* x, const double* y, std::size_t n,
 PyObject* bool_from_sign(int sign, int op) {
   bool result = false;
   switch (op) {
-    case Py_LT:
-      result = sign < 0;
-      break;
-    case Py_LE:
-      result = sign <= 0;
-      break;
-    case Py_GT:
-      result = sign > 0;
-      break;
-    case Py_GE:
-      result = sign >= 0;
-      break;
-    case Py_EQ:
-      result = sign == 0;
-      break;
-    case Py_NE:
-      result = sign != 0;
-      break;
-    default:
-      Py_RETURN_NOTIMPLEMENTED;
+    case Py_LT: result = sign < 0; break;
+    case Py_LE: result = sign <= 0; break;
+    case Py_GT: result = sign > 0; break;
+    case Py_GE: result = sign >= 0; break;
+    case Py_EQ: result = sign == 0; break;
+    case Py_NE: result = sign != 0; break;
+    default: Py_RETURN_NOTIMPLEMENTED;
   }
   return PyBool_FromLong(result ? 1 : 0);
 }
@@ -225,9 +200,7 @@ PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
       if (!to_double(b, scalar, "other")) {
         return nullptr;
       }
-      return bool_from_sign(lexicographic(x->data.data(), &scalar, x->size(),
-                                          true),
-                            op);
+      return bool_from_sign(lexicographic(x->data.data(), &scalar, x->size(), true), op);
     }
     mx::Dense coerced;
     const mx::Dense* y = nullptr;
@@ -248,8 +221,7 @@ PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
           return PyBool_FromLong(op == Py_NE ? 1 : 0);
         }
         if (ok) {
-          PyErr_SetString(PyExc_ValueError,
-                          "cannot coerce an empty list/tuple to a matrix");
+          PyErr_SetString(PyExc_ValueError, "cannot coerce an empty list/tuple to a matrix");
         } else {
           PyErr_SetString(PyExc_TypeError, "Expected a list/tuple of numbers");
         }
@@ -270,8 +242,7 @@ PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
                       "operand of the same shape (or a scalar operand)");
       return nullptr;
     }
-    return bool_from_sign(
-        lexicographic(x->data.data(), y->data.data(), x->size(), false), op);
+    return bool_from_sign(lexicographic(x->data.data(), y->data.data(), x->size(), false), op);
   });
 }
 
@@ -331,13 +302,11 @@ PyObject* number_inplace(PyObject* a, PyObject* b, mx::BinaryOp op) {
     if (shape != target.shape()) {
       // bocpy's two messages (_math.c) for the shapes it also refuses.
       if (target.size() == 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "in-place scalar broadcast would change operand shape");
+        PyErr_SetString(PyExc_ValueError, "in-place scalar broadcast would change operand shape");
         return nullptr;
       }
       if (shape.rows != rhs.view.rows || shape.cols != rhs.view.cols) {
-        PyErr_SetString(PyExc_ValueError,
-                        "in-place outer broadcast would change operand shape");
+        PyErr_SetString(PyExc_ValueError, "in-place outer broadcast would change operand shape");
         return nullptr;
       }
       raise_shape_mismatch(target.shape(), rhs.view.shape(),
@@ -350,30 +319,14 @@ PyObject* number_inplace(PyObject* a, PyObject* b, mx::BinaryOp op) {
   });
 }
 
-PyObject* nb_add(PyObject* a, PyObject* b) {
-  return number_binary(a, b, mx::BinaryOp::kAdd);
-}
-PyObject* nb_subtract(PyObject* a, PyObject* b) {
-  return number_binary(a, b, mx::BinaryOp::kSubtract);
-}
-PyObject* nb_multiply(PyObject* a, PyObject* b) {
-  return number_binary(a, b, mx::BinaryOp::kMultiply);
-}
-PyObject* nb_true_divide(PyObject* a, PyObject* b) {
-  return number_binary(a, b, mx::BinaryOp::kDivide);
-}
-PyObject* nb_inplace_add(PyObject* a, PyObject* b) {
-  return number_inplace(a, b, mx::BinaryOp::kAdd);
-}
-PyObject* nb_inplace_subtract(PyObject* a, PyObject* b) {
-  return number_inplace(a, b, mx::BinaryOp::kSubtract);
-}
-PyObject* nb_inplace_multiply(PyObject* a, PyObject* b) {
-  return number_inplace(a, b, mx::BinaryOp::kMultiply);
-}
-PyObject* nb_inplace_true_divide(PyObject* a, PyObject* b) {
-  return number_inplace(a, b, mx::BinaryOp::kDivide);
-}
+PyObject* nb_add(PyObject* a, PyObject* b) { return number_binary(a, b, mx::BinaryOp::kAdd); }
+PyObject* nb_subtract(PyObject* a, PyObject* b) { return number_binary(a, b, mx::BinaryOp::kSubtract); }
+PyObject* nb_multiply(PyObject* a, PyObject* b) { return number_binary(a, b, mx::BinaryOp::kMultiply); }
+PyObject* nb_true_divide(PyObject* a, PyObject* b) { return number_binary(a, b, mx::BinaryOp::kDivide); }
+PyObject* nb_inplace_add(PyObject* a, PyObject* b) { return number_inplace(a, b, mx::BinaryOp::kAdd); }
+PyObject* nb_inplace_subtract(PyObject* a, PyObject* b) { return number_inplace(a, b, mx::BinaryOp::kSubtract); }
+PyObject* nb_inplace_multiply(PyObject* a, PyObject* b) { return number_inplace(a, b, mx::BinaryOp::kMultiply); }
+PyObject* nb_inplace_true_divide(PyObject* a, PyObject* b) { return number_inplace(a, b, mx::BinaryOp::kDivide); }
 
 PyObject* nb_matrix_multiply(PyObject* a, PyObject* b) {
   return guarded([&]() -> PyObject* {
@@ -387,8 +340,7 @@ PyObject* nb_matrix_multiply(PyObject* a, PyObject* b) {
     if (cb == Coerced::kError) {
       return nullptr;
     }
-    if (ca == Coerced::kNotImplemented || cb == Coerced::kNotImplemented ||
-        lhs.is_number || rhs.is_number) {
+    if (ca == Coerced::kNotImplemented || cb == Coerced::kNotImplemented || lhs.is_number || rhs.is_number) {
       Py_RETURN_NOTIMPLEMENTED;
     }
     PyTypeObject* type = Py_TYPE(lhs.matrix != nullptr ? a : b);
@@ -399,18 +351,14 @@ PyObject* nb_matrix_multiply(PyObject* a, PyObject* b) {
 PyObject* nb_negative(PyObject* self) {
   return guarded([&]() -> PyObject* {
     const mx::Dense* m = owned_value(self);
-    return m == nullptr ? nullptr
-                        : matrix_wrap(Py_TYPE(self),
-                                      mx::unary(mx::UnaryOp::kNegate, *m));
+    return m == nullptr ? nullptr : matrix_wrap(Py_TYPE(self), mx::unary(mx::UnaryOp::kNegate, *m));
   });
 }
 
 PyObject* nb_absolute(PyObject* self) {
   return guarded([&]() -> PyObject* {
     const mx::Dense* m = owned_value(self);
-    return m == nullptr ? nullptr
-                        : matrix_wrap(Py_TYPE(self),
-                                      mx::unary(mx::UnaryOp::kAbs, *m));
+    return m == nullptr ? nullptr : matrix_wrap(Py_TYPE(self), mx::unary(mx::UnaryOp::kAbs, *m));
   });
 }
 
@@ -445,8 +393,7 @@ int matrix_getbuffer(PyObject* self, Py_buffer* view, int flags) {
   }
   m->buffer_shape[0] = static_cast<Py_ssize_t>(value->rows);
   m->buffer_shape[1] = static_cast<Py_ssize_t>(value->cols);
-  m->buffer_strides[0] =
-      static_cast<Py_ssize_t>(value->cols * sizeof(double));
+  m->buffer_strides[0] = static_cast<Py_ssize_t>(value->cols * sizeof(double));
   m->buffer_strides[1] = static_cast<Py_ssize_t>(sizeof(double));
   if ((flags & PyBUF_FORMAT) == PyBUF_FORMAT) {
     view->format = const_cast<char*>("d");
@@ -463,16 +410,14 @@ int matrix_getbuffer(PyObject* self, Py_buffer* view, int flags) {
   return 0;
 }
 
-void matrix_releasebuffer(PyObject* self, Py_buffer* /*view*/) {
-  --as_matrix(self)->exports;
-}
+void matrix_releasebuffer(PyObject* self, Py_buffer* /*view*/) { --as_matrix(self)->exports; }
 
 // ---- Properties -------------------------------------------------------------
 
-#define BOC_OWNED(name, obj)          \
+#define BOC_OWNED(name, obj)                \
   const mx::Dense* name = owned_value(obj); \
-  if (name == nullptr) {              \
-    return nullptr;                   \
+  if (name == nullptr) {                    \
+    return nullptr;                         \
   }
 
 PyObject* get_rows(PyObject* self, void* /*closure*/) {
@@ -487,8 +432,7 @@ PyObject* get_columns(PyObject* self, void* /*closure*/) {
 
 PyObject* get_shape(PyObject* self, void* /*closure*/) {
   BOC_OWNED(m, self);
-  return Py_BuildValue("(nn)", static_cast<Py_ssize_t>(m->rows),
-                       static_cast<Py_ssize_t>(m->cols));
+  return Py_BuildValue("(nn)", static_cast<Py_ssize_t>(m->rows), static_cast<Py_ssize_t>(m->cols));
 }
 
 PyObject* get_size(PyObject* self, void* /*closure*/) {
@@ -512,9 +456,7 @@ PyObject* get_length(PyObject* self, void* /*closure*/) {
 
 #undef BOC_OWNED
 
-PyObject* get_acquired(PyObject* self, void* /*closure*/) {
-  return PyBool_FromLong(matrix_acquired(self) ? 1 : 0);
-}
+PyObject* get_acquired(PyObject* self, void* /*closure*/) { return PyBool_FromLong(matrix_acquired(self) ? 1 : 0); }
 
 std::size_t component_index(void* closure) {
   return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(closure));
@@ -528,9 +470,8 @@ bool check_component(PyObject* self, std::size_t index) {
   const mx::Dense& m = *value;
   if (index >= m.size()) {
     const std::string shape = mx::shape_string(m.shape());
-    PyErr_Format(PyExc_IndexError,
-                 "a %s Matrix has no component %c (flat index %zu)",
-                 shape.c_str(), "xyzw"[index], index);
+    PyErr_Format(PyExc_IndexError, "a %s Matrix has no component %c (flat index %zu)", shape.c_str(), "xyzw"[index],
+                 index);
     return false;
   }
   return true;
@@ -565,23 +506,17 @@ PyGetSetDef g_getset[] = {
     {"columns", get_columns, nullptr, "The number of columns.", nullptr},
     {"cols", get_columns, nullptr, "Alias of columns.", nullptr},
     {"shape", get_shape, nullptr, "The (rows, columns) tuple.", nullptr},
-    {"size", get_size, nullptr, "The number of elements (rows * columns).",
-     nullptr},
+    {"size", get_size, nullptr, "The number of elements (rows * columns).", nullptr},
     {"T", get_transposed, nullptr, "A new, transposed matrix.", nullptr},
-    {"length", get_length, nullptr,
-     "The Frobenius (L2) norm of all elements, as a float.", nullptr},
+    {"length", get_length, nullptr, "The Frobenius (L2) norm of all elements, as a float.", nullptr},
     {"acquired", get_acquired, nullptr,
      "True if the current interpreter holds this matrix's buffer (False once "
      "it moved\ninto a cown or a behavior, until it comes back).",
      nullptr},
-    {"x", get_component, set_component,
-     "The element at flat index 0 (get/set).", component(0)},
-    {"y", get_component, set_component,
-     "The element at flat index 1 (get/set).", component(1)},
-    {"z", get_component, set_component,
-     "The element at flat index 2 (get/set).", component(2)},
-    {"w", get_component, set_component,
-     "The element at flat index 3 (get/set).", component(3)},
+    {"x", get_component, set_component, "The element at flat index 0 (get/set).", component(0)},
+    {"y", get_component, set_component, "The element at flat index 1 (get/set).", component(1)},
+    {"z", get_component, set_component, "The element at flat index 2 (get/set).", component(2)},
+    {"w", get_component, set_component, "The element at flat index 3 (get/set).", component(3)},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 constexpr const char kMatrixDoc[] =
@@ -607,50 +542,46 @@ void* slot(F f) {
 PyType_Spec* matrix_type_spec() {
   // Built once, thread-safely (several interpreters may import concurrently).
   static PyType_Spec* spec = [] {
-    static PyType_Slot slots[] = {
-        {Py_tp_doc, const_cast<char*>(kMatrixDoc)},
-        {Py_tp_new, slot(matrix_new)},
-        {Py_tp_init, slot(matrix_init)},
-        {Py_tp_dealloc, slot(matrix_dealloc)},
-        {Py_tp_repr, slot(matrix_repr)},
-        {Py_tp_str, slot(matrix_str)},
-        {Py_tp_richcompare, slot(matrix_richcompare)},
-        {Py_tp_iter, slot(matrix_iter)},
-        {Py_tp_methods, matrix_methods()},
-        {Py_tp_getset, g_getset},
-        {Py_nb_add, slot(nb_add)},
-        {Py_nb_subtract, slot(nb_subtract)},
-        {Py_nb_multiply, slot(nb_multiply)},
-        {Py_nb_true_divide, slot(nb_true_divide)},
-        {Py_nb_inplace_add, slot(nb_inplace_add)},
-        {Py_nb_inplace_subtract, slot(nb_inplace_subtract)},
-        {Py_nb_inplace_multiply, slot(nb_inplace_multiply)},
-        {Py_nb_inplace_true_divide, slot(nb_inplace_true_divide)},
-        {Py_nb_matrix_multiply, slot(nb_matrix_multiply)},
-        {Py_nb_negative, slot(nb_negative)},
-        {Py_nb_positive, slot(nb_positive)},
-        {Py_nb_absolute, slot(nb_absolute)},
-        {Py_mp_length, slot(matrix_length)},
-        {Py_mp_subscript, slot(matrix_subscript)},
-        {Py_mp_ass_subscript, slot(matrix_ass_subscript)},
-        {Py_sq_length, slot(matrix_length)},
-        {Py_sq_item, slot(matrix_item)},
-        {Py_bf_getbuffer, slot(matrix_getbuffer)},
-        {Py_bf_releasebuffer, slot(matrix_releasebuffer)},
-        {0, nullptr}};
-    static PyType_Spec storage = {
-        "bocpy.Matrix",  // __module__ 'bocpy', so repr and pickle say
-                         // bocpy.Matrix
-        static_cast<int>(sizeof(MatrixObject)), 0,
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, slots};
+    static PyType_Slot slots[] = {{Py_tp_doc, const_cast<char*>(kMatrixDoc)},
+                                  {Py_tp_new, slot(matrix_new)},
+                                  {Py_tp_init, slot(matrix_init)},
+                                  {Py_tp_dealloc, slot(matrix_dealloc)},
+                                  {Py_tp_repr, slot(matrix_repr)},
+                                  {Py_tp_str, slot(matrix_str)},
+                                  {Py_tp_richcompare, slot(matrix_richcompare)},
+                                  {Py_tp_iter, slot(matrix_iter)},
+                                  {Py_tp_methods, matrix_methods()},
+                                  {Py_tp_getset, g_getset},
+                                  {Py_nb_add, slot(nb_add)},
+                                  {Py_nb_subtract, slot(nb_subtract)},
+                                  {Py_nb_multiply, slot(nb_multiply)},
+                                  {Py_nb_true_divide, slot(nb_true_divide)},
+                                  {Py_nb_inplace_add, slot(nb_inplace_add)},
+                                  {Py_nb_inplace_subtract, slot(nb_inplace_subtract)},
+                                  {Py_nb_inplace_multiply, slot(nb_inplace_multiply)},
+                                  {Py_nb_inplace_true_divide, slot(nb_inplace_true_divide)},
+                                  {Py_nb_matrix_multiply, slot(nb_matrix_multiply)},
+                                  {Py_nb_negative, slot(nb_negative)},
+                                  {Py_nb_positive, slot(nb_positive)},
+                                  {Py_nb_absolute, slot(nb_absolute)},
+                                  {Py_mp_length, slot(matrix_length)},
+                                  {Py_mp_subscript, slot(matrix_subscript)},
+                                  {Py_mp_ass_subscript, slot(matrix_ass_subscript)},
+                                  {Py_sq_length, slot(matrix_length)},
+                                  {Py_sq_item, slot(matrix_item)},
+                                  {Py_bf_getbuffer, slot(matrix_getbuffer)},
+                                  {Py_bf_releasebuffer, slot(matrix_releasebuffer)},
+                                  {0, nullptr}};
+    static PyType_Spec storage = {"bocpy.Matrix",  // __module__ 'bocpy', so repr and pickle say
+                                                   // bocpy.Matrix
+                                  static_cast<int>(sizeof(MatrixObject)), 0,
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, slots};
     return &storage;
   }();
   return spec;
 }
 
-bool is_matrix_type(PyTypeObject* type) {
-  return type->tp_dealloc == matrix_dealloc;
-}
+bool is_matrix_type(PyTypeObject* type) { return type->tp_dealloc == matrix_dealloc; }
 
 PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
   PyObject* obj = type->tp_alloc(type, 0);
@@ -664,8 +595,7 @@ PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
   return obj;
 }
 
-PyObject* matrix_wrap_shared(PyTypeObject* type,
-                             std::shared_ptr<MatrixStore> store) {
+PyObject* matrix_wrap_shared(PyTypeObject* type, std::shared_ptr<MatrixStore> store) {
   PyObject* obj = matrix_wrap(type, mx::Dense());
   if (obj != nullptr) {
     as_matrix(obj)->shared = std::move(store);
@@ -677,12 +607,10 @@ mx::Dense* shared_value(MatrixObject* m) {
   if (m->shared) {
     // Acquire: pairs with the release that handed the buffer to us
     // (matrix_adopt's CAS), so we see the previous owner's writes.
-    if (m->shared->owner.load(std::memory_order_acquire) ==
-        current_interpreter_id()) {
+    if (m->shared->owner.load(std::memory_order_acquire) == current_interpreter_id()) {
       return &m->shared->value;
     }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "The current interpreter does not own this matrix");
+    PyErr_SetString(PyExc_RuntimeError, "The current interpreter does not own this matrix");
     return nullptr;
   }
   PyErr_SetString(PyExc_ValueError, "the Matrix is not initialised");
@@ -695,24 +623,20 @@ bool matrix_acquired(PyObject* obj) {
     return m->value.rows != 0;
   }
   // Acquire: as in shared_value.
-  return m->shared->owner.load(std::memory_order_acquire) ==
-         current_interpreter_id();
+  return m->shared->owner.load(std::memory_order_acquire) == current_interpreter_id();
 }
 
-PyObject* reduction_result(PyTypeObject* type, mx::Dense&& value,
-                           mx::Axis axis) {
+PyObject* reduction_result(PyTypeObject* type, mx::Dense&& value, mx::Axis axis) {
   if (axis == mx::Axis::kAll) {
     return PyFloat_FromDouble(value.data[0]);
   }
   return matrix_wrap(type, std::move(value));
 }
 
-PyObject* matrix_unpickle(PyObject* module, PyObject* const* args,
-                          Py_ssize_t nargs) {
+PyObject* matrix_unpickle(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
   return guarded([&]() -> PyObject* {
     if (nargs != 3) {
-      PyErr_Format(PyExc_TypeError,
-                   "_matrix_unpickle() takes 3 arguments (%zd given)", nargs);
+      PyErr_Format(PyExc_TypeError, "_matrix_unpickle() takes 3 arguments (%zd given)", nargs);
       return nullptr;
     }
     std::size_t rows = 0;
@@ -731,9 +655,8 @@ PyObject* matrix_unpickle(PyObject* module, PyObject* const* args,
     }
     const std::size_t expected = rows * cols * sizeof(double);
     if (static_cast<std::size_t>(buffer.len) != expected) {
-      PyErr_Format(PyExc_ValueError,
-                   "_matrix_unpickle(): %zu x %zu needs %zu bytes, got %zd",
-                   rows, cols, expected, buffer.len);
+      PyErr_Format(PyExc_ValueError, "_matrix_unpickle(): %zu x %zu needs %zu bytes, got %zd", rows, cols, expected,
+                   buffer.len);
       PyBuffer_Release(&buffer);
       return nullptr;
     }

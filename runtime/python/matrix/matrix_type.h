@@ -29,10 +29,10 @@ struct MatrixStore {
 /// new right after tp_alloc and destroyed in the dealloc slot.
 struct MatrixObject {
   PyObject_HEAD
-  /// The buffer while it has never crossed (the common case: no indirection,
-  /// no ownership check). Empty (0 x 0) once moved into `shared`, and for an
-  /// object made by Matrix.__new__ alone.
-  matrix::Dense value;
+      /// The buffer while it has never crossed (the common case: no indirection,
+      /// no ownership check). Empty (0 x 0) once moved into `shared`, and for an
+      /// object made by Matrix.__new__ alone.
+      matrix::Dense value;
   /// Set once the buffer crossed (see matrix_share in matrix_transport.h).
   std::shared_ptr<MatrixStore> shared;
   /// Live buffer exports (memoryview); shape changes and crossing are refused
@@ -43,14 +43,10 @@ struct MatrixObject {
   Py_ssize_t buffer_strides[2];
 };
 
-inline MatrixObject* as_matrix(PyObject* obj) {
-  return reinterpret_cast<MatrixObject*>(obj);
-}
+inline MatrixObject* as_matrix(PyObject* obj) { return reinterpret_cast<MatrixObject*>(obj); }
 
 /// The id of the interpreter running on this thread.
-inline std::int64_t current_interpreter_id() {
-  return PyInterpreterState_GetID(PyInterpreterState_Get());
-}
+inline std::int64_t current_interpreter_id() { return PyInterpreterState_GetID(PyInterpreterState_Get()); }
 
 /// The slow path of owned_value: a shared buffer (ownership check) or an
 /// uninitialised object. nullptr with RuntimeError / ValueError set.
@@ -82,17 +78,14 @@ PyObject* matrix_wrap(PyTypeObject* type, matrix::Dense&& value);
 
 /// Wraps a shared (crossed) buffer in a new object of type. New reference,
 /// or nullptr with an error set.
-PyObject* matrix_wrap_shared(PyTypeObject* type,
-                             std::shared_ptr<MatrixStore> store);
+PyObject* matrix_wrap_shared(PyTypeObject* type, std::shared_ptr<MatrixStore> store);
 
 /// The module-level reconstructor `_matrix_unpickle(rows, columns, data)`
 /// used by Matrix.__reduce__: data holds rows*columns native-endian doubles.
-PyObject* matrix_unpickle(PyObject* module, PyObject* const* args,
-                          Py_ssize_t nargs);
+PyObject* matrix_unpickle(PyObject* module, PyObject* const* args, Py_ssize_t nargs);
 
 /// What a reduction returns to Python: a float for Axis::kAll, else a Matrix
 /// of type. Shared with matrix_methods.cpp.
-PyObject* reduction_result(PyTypeObject* type, matrix::Dense&& value,
-                           matrix::Axis axis);
+PyObject* reduction_result(PyTypeObject* type, matrix::Dense&& value, matrix::Axis axis);
 
 }  // namespace boc::py

@@ -58,9 +58,7 @@ void Parcel::clear() noexcept {
   std::vector<std::shared_ptr<void>>().swap(buffers_);
 }
 
-bool Parcel::pickled() const noexcept {
-  return size_ != 0 && static_cast<std::uint8_t>(data_[0]) == detail::kPickle;
-}
+bool Parcel::pickled() const noexcept { return size_ != 0 && static_cast<std::uint8_t>(data_[0]) == detail::kPickle; }
 
 Parcel Parcel::clone() const {
   Parcel copy;

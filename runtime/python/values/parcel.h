@@ -44,7 +44,7 @@ class Parcel {
   Parcel() noexcept;
   Parcel(Parcel&& other) noexcept;
   Parcel& operator=(Parcel&& other) noexcept;
-  Parcel(const Parcel&) = delete;             // copies are explicit: clone()
+  Parcel(const Parcel&) = delete;  // copies are explicit: clone()
   Parcel& operator=(const Parcel&) = delete;
   ~Parcel();
 
@@ -78,7 +78,7 @@ class Parcel {
   bool is_inline() const noexcept { return data_ == inline_; }
   void take(Parcel& other) noexcept;
 
-  std::byte* data_;                 // inline_ or a malloc'd block
+  std::byte* data_;  // inline_ or a malloc'd block
   std::size_t size_ = 0;
   std::size_t capacity_ = kInlineCapacity;
   std::vector<CownRef> cowns_;

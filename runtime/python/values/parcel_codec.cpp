@@ -138,7 +138,7 @@ class Encoder {
   Status encode_str(PyObject* o) {
     Py_ssize_t len = PyUnicode_GET_LENGTH(o);
     int kind = PyUnicode_KIND(o);
-    Tag tag = kind == PyUnicode_1BYTE_KIND ? (PyUnicode_IS_ASCII(o) ? kStrAscii : kStrLatin1)
+    Tag tag = kind == PyUnicode_1BYTE_KIND   ? (PyUnicode_IS_ASCII(o) ? kStrAscii : kStrLatin1)
               : kind == PyUnicode_2BYTE_KIND ? kStrUcs2
                                              : kStrUcs4;
     w_.put_tag_varint(tag, static_cast<std::uint64_t>(len));
@@ -314,19 +314,15 @@ class Decoder {
     std::uint8_t tag;
     if (!r_.get_tag(tag)) return corrupt();
     switch (tag) {
-      case kNone:
-        return Py_NewRef(Py_None);
-      case kFalse:
-        return Py_NewRef(Py_False);
-      case kTrue:
-        return Py_NewRef(Py_True);
+      case kNone: return Py_NewRef(Py_None);
+      case kFalse: return Py_NewRef(Py_False);
+      case kTrue: return Py_NewRef(Py_True);
       case kInt: {
         std::uint64_t v;
         if (!r_.get_varint(v)) return corrupt();
         return PyLong_FromLongLong(unzigzag(v));
       }
-      case kBigInt:
-        return decode_big_int();
+      case kBigInt: return decode_big_int();
       case kFloat: {
         const std::byte* p = r_.get_raw(sizeof(double));
         if (!p) return corrupt();
@@ -342,14 +338,10 @@ class Decoder {
         std::memcpy(&c.imag, p + sizeof(double), sizeof(double));
         return PyComplex_FromCComplex(c);
       }
-      case kStrAscii:
-        return decode_str(1, 0x7F);
-      case kStrLatin1:
-        return decode_str(1, 0xFF);
-      case kStrUcs2:
-        return decode_str(2, 0xFFFF);
-      case kStrUcs4:
-        return decode_str(4, 0x10FFFF);
+      case kStrAscii: return decode_str(1, 0x7F);
+      case kStrLatin1: return decode_str(1, 0xFF);
+      case kStrUcs2: return decode_str(2, 0xFFFF);
+      case kStrUcs4: return decode_str(4, 0x10FFFF);
       case kBytes:
       case kByteArray: {
         std::size_t n;
@@ -358,31 +350,24 @@ class Decoder {
         auto len = static_cast<Py_ssize_t>(n);
         return tag == kBytes ? PyBytes_FromStringAndSize(p, len) : PyByteArray_FromStringAndSize(p, len);
       }
-      case kTuple:
-        return decode_sequence(true, depth);
-      case kList:
-        return decode_sequence(false, depth);
-      case kDict:
-        return decode_dict(depth);
+      case kTuple: return decode_sequence(true, depth);
+      case kList: return decode_sequence(false, depth);
+      case kDict: return decode_dict(depth);
       case kSet:
-      case kFrozenSet:
-        return decode_set(tag == kFrozenSet, depth);
-      case kMatrix:
-        return decode_matrix();
+      case kFrozenSet: return decode_set(tag == kFrozenSet, depth);
+      case kMatrix: return decode_matrix();
       case kCown: {
         std::uint64_t index;
         if (!r_.get_varint(index) || index >= r_.cowns().size()) return corrupt();
         return wrap_handle(r_.cowns()[static_cast<std::size_t>(index)]);
       }
-      case kObject:
-        return decode_object(depth);
+      case kObject: return decode_object(depth);
       case kPickle: {
         std::size_t n;
         if (!r_.get_count(n, 1)) return corrupt();
         return pickle_decode(r_.get_raw(n), n, r_.cowns());
       }
-      default:
-        return corrupt();
+      default: return corrupt();
     }
   }
 

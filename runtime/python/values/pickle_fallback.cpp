@@ -93,10 +93,9 @@ class ScopedContext {
 };
 
 bool is_plain_builtin(PyTypeObject* t) noexcept {
-  return t == &PyLong_Type || t == &PyFloat_Type || t == &PyUnicode_Type || t == &PyBytes_Type ||
-         t == &PyTuple_Type || t == &PyList_Type || t == &PyDict_Type || t == &PyBool_Type ||
-         t == Py_TYPE(Py_None) || t == &PyType_Type || t == &PySet_Type || t == &PyFrozenSet_Type ||
-         t == &PyByteArray_Type || t == &PyComplex_Type;
+  return t == &PyLong_Type || t == &PyFloat_Type || t == &PyUnicode_Type || t == &PyBytes_Type || t == &PyTuple_Type ||
+         t == &PyList_Type || t == &PyDict_Type || t == &PyBool_Type || t == Py_TYPE(Py_None) || t == &PyType_Type ||
+         t == &PySet_Type || t == &PyFrozenSet_Type || t == &PyByteArray_Type || t == &PyComplex_Type;
 }
 
 // Pickler.persistent_id: a cown handle becomes the index of its table entry.
@@ -304,8 +303,8 @@ PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vect
     result = PyObject_CallOneArg(PyTuple_GET_ITEM(h, kPlainLoads), view);
   } else {
     ScopedContext<const std::vector<CownRef>> ctx(t_decode_cowns, &cowns);
-    result = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kLoads), view, PyTuple_GET_ITEM(h, kPersistentLoad),
-                                          nullptr);
+    result =
+        PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kLoads), view, PyTuple_GET_ITEM(h, kPersistentLoad), nullptr);
   }
   Py_DECREF(h);
   PyObject* exc = PyErr_GetRaisedException();  // keep a decoding error across release()

@@ -14,8 +14,8 @@ namespace {
 
 // The pickling hooks pickle looks up on the class. A plain class inherits
 // object's (or has none, for the last three).
-constexpr const char* kHookNames[] = {"__reduce_ex__", "__reduce__", "__getstate__",
-                                      "__setstate__", "__getnewargs_ex__", "__getnewargs__"};
+constexpr const char* kHookNames[] = {"__reduce_ex__", "__reduce__",        "__getstate__",
+                                      "__setstate__",  "__getnewargs_ex__", "__getnewargs__"};
 constexpr int kObjectHooks = 3;  // the first three exist on object itself
 
 bool compute_plain(PyTypeObject* t) {
