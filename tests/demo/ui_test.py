@@ -50,7 +50,10 @@ class Demo:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise Fail(f"boids_demo exited early with {self.proc.returncode}")
+                self.out.flush()
+                with open(self.out.name) as f:
+                    tail = "".join(f.readlines()[-15:])
+                raise Fail(f"boids_demo exited early with {self.proc.returncode}; its output ends:\n{tail}")
             r = subprocess.run(["xdotool", "search", "--pid", str(self.proc.pid)], capture_output=True, text=True)
             ids = r.stdout.split()
             if ids and self.last() is not None:
