@@ -4,7 +4,7 @@
 #   tests/run.sh                  release (everything, under one Xvfb) + tsan + asan (core only)
 #                                 + asan-python (ASan/UBSan over the core and the Python layer)
 #                                 + odr (LTO link of the runner with -Werror=odr, build only)
-#                                 + systematic (core tests under the seeded scheduler + TSan, 200 seeds)
+#                                 + systematic (core tests under a seeded scheduler + TSan, 200 seeds)
 #   tests/run.sh --quick          release only
 #   tests/run.sh --preset NAME    only that preset (release, debug, asan, tsan, asan-python, odr, systematic)
 #   tests/run.sh --no-deps        skip the Debian package check/installation
@@ -127,7 +127,10 @@ run_preset() {
   # The demo's tests (and the visual tests) need an X server: one Xvfb for the whole ctest run.
   if [[ "$(cache_value "$build" BOC_WITH_DEMO)" == ON ]]; then
     if command -v xvfb-run >/dev/null 2>&1; then
-      wrapper=(xvfb-run -a -s "-screen 0 1280x720x24" "${wrapper[@]}")
+      # -noreset: Xvfb otherwise resets when its last client leaves, and a demo
+      # connecting during that reset fails with "cannot open display" (seen
+      # between two UI tests: demo_ui.ctrl_q).
+      wrapper=(xvfb-run -a -s "-screen 0 1280x720x24 -noreset" "${wrapper[@]}")
     else
       echo "run.sh: xvfb-run not found; GUI tests will report SKIPPED unless \$DISPLAY works" >&2
     fi
