@@ -12,8 +12,8 @@
 // flows from the freeing thread back to the allocating one in batches, and
 // the steady state touches no shared cache line at all.
 //
-// A worker about to park gives what the depot holds beyond kDepotCapBytes back
-// to malloc, and malloc_trim hands the pages to the system
+// A worker about to park, once the depot holds more than kReleaseAboveBytes,
+// gives what it holds beyond kDepotCapBytes back to malloc, and malloc_trim hands the pages to the system
 // (release_pool_surplus). So a backlog (the demo's per-item anti-pattern
 // queues 200,000 pinned behaviors) costs memory while it lasts, not for the
 // rest of the run, and the free path itself never frees to malloc.
@@ -40,6 +40,9 @@ namespace {
 
 // What the depot keeps for reuse when a worker parks.
 constexpr std::size_t kDepotCapBytes = 8 << 20;
+// The release starts only this far above the cap, so a workload whose depot
+// hovers around the cap does not pay a malloc_trim at every park.
+constexpr std::size_t kReleaseAboveBytes = 2 * kDepotCapBytes;
 
 std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 
@@ -189,7 +192,7 @@ void small_free_slow(void* p, std::size_t size) noexcept {
 void release_pool_surplus() noexcept {
   Depot& d = depot();
   // Relaxed: a hint; a stale value only delays the release to the next park.
-  if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) return;
+  if (d.held_bytes.load(std::memory_order_relaxed) <= kReleaseAboveBytes) return;
   FreeObject* surplus[kClasses] = {};  // objects, chained through next
   {
     std::lock_guard lock(d.mu);
@@ -214,7 +217,9 @@ void release_pool_surplus() noexcept {
     }
   }
   // Outside the lock: the frees and the trim take malloc's own locks.
+  bool released = false;
   for (std::size_t c = 0; c < kClasses; ++c) {
+    released |= surplus[c] != nullptr;
     for (FreeObject* o = surplus[c]; o != nullptr;) {
       FreeObject* next = o->next;
       ::operator delete(o, class_bytes(c));
@@ -222,7 +227,7 @@ void release_pool_surplus() noexcept {
     }
   }
 #if defined(__GLIBC__)
-  malloc_trim(0);
+  if (released) malloc_trim(0);  // another parking worker may have released it all first
 #endif
 }
 
