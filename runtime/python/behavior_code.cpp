@@ -59,6 +59,8 @@ std::uint64_t registry_store(RegistryEntry entry) {
   return id;
 }
 
+const RegistryEntry* registry_entry(std::uint64_t index) { return entry_at(index); }
+
 const RegistryEntry* registry_find(std::string_view key, std::uint64_t* index) {
   CodeRegistry& r = registry();
   std::lock_guard lock(r.mu);

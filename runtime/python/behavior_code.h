@@ -34,6 +34,9 @@ std::uint64_t registry_store(RegistryEntry entry);
 /// The entry under `key` (and its index in `*index`), or nullptr. Any thread.
 const RegistryEntry* registry_find(std::string_view key, std::uint64_t* index = nullptr);
 
+/// The entry at `index`, or nullptr. Any thread.
+const RegistryEntry* registry_entry(std::uint64_t index);
+
 /// Registers fn's code from the current interpreter (GIL held) and returns its
 /// index, or -1 with a Python error set.
 std::int64_t register_behavior_code(InterpState* state, PyObject* fn);

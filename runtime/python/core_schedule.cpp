@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "behavior_capsule.h"
 #include "behavior_code.h"
 #include "bocpy_runtime.h"
 #include "module_cown.h"
@@ -11,6 +12,7 @@
 #include "py_compat.h"
 #include "py_cown.h"
 #include "py_ref.h"
+#include "terminator.h"
 
 namespace boc::py {
 namespace {
@@ -127,6 +129,68 @@ PyObject* closure_snapshot(PyObject* fn) {
   return values;
 }
 
+// bocpy._core.<name> as the module holds it now (borrowed).
+bool module_step(InterpState* st, PyObject* name, PyObject*& out) {
+  out = PyDict_GetItemWithError(PyModule_GetDict(st->module), name);
+  if (out == nullptr && !PyErr_Occurred()) {
+    PyErr_Format(PyExc_AttributeError, "module 'bocpy._core' has no attribute %R", name);
+  }
+  return out != nullptr;
+}
+
+// bocpy's whencall steps through the module's attributes, for when one of
+// them was replaced (bocpy's own tests patch them): BehaviorCapsule(key,
+// result, (group_id, cown) pairs, captures), terminator_inc() (< 0: refused),
+// schedule(), and terminator_dec() if schedule() raised.
+PyObject* schedule_through_module(InterpState* st, const PyBehavior::Spec& spec, PyObject* caps, PyObject* closure,
+                                  PyObject* ctor, PyObject* inc) {
+  const RegistryEntry* entry = registry_entry(spec.code_id);
+  if (entry == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "behavior code vanished from the registry");
+    return nullptr;
+  }
+  PyRef key(PyUnicode_FromStringAndSize(entry->key.data(), static_cast<Py_ssize_t>(entry->key.size())));
+  PyRef handle(new_cown_handle(st, spec.result));
+  PyRef impl(new_capsule(st, spec.result));
+  PyRef pairs(PyList_New(0));
+  PyRef cap_list(PySequence_List(caps));
+  if (!key || !handle || !impl || !pairs || !cap_list) return nullptr;
+  int group_id = 1;
+  for (const CownArg& a : spec.args) {
+    for (const auto& c : a.cowns) {
+      PyRef cap(new_capsule(st, c));
+      PyRef pair(cap ? Py_BuildValue("(iO)", a.group ? -group_id : group_id, cap.get()) : nullptr);
+      if (!pair || PyList_Append(pairs.get(), pair.get()) < 0) return nullptr;
+    }
+    ++group_id;
+  }
+  PyRef capsule(closure != Py_None
+                    ? PyObject_CallFunction(ctor, "OOOOO", key.get(), impl.get(), pairs.get(), cap_list.get(), closure)
+                    : PyObject_CallFunction(ctor, "OOOO", key.get(), impl.get(), pairs.get(), cap_list.get()));
+  if (!capsule) return nullptr;
+  PyRef rc(PyObject_CallNoArgs(inc));
+  if (!rc) return nullptr;
+  const long long held = PyLong_AsLongLong(rc.get());
+  if (held == -1 && PyErr_Occurred()) return nullptr;
+  if (held < 0) {
+    PyErr_SetString(PyExc_RuntimeError, "runtime is shutting down");
+    return nullptr;
+  }
+  PyRef done(PyObject_CallMethod(capsule.get(), "schedule", nullptr));
+  if (!done) {
+    PyObject* exc = PyErr_GetRaisedException();
+    PyObject* dec = nullptr;
+    if (module_step(st, st->name_terminator_dec, dec)) {
+      PyRef ignored(PyObject_CallNoArgs(dec));
+    }
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    return nullptr;
+  }
+  terminator_hand_over_hold();
+  return handle.release();
+}
+
 PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* captures, bool validate) {
   if (st->loading_bindings) {
     PyErr_SetString(PyExc_RuntimeError,
@@ -175,41 +239,30 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
   } else {
     caps.reset(captures != nullptr && captures != Py_None ? PySequence_Tuple(captures) : PyTuple_New(0));
   }
-  if (!caps) return nullptr;
-  if (PyTuple_GET_SIZE(caps.get()) > 0 && !parcel_encode(caps.get(), spec.captures)) {
-    // A pinned body scheduled on main may capture what cannot cross: it never leaves main.
-    if (!any_pinned || !in_main_interpreter()) return nullptr;
-    PyErr_Clear();
-    spec.raw_captures = MainInterpRef(caps.release());  // owned by the spec from here on, on every return
-  }
+  if (!caps || !encode_captures(caps.get(), any_pinned, spec)) return nullptr;
   PyRef closure(closure_snapshot(fn));
   if (!closure) return nullptr;
   if (closure.get() != Py_None && !parcel_encode(closure.get(), spec.closure)) return nullptr;
-
-  // Outside a behavior, a cown this interpreter holds (e.g. rescued by wait())
-  // is handed back before the runtime schedules on it.
-  if (!in_behavior_body()) {
-    for (const CownArg& a : args) {
-      for (const auto& c : a.cowns) {
-        if (!c->pinned() && c->owned_here() && !c->release()) return nullptr;
-      }
-    }
-  }
   spec.args = std::move(args);
   spec.result = PyCown::make(Py_None);
   if (!spec.result) return nullptr;
+
+  PyObject* ctor = nullptr;
+  PyObject* inc = nullptr;
+  if (!module_step(st, st->name_behavior_capsule, ctor) || !module_step(st, st->name_terminator_inc, inc)) {
+    return nullptr;
+  }
+  if (ctor != reinterpret_cast<PyObject*>(st->behavior_capsule_type) || inc != st->terminator_inc_fn) {
+    return schedule_through_module(st, spec, caps.get(), closure.get(), ctor, inc);
+  }
+  // The module's own steps, inline: terminator_inc refuses once closed; the
+  // core counts the behavior in flight from the moment it is scheduled.
+  if (terminator_closed()) {
+    PyErr_SetString(PyExc_RuntimeError, "runtime is shutting down");
+    return nullptr;
+  }
   Ref<PyCown> result = spec.result;
-  BocpyRuntime* rt = BocpyRuntime::get();
-  if (rt == nullptr) {
-    PyErr_SetString(PyExc_RuntimeError, "runtime is shutting down");
-    return nullptr;
-  }
-  try {
-    rt->runtime().schedule(PyBehavior::create(std::move(spec)));
-  } catch (const PumpError&) {
-    PyErr_SetString(PyExc_RuntimeError, "runtime is shutting down");
-    return nullptr;
-  }
+  if (!submit_behavior(std::move(spec))) return nullptr;
   return new_cown_handle(st, result);
 }
 

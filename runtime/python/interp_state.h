@@ -18,6 +18,13 @@ struct InterpState {
   PyTypeObject* cown_type = nullptr;
   PyTypeObject* pinned_type = nullptr;
   PyTypeObject* when_type = nullptr;
+  PyTypeObject* behavior_capsule_type = nullptr;
+  // The module's own terminator_inc and the interned names @when looks up to
+  // see whether BehaviorCapsule / terminator_inc were replaced (core_schedule.cpp).
+  PyObject* terminator_inc_fn = nullptr;
+  PyObject* name_behavior_capsule = nullptr;
+  PyObject* name_terminator_inc = nullptr;
+  PyObject* name_terminator_dec = nullptr;
   PyObject* pump_result_type = nullptr;  // bocpy.PumpResult, set by bocpy.behaviors
 
   // Behavior code shipped to this interpreter: code id -> function with the

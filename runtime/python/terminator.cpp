@@ -50,11 +50,17 @@ PyObject* t_inc(PyObject*, PyObject*) {
   return PyLong_FromLongLong(count());
 }
 
-PyObject* t_dec(PyObject*, PyObject*) {
+// Never below zero: a dec without its inc (a test's or a replaced
+// terminator_inc's) must not eat another caller's hold count into negatives.
+void drop_hold() noexcept {
   TerminatorState& s = state();
   std::int64_t h = s.holds.load(std::memory_order_relaxed);
   while (h > 0 && !s.holds.compare_exchange_weak(h, h - 1, std::memory_order_relaxed)) {
   }
+}
+
+PyObject* t_dec(PyObject*, PyObject*) {
+  drop_hold();
   return PyLong_FromLongLong(count());
 }
 
@@ -155,6 +161,10 @@ PyMethodDef terminator_methods[] = {
 bool terminator_busy() noexcept {
   return BocpyRuntime::in_flight() > 0 || state().holds.load(std::memory_order_relaxed) > 0;
 }
+
+bool terminator_closed() noexcept { return state().closed.load(std::memory_order_relaxed); }
+
+void terminator_hand_over_hold() noexcept { drop_hold(); }
 
 void terminator_started() noexcept {
   state().seeded.store(true, std::memory_order_relaxed);

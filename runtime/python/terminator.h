@@ -18,6 +18,13 @@ void terminator_stopped() noexcept;
 /// is in flight.
 bool terminator_busy() noexcept;
 
+/// True once terminator_close() (or a stop) refuses new holds: @when then
+/// raises "runtime is shutting down", as bocpy's whencall does.
+bool terminator_closed() noexcept;
+/// Drops one hold taken by terminator_inc for a behavior that is now
+/// scheduled: the core counts it in flight from here (core_schedule.cpp).
+void terminator_hand_over_hold() noexcept;
+
 /// Adds TERMINATED / PUMP_READY / WAIT_TIMED_OUT and the terminator_*
 /// functions to bocpy._core.
 int add_terminator_functions(PyObject* module);
