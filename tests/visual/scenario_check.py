@@ -1,7 +1,8 @@
 """What the starvation scenarios mean, from their logs and PNGs; run by `bocpy` (scenario_meaning.cmake):
-healthy|pump_paused|recovery|throttled|paused_vs_healthy <out>; same <out_a> <out_b> <name>...;
+healthy|pump_paused|recovery|throttled|default_layout|paused_vs_healthy <out>; same <out_a> <out_b> <name>...;
 goldens <tests/golden>. <out>/<name>/ holds what `boids_demo --scenario <name>.py --screenshot-dir
-<out>/<name>` wrote. The watchdog oracle: an episode is reported exactly once, at the first observation
+<out>/<name>` wrote; default_layout also reads <out>/ui_log.jsonl and <out>/state.f64 (its --ui-log and
+--dump-state). The watchdog oracle: an episode is reported exactly once, at the first observation
 point (pump() entry: pump_*; the monitor sample: depth, age_ms, episode) where its age reached the
 threshold, and no other episode is reported."""
 import json
@@ -12,6 +13,7 @@ import zlib
 
 failures = 0
 BANNER_MIN = 2000  # the banner is ~210 x 45 px at 640x360
+VISIBLE_MIN = 0.60  # default_layout: the share of the flock outside every panel at 1280x720
 
 
 def check(ok, what):
@@ -182,6 +184,56 @@ def throttled(out):
     check(banner_pixels(png(out, "throttled", last["frame"])) >= BANNER_MIN, "throttled: the banner is drawn")
 
 
+def default_layout(out):
+    """Most of the default flock is outside every panel of the default layout at 1280x720: the panels'
+    rectangles from --ui-log, the boids from --dump-state, mapped world -> screen as boid.vert does."""
+    log = Log(out, "default_layout")
+    head, shots = log.header, [r["frame"] for r in log.body if r["kind"] == "screenshot"]
+    n = head["boids"]
+    check(n == 2000 and head["size"] == [1280, 720],
+          f"default_layout: the --boids default, 2000 boids, at 1280x720 ({n} at {head['size']})")
+    if not check(len(shots) == 1 and not log.frames[shots[0]]["banner"], "default_layout: one screenshot, no banner"):
+        return
+    ui = [u for u in map(json.loads, open(os.path.join(out, "ui_log.jsonl"))) if u["frame"] == shots[0]]
+    if not check(len(ui) == 1, f"default_layout: the UI log has frame {shots[0]}"):
+        return
+    (w, h), panels = map(int, ui[0]["display"]), ui[0]["panels"]
+    opened = sorted(name for name, p in panels.items() if not p["collapsed"])
+    check(not ui[0]["panels_hidden"] and not ui[0]["banners"] and opened == ["Pump", "Starvation lab", "Tuning"]
+          and sorted(panels) == ["Errors", "Pump", "Runtime", "Starvation lab", "Tuning"],
+          f"default_layout: the default panels: {', '.join(opened)} open, Runtime and Errors collapsed")
+    rects = [[int(v) for v in (*p["pos"], p["pos"][0] + p["size"][0], p["pos"][1] + p["size"][1])]
+             for p in panels.values()]
+    check(all(0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h for x0, y0, x1, y1 in rects),
+          "default_layout: every panel inside the window")
+    covered = bytearray(w * h)  # 1: under a panel
+    for x0, y0, x1, y1 in rects:
+        for y in range(y0, y1):
+            covered[y * w + x0:y * w + x1] = b"\1" * (x1 - x0)
+    print(f"  panels cover {sum(covered) / len(covered):.1%} of the {w}x{h} window")
+
+    raw = open(os.path.join(out, "state.f64"), "rb").read()  # x, y, vx, vy per boid, float64
+    state = struct.unpack(f"<{len(raw) // 8}d", raw)
+    if not check(len(state) == 4 * n, f"default_layout: --dump-state holds {n} boids"):
+        return
+    # The dump is one step past the screenshot (a frame's pump() uploads the previous frame's step; the
+    # last step is drained at exit), and a step moves pos += vel * dt. The world is 720 units tall and
+    # as wide as the window's aspect (controls_from_cli), y up; the window's y goes down.
+    dt, world_w, world_h = head["frame_ms"] / 1000.0, 720.0 * w / h, 720.0
+    img, visible, shown = png(out, "default_layout", shots[0]), 0, 0
+    for i in range(0, len(state), 4):
+        x = (state[i] - state[i + 2] * dt) * w / world_w
+        y = h - (state[i + 1] - state[i + 3] * dt) * h / world_h
+        if 0 <= x < w and 0 <= y < h and not covered[int(y) * w + int(x)]:
+            visible += 1
+            # boid.vert colours a boid hsv(heading, 0.75, 0.95): a channel >= 150; the background's <= 22.
+            shown += max(img[3][int(y)][int(x) * img[2]:int(x) * img[2] + 3]) >= 150
+    check(shown >= 0.99 * visible, f"default_layout: the PNG has a boid at {shown} of the {visible} positions outside "
+                                   f"the panels (>= 99 %: the world -> screen mapping is the renderer's)")
+    check(visible >= VISIBLE_MIN * n, f"default_layout: {visible} of {n} boids ({visible / n:.1%}) are outside every "
+                                      f"panel (need >= {VISIBLE_MIN:.0%})")
+
+
 def same(a, b, name):
     la, lb = Log(a, name, name + " (A)"), Log(b, name, name + " (B)")
     workers = f"{la.header['workers']} | {lb.header['workers']} workers"
@@ -201,7 +253,8 @@ def goldens(golden):
 
 
 if __name__ == "__main__":
-    checks = {f.__name__: f for f in (healthy, pump_paused, recovery, throttled, paused_vs_healthy, goldens)}
+    checks = {f.__name__: f for f in (healthy, pump_paused, recovery, throttled, default_layout, paused_vs_healthy,
+                                      goldens)}
     if len(sys.argv) >= 5 and sys.argv[1] == "same":
         for name in sys.argv[4:]:
             same(sys.argv[2], sys.argv[3], name)
