@@ -437,6 +437,24 @@ std::size_t Runtime::drain_pinned_without_running() {
   return drained;
 }
 
+void Runtime::request_stop() noexcept {
+  // Release: pairs with the acquire in schedule(), as in shutdown().
+  stopping_.store(true, std::memory_order_release);
+}
+
+Behavior* Runtime::take_pinned_orphan() {
+  // Acquire: pairs with request_stop()/shutdown(); before that, queued pinned
+  // work is pump()'s to run, not an orphan.
+  if (!stopping_.load(std::memory_order_acquire)) return nullptr;
+  return pinned_->pop();
+}
+
+void Runtime::complete_unrun(Behavior* b) noexcept {
+  // Relaxed: statistic.
+  cancelled_.fetch_add(1, std::memory_order_relaxed);
+  complete(b);
+}
+
 void Runtime::shutdown() {
   std::lock_guard lock(shutdown_mu_);
   if (stopped_) return;

@@ -20,7 +20,13 @@ constexpr std::uint64_t kUnknownCode = std::numeric_limits<std::uint64_t>::max()
 struct BehaviorCapsuleObject {
   PyObject_HEAD PyBehavior::Spec* spec;  // owned; nullptr once scheduled
   PyObject* thunk;                       // the key it was built with (for messages)
+  // A behavior taken back from the runtime at stop (scheduler_drain_all_queues):
+  // it holds its cowns and counts in flight until release_all() ends it.
+  Behavior* orphan;
+  Runtime* orphan_runtime;
 };
+
+constexpr const char* kOrphanDropped = "behavior dropped by stop(): the runtime stopped before it ran";
 
 BehaviorCapsuleObject* self_of(PyObject* self) { return reinterpret_cast<BehaviorCapsuleObject*>(self); }
 
@@ -119,8 +125,24 @@ PyObject* capsule_new(PyTypeObject* tp, PyObject* args, PyObject* kwds) {
   return self;
 }
 
+// An orphan nobody released is failed and ended here, so its cowns are not
+// held for ever (and shutdown, which waits for it, can finish).
+void end_orphan(BehaviorCapsuleObject* o, bool mark) noexcept {
+  Behavior* b = std::exchange(o->orphan, nullptr);
+  if (b == nullptr) return;
+  if (mark) {
+    try {
+      b->cancel(kOrphanDropped);
+    } catch (...) {
+      // The result stays as it was; the cowns must still be handed on.
+    }
+  }
+  o->orphan_runtime->complete_unrun(b);
+}
+
 void capsule_dealloc(PyObject* self) {
   PyTypeObject* tp = Py_TYPE(self);
+  end_orphan(self_of(self), true);
   delete self_of(self)->spec;
   Py_CLEAR(self_of(self)->thunk);
   tp->tp_free(self);
@@ -155,13 +177,25 @@ PyObject* capsule_schedule(PyObject* self, PyObject*) {
 // The result cown's outcome without running the body: bocpy's mark for a
 // behavior dropped at stop(), the exception flag set as a raising body sets it.
 PyObject* capsule_set_drop_exception(PyObject* self, PyObject* exc) {
-  PyBehavior::Spec* spec = unscheduled(self, "set_drop_exception");
-  if (spec == nullptr) return nullptr;
   if (!PyExceptionInstance_Check(exc)) {
     PyErr_Format(PyExc_TypeError, "set_drop_exception() takes an exception instance, got %s", Py_TYPE(exc)->tp_name);
     return nullptr;
   }
-  PyCown* result = spec->result.get();
+  PyCown* result = nullptr;
+  if (Behavior* b = self_of(self)->orphan) {
+    auto* pb = dynamic_cast<PyBehavior*>(b);
+    if (pb == nullptr) {  // a C++ host's behavior: its own failure path, with the message
+      PyRef text(PyObject_Str(exc));
+      if (!text) return nullptr;
+      b->cancel(utf8_of(text.get()));
+      Py_RETURN_NONE;
+    }
+    result = pb->result();  // the orphan holds it: no interpreter owns it
+  } else {
+    PyBehavior::Spec* spec = unscheduled(self, "set_drop_exception");
+    if (spec == nullptr) return nullptr;
+    result = spec->result.get();
+  }
   if (result->owned_here()) {
     if (!result->set_value(exc) || !result->set_exception_flag(true)) return nullptr;
     Py_RETURN_NONE;
@@ -174,15 +208,24 @@ PyObject* capsule_set_drop_exception(PyObject* self, PyObject* exc) {
   Py_RETURN_NONE;
 }
 
-// An unscheduled behavior has acquired nothing, so there is nothing to hand on.
+// An orphan's cowns go to their successors (which may become runnable: the
+// next scheduler_drain_all_queues() round takes pinned ones). An unscheduled
+// behavior has acquired nothing, so there is nothing to hand on.
 PyObject* capsule_release_all(PyObject* self, PyObject*) {
+  if (self_of(self)->orphan != nullptr) {
+    end_orphan(self_of(self), false);
+    Py_RETURN_NONE;
+  }
   if (unscheduled(self, "release_all") == nullptr) return nullptr;
   Py_RETURN_NONE;
 }
 
 PyObject* capsule_repr(PyObject* self) {
-  return PyUnicode_FromFormat("<BehaviorCapsule %R%s>", self_of(self)->thunk,
-                              self_of(self)->spec == nullptr ? " (scheduled)" : "");
+  const BehaviorCapsuleObject* o = self_of(self);
+  return PyUnicode_FromFormat("<BehaviorCapsule %R%s>", o->thunk,
+                              o->orphan != nullptr ? " (orphaned by stop())"
+                              : o->spec == nullptr ? " (scheduled)"
+                                                   : "");
 }
 
 PyMethodDef capsule_methods[] = {
@@ -203,6 +246,40 @@ PyType_Slot capsule_slots[] = {
     {0, nullptr}};
 PyType_Spec capsule_spec = {"bocpy._core.BehaviorCapsule", sizeof(BehaviorCapsuleObject), 0, Py_TPFLAGS_DEFAULT,
                             capsule_slots};
+
+// bocpy's scheduler_drain_all_queues(): the behaviors that will never run
+// because the runtime is stopping. Workers finish their own queues before
+// they are joined (runtime/core/runtime.cpp, shutdown), so here those are the
+// runnable pinned behaviors nobody will pump. [] while the runtime runs.
+PyObject* core_scheduler_drain_all_queues(PyObject* module, PyObject*) {
+  InterpState* st = core_state(module);
+  PyRef out(PyList_New(0));
+  BocpyRuntime* rt = BocpyRuntime::get();
+  if (!out || rt == nullptr || !in_main_interpreter()) return out.release();
+  while (Behavior* b = rt->runtime().take_pinned_orphan()) {
+    PyObject* o = st->behavior_capsule_type->tp_alloc(st->behavior_capsule_type, 0);
+    if (o == nullptr) {
+      b->cancel(kOrphanDropped);
+      rt->runtime().complete_unrun(b);
+      return nullptr;
+    }
+    self_of(o)->orphan = b;
+    self_of(o)->orphan_runtime = &rt->runtime();
+    self_of(o)->thunk = PyUnicode_FromString("<orphan>");
+    if (self_of(o)->thunk == nullptr || PyList_Append(out.get(), o) < 0) {
+      Py_DECREF(o);  // ends the orphan
+      return nullptr;
+    }
+    Py_DECREF(o);
+  }
+  return out.release();
+}
+
+PyMethodDef drain_methods[] = {
+    {"scheduler_drain_all_queues", core_scheduler_drain_all_queues, METH_NOARGS,
+     "Once stop() began: BehaviorCapsules for the runnable behaviors nobody will run (each must get "
+     "set_drop_exception and release_all)."},
+    {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
 
@@ -239,7 +316,10 @@ bool submit_behavior(PyBehavior::Spec spec) {
 int add_behavior_capsule_type(PyObject* module, InterpState* st) {
   st->behavior_capsule_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &capsule_spec, nullptr));
   if (st->behavior_capsule_type == nullptr) return -1;
-  return PyModule_AddObjectRef(module, "BehaviorCapsule", reinterpret_cast<PyObject*>(st->behavior_capsule_type));
+  if (PyModule_AddObjectRef(module, "BehaviorCapsule", reinterpret_cast<PyObject*>(st->behavior_capsule_type)) < 0) {
+    return -1;
+  }
+  return PyModule_AddFunctions(module, drain_methods);
 }
 
 }  // namespace boc::py

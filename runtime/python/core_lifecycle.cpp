@@ -3,6 +3,7 @@
 // (bocpy_runtime.h) as bocpy's Python API drives it.
 #include "core_lifecycle.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -89,6 +90,35 @@ PyObject* core_stop(PyObject*, PyObject*) {
   if (!in_main_interpreter()) Py_RETURN_NONE;
   BocpyRuntime::stop();
   Py_RETURN_NONE;
+}
+
+// bocpy's scheduler_request_stop_all(): stop() has begun. New behaviors are
+// refused ("runtime is shutting down"); workers finish what they have, and
+// pinned work nobody will pump is scheduler_drain_all_queues()'s
+// (behavior_capsule.cpp). stop() then joins everything.
+PyObject* core_scheduler_request_stop_all(PyObject*, PyObject*) {
+  if (!in_main_interpreter()) {
+    PyErr_SetString(PyExc_RuntimeError, "scheduler_request_stop_all() must be called from the main interpreter");
+    return nullptr;
+  }
+  if (BocpyRuntime* rt = BocpyRuntime::get()) rt->runtime().request_stop();
+  Py_RETURN_NONE;
+}
+
+// stop()'s drain loop: parks (GIL released) up to `seconds` until nothing is
+// in flight (TERMINATED) or pinned work is queued (PUMP_READY), else
+// WAIT_TIMED_OUT. Holds and the seed do not count here: only behaviors.
+PyObject* core_stop_drain_wait(PyObject*, PyObject* arg) {
+  const double seconds = PyFloat_AsDouble(arg);
+  if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+  BocpyRuntime* rt = BocpyRuntime::get();
+  if (rt == nullptr) return PyLong_FromLong(0);
+  const auto max_wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(std::isfinite(seconds) && seconds > 0 ? std::min(seconds, 1.0) : 0.0));
+  WakeReason reason = WakeReason::kTimedOut;
+  Py_BEGIN_ALLOW_THREADS reason = rt->runtime().wait_for_work(max_wait);
+  Py_END_ALLOW_THREADS if (PyErr_CheckSignals() < 0) return nullptr;
+  return PyLong_FromLong(reason == WakeReason::kTerminated ? 0 : reason == WakeReason::kPumpReady ? 1 : 2);
 }
 
 // bocpy's scheduler_runtime_stop(): here the scheduler is the runtime's worker
@@ -195,6 +225,10 @@ PyMethodDef lifecycle_methods[] = {
     {"worker_count", core_worker_count, METH_NOARGS, "Workers of the live runtime (0 without one)."},
     {"stop", core_stop, METH_NOARGS, "Tear the runtime down (after quiesce)."},
     {"scheduler_runtime_stop", core_scheduler_runtime_stop, METH_NOARGS, "As stop() (idempotent)."},
+    {"scheduler_request_stop_all", core_scheduler_request_stop_all, METH_NOARGS,
+     "Begin stopping: new behaviors are refused; queued ones still run or become orphans."},
+    {"_stop_drain_wait", core_stop_drain_wait, METH_O,
+     "_stop_drain_wait(seconds) -> TERMINATED, PUMP_READY or WAIT_TIMED_OUT (behaviors only)."},
     {"scheduler_worker_register", core_scheduler_worker_register, METH_NOARGS,
      "Always raises RuntimeError: the runtime's worker threads hold every slot."},
     {"recycle", core_recycle, METH_NOARGS, "Drop the references other threads released for this interpreter."},

@@ -78,6 +78,9 @@ class PyBehavior final : public Behavior {
   BodyResult run() override;
   void cancel(std::string_view reason) override;
 
+  /// The result cown (held by this behavior in protocol terms).
+  PyCown* result() const noexcept { return spec_.result.get(); }
+
  private:
   PyBehavior(std::vector<CownBase*> cowns, Spec spec);
   BodyResult run_with_gil();

@@ -321,6 +321,35 @@ TEST_P(PumpTest, ShutdownFailsQueuedPinnedBehaviorsWithoutRunningThem) {
   EXPECT_EQ(plain->value(), 1);  // the worker behavior behind the cancelled one still ran
 }
 
+TEST_P(PumpTest, OrphansAreTakenOnlyOnceStoppingAndHandOnTheirCowns) {
+  auto pin = make_pinned_cown<int>(0);
+  auto plain = make_cown<int>(0);
+  Runtime rt(manual_options());
+  auto r1 = when(pin, [](int& v) { v = 100; });
+  auto r2 = when(pin, plain, [](int& v, int& p) { v = p = 200; });  // runnable once r1 is out of the way
+  await_depth(rt, 1);
+  EXPECT_EQ(rt.take_pinned_orphan(), nullptr);  // running: queued pinned work is pump()'s
+  rt.request_stop();
+  EXPECT_THROW(when_in(rt, plain, [](int& p) { ++p; }), PumpError);
+  std::size_t taken = 0;
+  while (Behavior* b = rt.take_pinned_orphan()) {  // r1, then r2 once r1's cowns are handed on
+    b->cancel("orphaned");
+    rt.complete_unrun(b);
+    ++taken;
+    EXPECT_EQ(rt.in_flight(), 2u - taken);
+  }
+  EXPECT_EQ(taken, 2u);
+  EXPECT_EQ(rt.stats().cancelled, 2u);
+  EXPECT_EQ(pin->value(), 0);
+  ASSERT_TRUE(r2->error());
+  try {
+    std::rethrow_exception(r2->error());
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "orphaned");
+  }
+  rt.shutdown();
+}
+
 TEST_P(PumpTest, ScheduleAfterShutdownIsRefused) {
   Runtime rt(manual_options());
   rt.shutdown();

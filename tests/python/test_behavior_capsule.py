@@ -8,6 +8,7 @@ through bocpy._core's attributes when one of them was replaced
 (runtime/python/core_schedule.cpp).
 """
 
+import time
 import unittest
 
 import bocpy
@@ -183,6 +184,75 @@ class TestWhencallSteps(unittest.TestCase):
                     return c.value
         finally:
             _core.terminator_reset()
+
+
+class TestOrphanDrain(unittest.TestCase):
+    """Pinned behaviors nobody will pump when stop() begins are failed, not run."""
+
+    def tearDown(self):
+        wait()
+
+    def test_a_pinned_behavior_runnable_only_after_the_timeout_is_dropped(self):
+        start(worker_count=1)
+        shared, board = Cown(0), PinnedCown([])
+
+        @when(shared)
+        def slow(shared):
+            time.sleep(0.3)  # still running when wait()'s timeout passes
+            shared.value = 1
+
+        @when(shared, board)
+        def late(shared, board):
+            board.value.append("ran")
+
+        wait(timeout=0.05)
+        self.assertEqual(board.value, [])  # the body never ran
+        late.acquire()
+        try:
+            self.assertTrue(late.exception)
+            self.assertIn("dropped by stop()", str(late.value))
+            late.exception = False
+        finally:
+            late.release()
+        self.assertEqual(shared.value, 1)  # worker work still finished
+
+    def test_nothing_is_an_orphan_while_the_runtime_runs(self):
+        start(worker_count=1)
+        board = PinnedCown(0)
+
+        @when(board)
+        def queued(board):
+            board.value += 1
+
+        self.assertEqual(_core.scheduler_drain_all_queues(), [])
+        quiesce(QUIESCE_TIMEOUT)
+        self.assertEqual(board.value, 1)
+
+    def test_an_interrupt_mid_drain_finishes_the_drain_first(self):
+        from bocpy import behaviors
+
+        released = []
+
+        class Orphan:
+            def __init__(self, name, fail):
+                self.name, self.fail = name, fail
+
+            def set_drop_exception(self, exc):
+                pass
+
+            def release_all(self):
+                released.append(self.name)
+                if self.fail is not None:
+                    raise self.fail
+
+        rounds = [[Orphan("a", ValueError("a")), Orphan("b", KeyboardInterrupt()), Orphan("c", None)], []]
+        b = behaviors.Behaviors(1)
+        with Replaced("scheduler_drain_all_queues", lambda: rounds.pop(0)):
+            with self.assertRaises(KeyboardInterrupt) as info:
+                b._drain_orphan_behaviors()
+        self.assertEqual(released, ["a", "b", "c"])
+        self.assertEqual([type(e) for e in b._stop_drain_errors], [ValueError, KeyboardInterrupt])
+        self.assertTrue(any("2 release_all error(s)" in n for n in info.exception.__notes__))
 
 
 if __name__ == "__main__":

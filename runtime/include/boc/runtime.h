@@ -156,6 +156,21 @@ class Runtime {
   /// host may call it as a diagnostic (bocpy's main_pump_drain_all()).
   std::size_t drain_pinned_without_running();
 
+  /// bocpy's stop() request: from here schedule() refuses new behaviors
+  /// (PumpError(kStopped)); behaviors already scheduled still run on the
+  /// workers, or wait in the pinned queue for take_pinned_orphan().
+  /// shutdown() does the rest.
+  void request_stop() noexcept;
+  /// Once stopping: the next runnable pinned behavior, out of the queue,
+  /// neither run nor failed (nullptr when none or not stopping). The caller
+  /// marks its result (Behavior::cancel or its own) and must hand it to
+  /// complete_unrun(): until then it holds its cowns and counts in flight.
+  Behavior* take_pinned_orphan();
+  /// Ends a behavior taken by take_pinned_orphan() without running it: its
+  /// cowns go to their successors (which may become runnable) and it is
+  /// counted as cancelled.
+  void complete_unrun(Behavior* b) noexcept;
+
   /// True while the calling thread is inside a pinned body run by pump().
   static bool in_pump_body() noexcept;
   /// True if the calling thread is one of this runtime's workers.

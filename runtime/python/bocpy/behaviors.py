@@ -202,17 +202,26 @@ def _rescue_cowns(frame) -> None:
 
 def _stop_runtime(timeout, stats: bool = False) -> tuple:
     """Finish the work (up to `timeout`), stop the workers and the noticeboard:
-    (final scheduler stats if asked for, else [], final noticeboard). A
-    noticeboard mutation still running at the timeout raises RuntimeError
-    after the workers stopped."""
+    (final scheduler stats if asked for, else [], final noticeboard). Pinned
+    behaviors nobody will pump get a RuntimeError on their result (the orphan
+    drain below). A noticeboard mutation still running at the timeout raises
+    RuntimeError after the workers stopped."""
     global BEHAVIORS
     seconds = _timeout_seconds(timeout)
     if not _core.quiesce(seconds):
         _log.warning("wait(): runtime did not reach quiescence within timeout=%s; tearing down anyway", timeout)
     final_stats = _stats() if stats else []
-    _core.stop()
-    BEHAVIORS = None
-    return final_stats, _core._noticeboard_teardown(seconds)
+    behaviors = BEHAVIORS if BEHAVIORS is not None else Behaviors(_core.worker_count())
+    try:
+        behaviors._drain_at_stop()
+    finally:
+        _core.stop()
+        BEHAVIORS = None
+    board = _core._noticeboard_teardown(seconds)
+    errors, behaviors._stop_drain_errors = behaviors._stop_drain_errors, []
+    if errors:
+        raise RuntimeError(f"stop(): {len(errors)} error(s) releasing behaviors dropped by stop(): {errors!r}")
+    return final_stats, board
 
 
 def wait(timeout: Optional[float] = None, *, stats: bool = False, noticeboard: bool = False):
@@ -273,6 +282,58 @@ class Behaviors:
 
     def __init__(self, num_workers: Optional[int] = None):
         self.num_workers = WORKER_COUNT if num_workers is None else num_workers
+        # What releasing dropped behaviors raised during stop() (bocpy's name).
+        self._stop_drain_errors: List[BaseException] = []
+
+    def _drain_at_stop(self) -> None:
+        """stop()'s drain: new behaviors are refused from here; workers finish
+        their queues, and each round fails and releases the pinned behaviors
+        nobody will pump (releasing one can make the next runnable)."""
+        _core.scheduler_request_stop_all()
+        while True:
+            errors, _ = self._drain_orphan_behaviors()
+            self._stop_drain_errors.extend(errors)
+            if _core._stop_drain_wait(0.05) == _core.TERMINATED:
+                return
+
+    def _drain_orphan_behaviors(self):
+        """Fail and release every behavior _core.scheduler_drain_all_queues()
+        hands back, until it hands back none: (release errors, how many).
+
+        Each gets a RuntimeError on its result cown (set_drop_exception) and
+        its cowns handed on (release_all), each step on its own, so one that
+        raises does not leave the rest holding cowns. A KeyboardInterrupt or
+        SystemExit is re-raised once the drain is done, with the release
+        errors kept in self._stop_drain_errors and noted on it."""
+        errors: List[BaseException] = []
+        drained = 0
+        interrupt: Optional[BaseException] = None
+        while True:
+            orphans = _core.scheduler_drain_all_queues()
+            if not orphans:
+                break
+            for orphan in orphans:
+                drained += 1
+                for step in ("set_drop_exception", "release_all"):
+                    try:
+                        if step == "set_drop_exception":
+                            orphan.set_drop_exception(RuntimeError(
+                                "behavior dropped by stop(): the runtime stopped before it ran"))
+                        else:
+                            orphan.release_all()
+                    except BaseException as ex:  # noqa: B036 - finish the drain first
+                        _log.error("stop(): %s of a dropped behavior failed: %r", step, ex)
+                        if step == "release_all":
+                            errors.append(ex)
+                        if not isinstance(ex, Exception) and interrupt is None:
+                            interrupt = ex
+        if interrupt is not None:
+            if errors:
+                self._stop_drain_errors.extend(errors)
+                interrupt.add_note(f"the orphan drain kept {len(errors)} release_all error(s) in "
+                                   "Behaviors._stop_drain_errors")
+            raise interrupt
+        return errors, drained
 
     def start(self, module=None) -> None:
         start(self.num_workers, module)
