@@ -129,6 +129,13 @@ PyObject* closure_snapshot(PyObject* fn) {
   return values;
 }
 
+// Any change to the module's dict may replace a whencall step: look again.
+int module_dict_changed(PyDict_WatchEvent, PyObject* dict, PyObject*, PyObject*) {
+  InterpState* st = current_state();
+  if (st != nullptr && st->module != nullptr && PyModule_GetDict(st->module) == dict) st->steps_known = false;
+  return 0;
+}
+
 // bocpy._core.<name> as the module holds it now (borrowed).
 bool module_step(InterpState* st, PyObject* name, PyObject*& out) {
   out = PyDict_GetItemWithError(PyModule_GetDict(st->module), name);
@@ -247,13 +254,15 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
   spec.result = PyCown::make(Py_None);
   if (!spec.result) return nullptr;
 
-  PyObject* ctor = nullptr;
-  PyObject* inc = nullptr;
-  if (!module_step(st, st->name_behavior_capsule, ctor) || !module_step(st, st->name_terminator_inc, inc)) {
-    return nullptr;
-  }
-  if (ctor != reinterpret_cast<PyObject*>(st->behavior_capsule_type) || inc != st->terminator_inc_fn) {
-    return schedule_through_module(st, spec, caps.get(), closure.get(), ctor, inc);
+  if (!st->steps_known || st->steps_replaced) {
+    PyObject* ctor = nullptr;
+    PyObject* inc = nullptr;
+    if (!module_step(st, st->name_behavior_capsule, ctor) || !module_step(st, st->name_terminator_inc, inc)) {
+      return nullptr;
+    }
+    st->steps_replaced = ctor != reinterpret_cast<PyObject*>(st->behavior_capsule_type) || inc != st->terminator_inc_fn;
+    st->steps_known = st->module_dict_watcher >= 0;
+    if (st->steps_replaced) return schedule_through_module(st, spec, caps.get(), closure.get(), ctor, inc);
   }
   // The module's own steps, inline: terminator_inc refuses once closed; the
   // core counts the behavior in flight from the moment it is scheduled.
@@ -325,6 +334,36 @@ int add_schedule_functions(PyObject* module, InterpState* state) {
   state->when_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &when_spec, nullptr));
   if (state->when_type == nullptr) return -1;
   return PyModule_AddFunctions(module, schedule_methods);
+}
+
+int watch_whencall_steps(PyObject* module, InterpState* state) {
+  state->terminator_inc_fn = PyObject_GetAttrString(module, "terminator_inc");
+  state->name_behavior_capsule = PyUnicode_InternFromString("BehaviorCapsule");
+  state->name_terminator_inc = PyUnicode_InternFromString("terminator_inc");
+  state->name_terminator_dec = PyUnicode_InternFromString("terminator_dec");
+  if (state->terminator_inc_fn == nullptr || state->name_behavior_capsule == nullptr ||
+      state->name_terminator_inc == nullptr || state->name_terminator_dec == nullptr) {
+    return -1;
+  }
+  // Without a free watcher slot (CPython has 8 per interpreter) @when simply
+  // looks the steps up every time.
+  const int id = PyDict_AddWatcher(module_dict_changed);
+  if (id < 0 || PyDict_Watch(id, PyModule_GetDict(module)) < 0) {
+    PyErr_Clear();
+    if (id >= 0) (void)PyDict_ClearWatcher(id);
+    return 0;
+  }
+  state->module_dict_watcher = id;
+  return 0;
+}
+
+void unwatch_whencall_steps(InterpState* state) {
+  if (state->module_dict_watcher >= 0 && PyDict_ClearWatcher(state->module_dict_watcher) < 0) PyErr_Clear();
+  state->module_dict_watcher = -1;
+  Py_CLEAR(state->terminator_inc_fn);
+  Py_CLEAR(state->name_behavior_capsule);
+  Py_CLEAR(state->name_terminator_inc);
+  Py_CLEAR(state->name_terminator_dec);
 }
 
 }  // namespace boc::py

@@ -25,6 +25,12 @@ struct InterpState {
   PyObject* name_behavior_capsule = nullptr;
   PyObject* name_terminator_inc = nullptr;
   PyObject* name_terminator_dec = nullptr;
+  // A dict watcher on the module's dict clears steps_known on any change, so
+  // @when looks the two up only after the module changed (-1: no watcher,
+  // look up every time).
+  int module_dict_watcher = -1;
+  bool steps_known = false;
+  bool steps_replaced = false;
   PyObject* pump_result_type = nullptr;  // bocpy.PumpResult, set by bocpy.behaviors
 
   // Behavior code shipped to this interpreter: code id -> function with the

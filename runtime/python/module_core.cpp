@@ -38,14 +38,7 @@ int core_exec(PyObject* module) {
   if (add_diagnostics_functions(module) < 0) return -1;
   if (add_terminator_functions(module) < 0) return -1;
   if (add_behavior_capsule_type(module, st) < 0) return -1;
-  st->terminator_inc_fn = PyObject_GetAttrString(module, "terminator_inc");
-  st->name_behavior_capsule = PyUnicode_InternFromString("BehaviorCapsule");
-  st->name_terminator_inc = PyUnicode_InternFromString("terminator_inc");
-  st->name_terminator_dec = PyUnicode_InternFromString("terminator_dec");
-  if (st->terminator_inc_fn == nullptr || st->name_behavior_capsule == nullptr || st->name_terminator_inc == nullptr ||
-      st->name_terminator_dec == nullptr) {
-    return -1;
-  }
+  if (watch_whencall_steps(module, st) < 0) return -1;  // core_schedule.cpp
   if (add_system_functions(module) < 0) return -1;
   if (add_noticeboard_functions(module) < 0 || add_messaging_functions(module) < 0) return -1;
   if (add_registry_functions(module) < 0) return -1;  // module_registry.cpp
@@ -64,10 +57,7 @@ void core_free(void* module) {
   Py_CLEAR(st->pinned_type);
   Py_CLEAR(st->when_type);
   Py_CLEAR(st->behavior_capsule_type);
-  Py_CLEAR(st->terminator_inc_fn);
-  Py_CLEAR(st->name_behavior_capsule);
-  Py_CLEAR(st->name_terminator_inc);
-  Py_CLEAR(st->name_terminator_dec);
+  unwatch_whencall_steps(st);
   Py_CLEAR(st->pump_result_type);
   st->~InterpState();
 }

@@ -134,6 +134,11 @@ class TestWhencallSteps(unittest.TestCase):
                 self.real.schedule()
 
         c = Cown(20)
+
+        @when(c)
+        def before(c):  # the inline path: what @when compares against is looked up now
+            return c.value
+
         with Replaced("BehaviorCapsule", Recording):
             @when(c)
             def plus_one(c, k=1):
@@ -145,6 +150,12 @@ class TestWhencallSteps(unittest.TestCase):
         self.assertEqual([gid for gid, _ in pairs], [1])
         self.assertEqual(captures, [1])
         self.assertEqual(_core.terminator_count(), 1)  # only the runtime's seed: the hold was handed over
+
+        @when(c)
+        def after(c):  # restored: inline again, nothing recorded
+            return c.value
+        quiesce(QUIESCE_TIMEOUT)
+        self.assertEqual((before.unwrap(), after.unwrap(), len(built)), (20, 20, 1))
 
     def test_a_failing_schedule_drops_its_hold_and_propagates(self):
         start(worker_count=1)
