@@ -9,7 +9,7 @@ if(BOC_SYSTEMATIC AND (BOC_WITH_PYTHON OR BOC_WITH_DEMO OR BOC_WITH_BENCH))
 endif()
 function(boc_set_target_options tgt)
   target_compile_options(${tgt} PRIVATE
-    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+    -Wall -Wextra -Wpedantic -Wshadow $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor> -Wcast-align
     -Wformat=2 -Wimplicit-fallthrough
     # Deterministic floating point: never contract a*b+c into an FMA.
     -ffp-contract=off)

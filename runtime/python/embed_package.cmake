@@ -1,5 +1,8 @@
 # cmake -P embed_package.cmake -DOUT=<file.cpp> -DPKG_DIR=<dir with bocpy/*.py>
+#       [-DC_ABI_INCLUDE=<dir>]
 # Writes the bocpy package sources as C++ string constants (see package_install.cpp).
+# C_ABI_INCLUDE adds a module bocpy._c_abi_location naming where the C ABI
+# headers lie on disk (bocpy/_c_abi.py: the embedded package has no folder).
 file(GLOB _sources RELATIVE "${PKG_DIR}" "${PKG_DIR}/bocpy/*.py")
 list(SORT _sources)
 set(_body "// Generated from runtime/python/bocpy/*.py by embed_package.cmake. Do not edit.\n")
@@ -15,6 +18,9 @@ foreach(_rel IN LISTS _sources)
   endif()
   string(APPEND _body "    {\"${_mod}\", ${_is_pkg}, R\"BOCPYSRC(${_text})BOCPYSRC\"},\n")
 endforeach()
+if(DEFINED C_ABI_INCLUDE)
+  string(APPEND _body "    {\"bocpy._c_abi_location\", false, R\"BOCPYSRC(INCLUDE_DIR = r\"${C_ABI_INCLUDE}\"\n)BOCPYSRC\"},\n")
+endif()
 string(APPEND _body "    {nullptr, false, nullptr}};\n\n}  // namespace boc::py\n")
 file(WRITE "${OUT}.tmp" "${_body}")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

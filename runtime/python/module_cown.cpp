@@ -272,6 +272,10 @@ PyCown* cown_of(InterpState* state, PyObject* obj) {
   return reinterpret_cast<CapsuleObject*>(obj)->cown;
 }
 
-void install_handle_hooks() { set_handle_hooks(HandleHooks{&hook_unwrap, &hook_wrap}); }
+void install_handle_hooks() {
+  set_handle_hooks(HandleHooks{&hook_unwrap, &hook_wrap});
+  // XIData in parcels is freed in the interpreter that filled it (values/xidata_slot.cpp).
+  set_drop_hook(&decref_in_interp);
+}
 
 }  // namespace boc::py

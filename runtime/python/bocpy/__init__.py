@@ -26,6 +26,7 @@ from bocpy._core import (
     whencall,
 )
 from bocpy._sentinels import REMOVED
+from bocpy._c_abi import get_include, get_sources
 from bocpy._math import Matrix
 from bocpy.behaviors import (
     Behaviors,
@@ -85,6 +86,8 @@ __all__ = [
     "WORKER_COUNT",
     "__version__",
     "drain",
+    "get_include",
+    "get_sources",
     "notice_delete",
     "notice_read",
     "notice_seed",

@@ -43,6 +43,8 @@ void Parcel::take(Parcel& other) noexcept {
   other.cowns_.clear();
   buffers_ = std::move(other.buffers_);
   other.buffers_.clear();
+  xidata_ = std::move(other.xidata_);
+  other.xidata_.clear();
 }
 
 void Parcel::clear() noexcept {
@@ -56,6 +58,8 @@ void Parcel::clear() noexcept {
   std::vector<CownRef>().swap(cowns_);
   // Dropping a Matrix buffer frees plain C++ memory; no GIL either.
   std::vector<std::shared_ptr<void>>().swap(buffers_);
+  // An XIData slot frees itself in its own interpreter (xidata_slot.cpp).
+  std::vector<std::shared_ptr<void>>().swap(xidata_);
 }
 
 bool Parcel::pickled() const noexcept { return size_ != 0 && static_cast<std::uint8_t>(data_[0]) == detail::kPickle; }
@@ -66,6 +70,7 @@ Parcel Parcel::clone() const {
   w.put_raw(data_, size_);
   copy.cowns_ = cowns_;
   copy.buffers_ = buffers_;
+  copy.xidata_ = xidata_;
   return copy;
 }
 

@@ -37,6 +37,14 @@ class ParcelReader;
 /// A Matrix buffer can only be held by one interpreter: decoding claims it,
 /// so a second decode of a parcel (or of a clone) holding a Matrix raises
 /// RuntimeError while the first decoder still holds it, as bocpy does.
+///
+/// A third side table holds the XIData of values whose type is registered as
+/// cross-interpreter shareable (xidata_slot.h, bocpy's C ABI in
+/// runtime/python/include/bocpy/). Each decode calls the type's new_object;
+/// a type following bocpy.h's owner-field pattern therefore decodes once per
+/// encode, like a Matrix (a second decode raises the type's RuntimeError).
+/// The last copy of the parcel frees the XIData in the interpreter that
+/// filled it; the drop hook defers that when it happens elsewhere.
 class Parcel {
  public:
   static constexpr std::size_t kInlineCapacity = 64;
@@ -61,14 +69,18 @@ class Parcel {
   /// The Matrix buffers the value carries (type-erased matrix stores), in
   /// encoding order.
   std::span<const std::shared_ptr<void>> buffers() const noexcept { return buffers_; }
+  /// The XIData of the registered-type values it carries (type-erased
+  /// slots), in encoding order, one per distinct object.
+  std::span<const std::shared_ptr<void>> xidata() const noexcept { return xidata_; }
   /// True when the value went through the pickle fallback.
   bool pickled() const noexcept;
 
-  /// An independent copy (same bytes, new references to the same cowns and
-  /// Matrix buffers).
+  /// An independent copy (same bytes, new references to the same cowns,
+  /// Matrix buffers and XIData).
   /// Needs no GIL. Throws std::bad_alloc on exhaustion.
   Parcel clone() const;
-  /// Back to empty: frees the buffer and drops the cown references.
+  /// Back to empty: frees the buffer and drops the cown references (and the
+  /// side tables; an XIData slot dropped off its interpreter is deferred).
   void clear() noexcept;
 
  private:
@@ -83,6 +95,7 @@ class Parcel {
   std::size_t capacity_ = kInlineCapacity;
   std::vector<CownRef> cowns_;
   std::vector<std::shared_ptr<void>> buffers_;
+  std::vector<std::shared_ptr<void>> xidata_;
   alignas(16) std::byte inline_[kInlineCapacity];
 };
 
@@ -94,7 +107,11 @@ class Parcel {
 /// Exact None, bool, int, float, complex, str, bytes, bytearray, tuple, list,
 /// dict, set, frozenset, bocpy Matrix and cown handles are encoded natively
 /// (a Matrix by moving its buffer: once encode succeeds the sender's object
-/// no longer owns it);
+/// no longer owns it), plain class instances as class + __dict__
+/// (plain_class.h), and an object whose exact type is registered as
+/// cross-interpreter shareable by its XIData (its getdata callback runs once
+/// per distinct object, after the rest of the value encoded; should one fail,
+/// those already taken are handed back: xidata_slot.h);
 /// anything else (including subclasses of those builtins), a value with a
 /// shared or cyclic mutable container, or one nested deeper than
 /// kMaxNativeDepth goes through pickle protocol 5 as a whole, with cown
@@ -119,5 +136,13 @@ struct HandleHooks {
 };
 /// Installs (or, with null members, removes) the hooks.
 void set_handle_hooks(const HandleHooks& hooks);
+
+/// Drops a reference owned by interpreter `interp_id` from a thread that may
+/// hold another interpreter's GIL or none (the bocpy module installs
+/// decref_in_interp, runtime/python/py_cown.h). Parcels use it for the XIData
+/// of registered-type values, which must be freed where they were filled.
+/// Without a hook such a slot, dropped elsewhere, leaks.
+using DropHook = void (*)(std::int64_t interp_id, PyObject* obj);
+void set_drop_hook(DropHook hook);
 
 }  // namespace boc::py

@@ -13,6 +13,7 @@
 #include "parcel_format.h"
 #include "pickle_fallback.h"
 #include "plain_class.h"
+#include "xidata_slot.h"
 
 #ifdef BOC_VALUES_WITH_MATRIX
 #include "matrix_transport.h"
@@ -49,7 +50,7 @@ class Owned {
 
 class Encoder {
  public:
-  explicit Encoder(ParcelWriter& w) noexcept : w_(w) {}
+  Encoder(ParcelWriter& w, XIDataTaker& xidata) noexcept : w_(w), xidata_(xidata) {}
 
   Status encode(PyObject* o, int depth) {
     PyTypeObject* t = Py_TYPE(o);
@@ -240,6 +241,12 @@ class Encoder {
     }
     if (PyErr_Occurred()) return Status::kError;
     if (plain_class(Py_TYPE(o))) return encode_object(o, depth);
+    // A registered type crosses by its XIData (bocpy's C ABI); its getdata
+    // runs once the whole value encoded (parcel_encode).
+    if (xidata_registered(o)) {
+      w_.put_tag_varint(kXIData, xidata_.note(o));
+      return Status::kOk;
+    }
     return Status::kFallback;
   }
 
@@ -298,6 +305,7 @@ class Encoder {
   }
 
   ParcelWriter& w_;
+  XIDataTaker& xidata_;
   IdentitySet seen_;
   ClassCache* cache_ = nullptr;  // the interpreter's, looked up on the first instance
 };
@@ -306,7 +314,7 @@ class Encoder {
 
 class Decoder {
  public:
-  explicit Decoder(const Parcel& p) noexcept : r_(p) {}
+  explicit Decoder(const Parcel& p) noexcept : r_(p), xidata_(r_.xidata()) {}
 
   bool at_end() const noexcept { return r_.at_end(); }
 
@@ -362,10 +370,15 @@ class Decoder {
         return wrap_handle(r_.cowns()[static_cast<std::size_t>(index)]);
       }
       case kObject: return decode_object(depth);
+      case kXIData: {
+        std::uint64_t index;
+        if (!r_.get_varint(index)) return corrupt();
+        return xidata_.get(index);
+      }
       case kPickle: {
         std::size_t n;
         if (!r_.get_count(n, 1)) return corrupt();
-        return pickle_decode(r_.get_raw(n), n, r_.cowns());
+        return pickle_decode(r_.get_raw(n), n, r_.cowns(), xidata_);
       }
       default: return corrupt();
     }
@@ -546,12 +559,15 @@ class Decoder {
   }
 
   ParcelReader r_;
+  XIDataMemo xidata_;
   ClassCache* cache_ = nullptr;  // the interpreter's, looked up on the first instance
 
  public:
-  /// Hands back the buffers this decode claimed (it failed: the value is
-  /// dropped, so they are in flight again for a later decode).
+  /// Hands back the buffers and registered-type objects this decode claimed
+  /// (it failed: the value is dropped, so they are in flight again for a
+  /// later decode).
   void unclaim() noexcept {
+    xidata_.unclaim();
 #ifdef BOC_VALUES_WITH_MATRIX
     for (const std::shared_ptr<void>* store : adopted_) matrix_unadopt(*store);
 #endif
@@ -571,19 +587,26 @@ bool parcel_encode(PyObject* obj, Parcel& out) {
   try {
     detail::Status s;
     {
-      detail::Encoder enc(w);
-      s = enc.encode(obj, 0);
+      detail::XIDataTaker xidata(w.xidata());
+      {
+        detail::Encoder enc(w, xidata);
+        s = enc.encode(obj, 0);
+      }
+      // The value is complete: its registered-type objects hand their
+      // XIData over first (a failing getdata leaves the matrices owned).
+      if (s == detail::Status::kOk && !xidata.take_noted()) s = detail::Status::kError;
     }
     if (s == detail::Status::kOk) {
 #ifdef BOC_VALUES_WITH_MATRIX
-      // The value is complete: its matrices now belong to the parcel.
+      // Then its matrices belong to the parcel.
       for (const std::shared_ptr<void>& store : out.buffers()) matrix_release(store);
 #endif
       return true;
     }
     if (s == detail::Status::kFallback) {
       w.reset();
-      if (detail::pickle_encode(obj, w)) return true;
+      detail::XIDataTaker xidata(w.xidata());
+      if (detail::pickle_encode(obj, w, xidata) && xidata.take_noted()) return true;
     }
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();

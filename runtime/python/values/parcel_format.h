@@ -21,11 +21,14 @@
 //              is moved there, never copied into the bytes)
 //   kCown      index into the parcel's cown table
 //   kPickle    len, pickle protocol-5 bytes; persistent ids are cown table
-//              indices (ints)
+//              indices (ints >= 0) or XIData table indices i as -1 - i
 //   kObject    an instance of a plain class (plain_class.h): module len,
 //              module UTF-8, qualname len, qualname UTF-8, n, n * (key value
 //              (a str), value): the class by reference and the instance
 //              __dict__, what pickle would carry
+//   kXIData    index into the parcel's XIData table (xidata_slot.h); within a
+//              value an object occurs once in the table, and every occurrence
+//              decodes to the same new object
 #pragma once
 
 #ifndef PY_SSIZE_T_CLEAN
@@ -66,6 +69,7 @@ enum Tag : std::uint8_t {
   kCown = 0x14,
   kPickle = 0x15,
   kObject = 0x16,
+  kXIData = 0x17,
 };
 
 /// Appends to a parcel's buffer, growing it with malloc (throws
@@ -86,11 +90,13 @@ class ParcelWriter {
     p_.size_ = 0;
     p_.cowns_.clear();
     p_.buffers_.clear();
+    p_.xidata_.clear();
   }
 
   std::size_t size() const noexcept { return p_.size_; }
   std::vector<CownRef>& cowns() noexcept { return p_.cowns_; }
   std::vector<std::shared_ptr<void>>& buffers() noexcept { return p_.buffers_; }
+  std::vector<std::shared_ptr<void>>& xidata() noexcept { return p_.xidata_; }
 
   /// Makes room for n more bytes and returns where they go (size unchanged).
   std::byte* reserve(std::size_t n) {
@@ -165,12 +171,18 @@ class ParcelWriter {
 class ParcelReader {
  public:
   explicit ParcelReader(const Parcel& p) noexcept
-      : base_(p.data_), pos_(p.data_), end_(p.data_ + p.size_), cowns_(p.cowns_), buffers_(p.buffers_) {}
+      : base_(p.data_),
+        pos_(p.data_),
+        end_(p.data_ + p.size_),
+        cowns_(p.cowns_),
+        buffers_(p.buffers_),
+        xidata_(p.xidata_) {}
 
   bool at_end() const noexcept { return pos_ == end_; }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
   const std::vector<CownRef>& cowns() const noexcept { return cowns_; }
   const std::vector<std::shared_ptr<void>>& buffers() const noexcept { return buffers_; }
+  const std::vector<std::shared_ptr<void>>& xidata() const noexcept { return xidata_; }
 
   bool get_tag(std::uint8_t& t) noexcept {
     if (pos_ == end_) return false;
@@ -218,6 +230,7 @@ class ParcelReader {
   const std::byte* end_;
   const std::vector<CownRef>& cowns_;
   const std::vector<std::shared_ptr<void>>& buffers_;
+  const std::vector<std::shared_ptr<void>>& xidata_;
 };
 
 }  // namespace boc::py::detail

@@ -76,8 +76,18 @@ enum Slot : Py_ssize_t {
   kSlotCount
 };
 
-thread_local std::vector<CownRef>* t_encode_cowns = nullptr;
-thread_local const std::vector<CownRef>* t_decode_cowns = nullptr;
+// What persistent_id / persistent_load of the ongoing (un)pickle on this
+// thread fill or read.
+struct EncodeTables {
+  std::vector<CownRef>* cowns;
+  XIDataTaker* xidata;
+};
+struct DecodeTables {
+  const std::vector<CownRef>* cowns;
+  XIDataMemo* xidata;
+};
+thread_local EncodeTables* t_encode = nullptr;
+thread_local DecodeTables* t_decode = nullptr;
 
 template <class T>
 class ScopedContext {
@@ -98,37 +108,44 @@ bool is_plain_builtin(PyTypeObject* t) noexcept {
          t == &PySet_Type || t == &PyFrozenSet_Type || t == &PyByteArray_Type || t == &PyComplex_Type;
 }
 
-// Pickler.persistent_id: a cown handle becomes the index of its table entry.
+// Pickler.persistent_id: a cown handle becomes the index of its table entry,
+// a registered-type object -1 - its XIData table index.
 PyObject* persistent_id(PyObject*, PyObject* obj) {
   if (is_plain_builtin(Py_TYPE(obj))) Py_RETURN_NONE;
-  std::vector<CownRef>* cowns = t_encode_cowns;
-  if (!cowns) Py_RETURN_NONE;
+  EncodeTables* tables = t_encode;
+  if (!tables) Py_RETURN_NONE;
   try {
     CownRef ref = unwrap_handle(obj);
-    if (!ref) {
-      if (PyErr_Occurred()) return nullptr;
-      Py_RETURN_NONE;
+    if (ref) {
+      tables->cowns->push_back(std::move(ref));
+      return PyLong_FromSize_t(tables->cowns->size() - 1);
     }
-    cowns->push_back(std::move(ref));
+    if (PyErr_Occurred()) return nullptr;
+    if (!xidata_registered(obj)) Py_RETURN_NONE;
+    const std::size_t index = tables->xidata->note(obj);
+    return PyLong_FromLongLong(-1 - static_cast<long long>(index));
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
     return nullptr;
   }
-  return PyLong_FromSize_t(cowns->size() - 1);
 }
 
-// Unpickler.persistent_load: a table index becomes a fresh handle.
+// Unpickler.persistent_load: a table index becomes a fresh handle, or the
+// object built from an XIData slot.
 PyObject* persistent_load(PyObject*, PyObject* pid) {
-  const std::vector<CownRef>* cowns = t_decode_cowns;
-  Py_ssize_t index = PyLong_CheckExact(pid) ? PyLong_AsSsize_t(pid) : -1;
-  if (index == -1 && PyErr_Occurred()) return nullptr;
-  if (!cowns || index < 0 || static_cast<std::size_t>(index) >= cowns->size()) {
-    PyErr_SetString(PyExc_ValueError, "parcel: invalid persistent id in pickled value");
-    return nullptr;
+  const DecodeTables* tables = t_decode;
+  if (tables && PyLong_CheckExact(pid)) {
+    const long long index = PyLong_AsLongLong(pid);
+    if (index == -1 && PyErr_Occurred()) return nullptr;
+    if (index < 0) return tables->xidata->get(static_cast<std::uint64_t>(-1 - index));
+    if (static_cast<unsigned long long>(index) < tables->cowns->size()) {
+      return wrap_handle((*tables->cowns)[static_cast<std::size_t>(index)]);
+    }
   }
-  return wrap_handle((*cowns)[static_cast<std::size_t>(index)]);
+  PyErr_SetString(PyExc_ValueError, "parcel: invalid persistent id in pickled value");
+  return nullptr;
 }
 
 PyMethodDef kPersistentIdDef = {"persistent_id", persistent_id, METH_O, nullptr};
@@ -222,7 +239,7 @@ PyObject* helpers() {
 
 }  // namespace
 
-bool pickle_encode(PyObject* obj, ParcelWriter& w) {
+bool pickle_encode(PyObject* obj, ParcelWriter& w, XIDataTaker& xidata) {
   PyObject* h = helpers();
   if (!h) return false;
   // Take the interpreter's idle pickler (no Python code runs between the
@@ -240,7 +257,8 @@ bool pickle_encode(PyObject* obj, ParcelWriter& w) {
   }
   PyObject* data;
   {
-    ScopedContext<std::vector<CownRef>> ctx(t_encode_cowns, &w.cowns());
+    EncodeTables tables{&w.cowns(), &xidata};
+    ScopedContext<EncodeTables> ctx(t_encode, &tables);
     data = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kDumpWith), obj, PyTuple_GET_ITEM(pair, 0),
                                         PyTuple_GET_ITEM(pair, 1), nullptr);
   }
@@ -286,7 +304,8 @@ PyObject* pickle_dispatch_table() {
   return table;
 }
 
-PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns) {
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns,
+                        XIDataMemo& xidata) {
   PyObject* h = helpers();
   if (!h) return nullptr;
   // The memoryview borrows the parcel's bytes for the duration of the call;
@@ -299,10 +318,11 @@ PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vect
     return nullptr;
   }
   PyObject* result;
-  if (cowns.empty()) {
+  if (cowns.empty() && xidata.empty_table()) {
     result = PyObject_CallOneArg(PyTuple_GET_ITEM(h, kPlainLoads), view);
   } else {
-    ScopedContext<const std::vector<CownRef>> ctx(t_decode_cowns, &cowns);
+    DecodeTables tables{&cowns, &xidata};
+    ScopedContext<DecodeTables> ctx(t_decode, &tables);
     result =
         PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, kLoads), view, PyTuple_GET_ITEM(h, kPersistentLoad), nullptr);
   }

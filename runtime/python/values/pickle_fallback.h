@@ -12,17 +12,21 @@
 #include <vector>
 
 #include "parcel_format.h"
+#include "xidata_slot.h"
 
 namespace boc::py::detail {
 
 /// Appends a kPickle record for obj to w (GIL held). Handles reached inside obj
 /// are appended to w.cowns(); their persistent ids are table indices.
+/// Registered-type objects are noted in xidata (the caller takes them once
+/// the record is written); their persistent ids are -1 - index.
 /// False + Python exception on failure (whatever pickle raised).
-bool pickle_encode(PyObject* obj, ParcelWriter& w);
+bool pickle_encode(PyObject* obj, ParcelWriter& w, XIDataTaker& xidata);
 
 /// Unpickles data (the payload of a kPickle record) in the current interpreter,
-/// resolving persistent ids through cowns. New reference, or nullptr + error.
-PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns);
+/// resolving persistent ids through cowns and xidata. New reference, or
+/// nullptr + error.
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns, XIDataMemo& xidata);
 
 /// The unpickler's find_class(module, name) in the current interpreter (new
 /// reference), with its own errors (plain_class.cpp's slow path).
