@@ -503,6 +503,240 @@ TEST(MatrixKernels, RandomIsSeededAndPlatformIndependent) {
   EXPECT_NEAR(std::sqrt(var / static_cast<double>(n.size())), 2.0, 0.05);
 }
 
+// ---- Fast paths against plain loops ----------------------------------------
+
+// Values with repeats, signed zeros and infinities; `nans` of them NaN.
+mx::Dense awkward(std::size_t rows, std::size_t cols, std::uint64_t seed, std::size_t nans) {
+  mx::Random rng(seed);
+  mx::Dense m(rows, cols);
+  for (double& x : m.data) {
+    const std::uint64_t pick = rng.next_u64() % 16;
+    x = pick == 0   ? 0.0
+        : pick == 1 ? -0.0
+        : pick == 2 ? std::numeric_limits<double>::infinity()
+                    : std::floor(rng.next_double() * 40.0) - 20.0;
+  }
+  for (std::size_t k = 0; k < nans; ++k) {
+    m.data[rng.next_u64() % m.size()] = std::nan("");
+  }
+  return m;
+}
+
+// min/max by the scalar rule: the first NaN, else the first strict extreme.
+double plain_extreme(const double* p, std::size_t n, std::size_t stride, bool want_max) {
+  double best = p[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = p[i * stride];
+    if (std::isnan(v)) {
+      return v;
+    }
+    best = (want_max ? v > best : v < best) ? v : best;
+  }
+  return best;
+}
+
+bool same_value(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+TEST(MatrixKernels, RowAndColumnExtremesMatchPlainLoops) {
+  for (std::size_t rows : {1, 3, 4, 5, 15, 16, 17, 33}) {
+    for (std::size_t cols : {1, 2, 3, 7, 8, 9, 17, 100}) {
+      for (std::size_t nans : {0, 1, 3}) {
+        const mx::Dense m = awkward(rows, cols, rows * 1000 + cols * 10 + nans, nans);
+        for (bool want_max : {false, true}) {
+          const auto op = want_max ? mx::Reduction::kMax : mx::Reduction::kMin;
+          const mx::Dense by_row = mx::reduce(op, m, mx::Axis::k1);
+          for (std::size_t r = 0; r < rows; ++r) {
+            const double want = plain_extreme(m.data.data() + r * cols, cols, 1, want_max);
+            ASSERT_TRUE(same_value(by_row.data[r], want)) << rows << "x" << cols << " row " << r;
+            if (want == 0.0 && cols < 16) {  // signed zeros: the first one kept
+              ASSERT_EQ(std::signbit(by_row.data[r]), std::signbit(want)) << rows << "x" << cols << " row " << r;
+            }
+          }
+          const mx::Dense by_col = mx::reduce(op, m, mx::Axis::k0);
+          for (std::size_t c = 0; c < cols; ++c) {
+            const double want = plain_extreme(m.data.data() + c, rows, cols, want_max);
+            ASSERT_TRUE(same_value(by_col.data[c], want)) << rows << "x" << cols << " column " << c;
+            // Down a column the first extreme is kept, signed zeros included,
+            // and a NaN is the input's own.
+            std::uint64_t got_bits = 0;
+            std::uint64_t want_bits = 0;
+            std::memcpy(&got_bits, &by_col.data[c], sizeof got_bits);
+            std::memcpy(&want_bits, &want, sizeof want_bits);
+            ASSERT_EQ(got_bits, want_bits) << rows << "x" << cols << " column " << c;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatrixKernels, NarrowReductionsAndColumnNormalizeMatchPlainLoops) {
+  for (std::size_t cols : {1, 2, 3, 4, 5, 7}) {
+    mx::Random rng(cols);
+    mx::Dense m(37, cols);
+    mx::fill_normal(rng, 0.0, 1e3, m);
+    for (std::size_t r = 0; r < m.rows; ++r) {
+      m(r, 0) = 0.0;  // column 0 has magnitude 0: normalize leaves it alone
+    }
+    for (auto op : {mx::Reduction::kSum, mx::Reduction::kMean, mx::Reduction::kSumSquares, mx::Reduction::kMagnitude}) {
+      const bool sq = op == mx::Reduction::kSumSquares || op == mx::Reduction::kMagnitude;
+      const mx::Dense down = mx::reduce(op, m, mx::Axis::k0);
+      for (std::size_t c = 0; c < cols; ++c) {
+        double acc = 0.0;
+        for (std::size_t r = 0; r < m.rows; ++r) {
+          acc += sq ? m(r, c) * m(r, c) : m(r, c);
+        }
+        acc = op == mx::Reduction::kMean ? acc / 37.0 : op == mx::Reduction::kMagnitude ? std::sqrt(acc) : acc;
+        ASSERT_EQ(down.data[c], acc) << cols << " column " << c;
+      }
+      const mx::Dense across = mx::reduce(op, m, mx::Axis::k1);
+      for (std::size_t r = 0; r < m.rows; ++r) {
+        double acc = 0.0;
+        for (std::size_t c = 0; c < cols; ++c) {
+          acc += sq ? m(r, c) * m(r, c) : m(r, c);
+        }
+        acc = op == mx::Reduction::kMean        ? acc / static_cast<double>(cols)
+              : op == mx::Reduction::kMagnitude ? std::sqrt(acc)
+                                                : acc;
+        ASSERT_EQ(across.data[r], acc) << cols << " row " << r;
+      }
+    }
+    const mx::Dense mags = mx::reduce(mx::Reduction::kMagnitude, m, mx::Axis::k0);
+    mx::Dense in_place = m;
+    mx::normalize(in_place, mx::Axis::k0, in_place);
+    for (std::size_t r = 0; r < m.rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double want = mags.data[c] != 0.0 ? m(r, c) / mags.data[c] : m(r, c);
+        ASSERT_EQ(std::memcmp(&in_place(r, c), &want, sizeof want), 0) << cols << " at " << r << ", " << c;
+      }
+    }
+  }
+}
+
+TEST(MatrixKernels, AngleIsAtan2InEveryOctant) {
+  for (std::size_t count : {1, 9, 1023, 1024, 1025, 3000}) {
+    mx::Dense rows = awkward(count, 2, count, count / 100);
+    mx::Random rng(count);
+    for (std::size_t i = 0; i < count / 2; ++i) {  // plus ordinary values
+      rows.data[i] = rng.next_double() * 8.0 - 4.0;
+    }
+    const mx::Dense a = mx::angle(rows, mx::Axis::k1);
+    const mx::Dense cols = mx::transpose(rows);
+    const mx::Dense b = mx::angle(cols, mx::Axis::k0);
+    for (std::size_t v = 0; v < count; ++v) {
+      const double want = std::atan2(rows(v, 1), rows(v, 0));
+      ASSERT_EQ(std::memcmp(&a.data[v], &want, sizeof want), 0) << count << " at " << v;
+      ASSERT_EQ(std::memcmp(&b.data[v], &want, sizeof want), 0) << count << " at " << v;
+    }
+  }
+}
+
+TEST(MatrixKernels, ColumnCrossWithOneVectorMatchesPlainLoop) {
+  mx::Random rng(5);
+  mx::Dense a(3, 37);
+  mx::fill_normal(rng, 0.0, 10.0, a);
+  const mx::Dense b(3, 1, {0.5, -2.0, 3.25});
+  const mx::Dense c = mx::cross(a, b, mx::Axis::k0);
+  ASSERT_EQ(c.shape(), a.shape());
+  for (std::size_t v = 0; v < a.cols; ++v) {
+    EXPECT_EQ(c(0, v), a(1, v) * b.data[2] - a(2, v) * b.data[1]);
+    EXPECT_EQ(c(1, v), a(2, v) * b.data[0] - a(0, v) * b.data[2]);
+    EXPECT_EQ(c(2, v), a(0, v) * b.data[1] - a(1, v) * b.data[0]);
+  }
+}
+
+TEST(MatrixKernels, AllcloseMatchesPlainLoop) {
+  auto plain = [](const mx::Dense& a, const mx::Dense& b, double rtol, double atol) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (std::fabs(a.data[i] - b.data[i]) > atol + rtol * std::fabs(b.data[i])) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (std::size_t n : {1, 7, 8, 9, 64, 101}) {
+    const mx::Dense a = awkward(1, n, n, n / 8);
+    for (std::size_t at = 0; at < n; ++at) {
+      for (double delta : {0.0, 1e-9, 1e-3, -1.0, std::nan("")}) {
+        mx::Dense b = a;
+        b.data[at] += delta;
+        ASSERT_EQ(mx::allclose(a, b, 1e-5, 1e-8, false), plain(a, b, 1e-5, 1e-8)) << n << " at " << at;
+        ASSERT_EQ(mx::allclose(b, a, 1e-5, 1e-8, true), plain(b, a, 1e-5, 1e-8)) << n << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(MatrixKernels, ConcatColumnsMatchesPlainLoop) {
+  mx::Random rng(3);
+  for (std::size_t rows : {1, 5}) {
+    std::vector<mx::Dense> parts;
+    for (std::size_t cols : {1, 2, 3, 10, 33, 4}) {
+      parts.emplace_back(rows, cols);
+      mx::fill_uniform(rng, -1.0, 1.0, parts.back());
+    }
+    const std::vector<mx::ConstView> views(parts.begin(), parts.end());
+    const mx::Dense h = mx::concat(views, mx::Axis::k1);
+    ASSERT_EQ(h.shape(), (mx::Shape{rows, 53}));
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::size_t c0 = 0;
+      for (const mx::Dense& p : parts) {
+        for (std::size_t c = 0; c < p.cols; ++c) {
+          ASSERT_EQ(h(r, c0 + c), p(r, c));
+        }
+        c0 += p.cols;
+      }
+    }
+  }
+}
+
+TEST(MatrixKernels, FillNormalIsNextNormalBitForBit) {
+  for (std::size_t n : {1, 2, 255, 256, 257, 1000}) {
+    mx::Random a(11);
+    mx::Random b(11);
+    mx::Dense m(1, n);
+    mx::fill_normal(a, 0.5, 3.0, m);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double want = 0.5 + 3.0 * b.next_normal();
+      ASSERT_EQ(std::memcmp(&m.data[i], &want, sizeof want), 0) << n << " at " << i;
+    }
+    ASSERT_EQ(a.next_u64(), b.next_u64());
+  }
+}
+
+TEST(MatrixKernels, RotatePairsAndProgressionScatterMatchPlainLoops) {
+  for (std::size_t count : {0, 1, 3, 4, 5, 9}) {
+    mx::Dense m = awkward(count + 1, 2, count, 0);
+    std::vector<double> want(m.data.begin(), m.data.end());
+    for (std::size_t v = 0; v < count; ++v) {
+      const double x = want[2 * v];
+      want[2 * v] = -want[2 * v + 1];
+      want[2 * v + 1] = x;
+    }
+    mx::rotate_pairs(m.data.data(), m.data.data(), count);
+    ASSERT_EQ(std::memcmp(m.data.data(), want.data(), want.size() * sizeof(double)), 0) << count;
+  }
+  // Column lists in arithmetic progression (steps 1, 2, 3, 0, -2) and not.
+  const std::vector<std::vector<std::size_t>> lists = {
+      {0, 1, 2, 3, 4}, {1, 3, 5, 7, 9, 11, 13, 15, 17}, {0, 3, 6}, {4, 4, 4}, {9, 7, 5, 3, 1}, {0, 2, 3}, {5}};
+  for (const auto& list : lists) {
+    mx::Dense m = awkward(6, 20, list.size(), 0);
+    mx::Dense value = awkward(3, list.size(), 99, 0);
+    mx::Dense want = m;
+    const std::vector<std::size_t> rows = {5, 0, 2};
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (std::size_t j = 0; j < list.size(); ++j) {
+        want(rows[i], list[j]) = value(i, j);
+      }
+    }
+    mx::scatter(m, mx::IndexSet::of(rows), mx::IndexSet::of(list), value, false);
+    ASSERT_EQ(std::memcmp(m.data.data(), want.data.data(), want.size() * sizeof(double)), 0) << list.size();
+  }
+  mx::Dense m(2, 4);
+  EXPECT_THROW(mx::scatter(m, mx::IndexSet::all(2), mx::IndexSet::of({1, 4}), mx::Dense(2, 2, 1.0), false),
+               mx::IndexError);
+}
+
 // ---- Python surface ---------------------------------------------------------
 
 TEST(MatrixPython, ModuleImportsInMain) {
