@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <new>
 
+#include "boc/pooled.h"
+
 namespace boc::detail {
 
-inline constexpr std::size_t kSmallMax = 512;
+inline constexpr std::size_t kSmallMax = kPooledMax;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(BOC_PLAIN_ALLOC)
 

@@ -3,12 +3,19 @@
 #include "interrupt.h"
 
 #include "behavior_code.h"
+#include "boc/pooled.h"
 #include "interp_state.h"
 #include "module_cown.h"
 #include "noticeboard.h"
 #include "py_compat.h"
 
 namespace boc::py {
+
+// Behaviors are made and freed once each: above the pools' limit they would
+// go through malloc (and its cross-thread frees) again.
+static_assert(sizeof(PyBehavior) <= boc::detail::kPooledMax, "PyBehavior outgrew the pools (boc/pooled.h)");
+static_assert(sizeof(PyCown) <= boc::detail::kPooledMax, "PyCown outgrew the pools (boc/pooled.h)");
+
 namespace {
 
 thread_local PyThreadState* tl_worker_tstate = nullptr;

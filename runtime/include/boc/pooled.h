@@ -8,6 +8,10 @@
 
 namespace boc::detail {
 
+/// Objects up to this size come from the pools; larger ones from ::operator
+/// new. Python behaviors (runtime/python/py_behavior.h) are about 550 bytes.
+inline constexpr std::size_t kPooledMax = 1024;
+
 struct Pooled {
   static void* operator new(std::size_t size);
   static void operator delete(void* p, std::size_t size) noexcept;

@@ -44,7 +44,6 @@ void Parcel::take(Parcel& other) noexcept {
   buffers_ = std::move(other.buffers_);
   other.buffers_.clear();
   xidata_ = std::move(other.xidata_);
-  other.xidata_.clear();
 }
 
 void Parcel::clear() noexcept {
@@ -59,7 +58,7 @@ void Parcel::clear() noexcept {
   // Dropping a Matrix buffer frees plain C++ memory; no GIL either.
   std::vector<std::shared_ptr<void>>().swap(buffers_);
   // An XIData slot frees itself in its own interpreter (xidata_slot.cpp).
-  std::vector<std::shared_ptr<void>>().swap(xidata_);
+  xidata_.reset();
 }
 
 bool Parcel::pickled() const noexcept { return size_ != 0 && static_cast<std::uint8_t>(data_[0]) == detail::kPickle; }
@@ -70,7 +69,7 @@ Parcel Parcel::clone() const {
   w.put_raw(data_, size_);
   copy.cowns_ = cowns_;
   copy.buffers_ = buffers_;
-  copy.xidata_ = xidata_;
+  if (xidata_) copy.xidata_ = std::make_unique<std::vector<std::shared_ptr<void>>>(*xidata_);
   return copy;
 }
 

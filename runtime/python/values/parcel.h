@@ -71,7 +71,9 @@ class Parcel {
   std::span<const std::shared_ptr<void>> buffers() const noexcept { return buffers_; }
   /// The XIData of the registered-type values it carries (type-erased
   /// slots), in encoding order, one per distinct object.
-  std::span<const std::shared_ptr<void>> xidata() const noexcept { return xidata_; }
+  std::span<const std::shared_ptr<void>> xidata() const noexcept {
+    return xidata_ ? std::span<const std::shared_ptr<void>>(*xidata_) : std::span<const std::shared_ptr<void>>();
+  }
   /// True when the value went through the pickle fallback.
   bool pickled() const noexcept;
 
@@ -95,7 +97,10 @@ class Parcel {
   std::size_t capacity_ = kInlineCapacity;
   std::vector<CownRef> cowns_;
   std::vector<std::shared_ptr<void>> buffers_;
-  std::vector<std::shared_ptr<void>> xidata_;
+  // Allocated by the first value that has one: rare, and a Parcel sits inside
+  // every behavior and cown, which must stay within the pools' size limit
+  // (boc/pooled.h, py_behavior.cpp).
+  std::unique_ptr<std::vector<std::shared_ptr<void>>> xidata_;
   alignas(16) std::byte inline_[kInlineCapacity];
 };
 

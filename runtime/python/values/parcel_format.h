@@ -90,13 +90,14 @@ class ParcelWriter {
     p_.size_ = 0;
     p_.cowns_.clear();
     p_.buffers_.clear();
-    p_.xidata_.clear();
+    p_.xidata_.reset();
   }
 
   std::size_t size() const noexcept { return p_.size_; }
   std::vector<CownRef>& cowns() noexcept { return p_.cowns_; }
   std::vector<std::shared_ptr<void>>& buffers() noexcept { return p_.buffers_; }
-  std::vector<std::shared_ptr<void>>& xidata() noexcept { return p_.xidata_; }
+  /// The parcel's XIData table, allocated when first asked for.
+  std::unique_ptr<std::vector<std::shared_ptr<void>>>& xidata() noexcept { return p_.xidata_; }
 
   /// Makes room for n more bytes and returns where they go (size unchanged).
   std::byte* reserve(std::size_t n) {
@@ -166,6 +167,9 @@ class ParcelWriter {
   Parcel& p_;
 };
 
+/// What a reader sees as the XIData table of a parcel that has none.
+inline const std::vector<std::shared_ptr<void>> kNoXIData;
+
 /// Reads a parcel's buffer with bounds checks. Every getter returns false on a
 /// truncated or malformed buffer (the caller raises).
 class ParcelReader {
@@ -176,7 +180,7 @@ class ParcelReader {
         end_(p.data_ + p.size_),
         cowns_(p.cowns_),
         buffers_(p.buffers_),
-        xidata_(p.xidata_) {}
+        xidata_(p.xidata_ ? *p.xidata_ : kNoXIData) {}
 
   bool at_end() const noexcept { return pos_ == end_; }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }

@@ -104,11 +104,14 @@ std::size_t XIDataTaker::note(PyObject* obj) {
 }
 
 bool XIDataTaker::take_noted() {
-  const std::size_t first = table_.size();
-  table_.reserve(first + noted_.size());
+  if (noted_.empty()) return true;
+  if (!table_) table_ = std::make_unique<std::vector<std::shared_ptr<void>>>();
+  std::vector<std::shared_ptr<void>>& table = *table_;
+  const std::size_t first = table.size();
+  table.reserve(first + noted_.size());
   auto undo = [&] {
-    for (std::size_t i = first; i < table_.size(); ++i) give_back(table_[i]);
-    table_.resize(first);  // frees them here, in the sender
+    for (std::size_t i = first; i < table.size(); ++i) give_back(table[i]);
+    table.resize(first);  // frees them here, in the sender
   };
   for (PyObject* o : noted_) {
     std::shared_ptr<Slot> slot;
@@ -122,7 +125,7 @@ bool XIDataTaker::take_noted() {
       undo();
       return false;
     }
-    table_.push_back(std::move(slot));  // reserved: cannot throw
+    table.push_back(std::move(slot));  // reserved: cannot throw
   }
   return true;
 }

@@ -28,7 +28,8 @@ bool xidata_registered(PyObject* obj) noexcept;
 /// falls back to pickle or fails never hands anything over.
 class XIDataTaker {
  public:
-  explicit XIDataTaker(std::vector<std::shared_ptr<void>>& table) noexcept : table_(table) {}
+  /// `table` is made on the first take (most values have nothing to take).
+  explicit XIDataTaker(std::unique_ptr<std::vector<std::shared_ptr<void>>>& table) noexcept : table_(table) {}
   ~XIDataTaker();
   XIDataTaker(const XIDataTaker&) = delete;
   XIDataTaker& operator=(const XIDataTaker&) = delete;
@@ -43,7 +44,7 @@ class XIDataTaker {
   bool take_noted();
 
  private:
-  std::vector<std::shared_ptr<void>>& table_;
+  std::unique_ptr<std::vector<std::shared_ptr<void>>>& table_;
   std::vector<PyObject*> noted_;  // strong references, in index order
   std::unordered_map<const PyObject*, std::size_t> index_;
 };
