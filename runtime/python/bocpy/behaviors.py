@@ -314,16 +314,15 @@ class Behaviors:
                 break
             for orphan in orphans:
                 drained += 1
-                for step in ("set_drop_exception", "release_all"):
+                drop = RuntimeError("behavior dropped by stop(): the runtime stopped before it ran")
+                steps = (("set_drop_exception", lambda: orphan.set_drop_exception(drop)),
+                         ("release_all", lambda: orphan.release_all()))
+                for name, step in steps:
                     try:
-                        if step == "set_drop_exception":
-                            orphan.set_drop_exception(RuntimeError(
-                                "behavior dropped by stop(): the runtime stopped before it ran"))
-                        else:
-                            orphan.release_all()
+                        step()
                     except BaseException as ex:  # noqa: B036 - finish the drain first
-                        _log.error("stop(): %s of a dropped behavior failed: %r", step, ex)
-                        if step == "release_all":
+                        _log.error("stop(): %s of a dropped behavior failed: %r", name, ex)
+                        if name == "release_all":
                             errors.append(ex)
                         if not isinstance(ex, Exception) and interrupt is None:
                             interrupt = ex
