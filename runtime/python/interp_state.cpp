@@ -67,6 +67,7 @@ void clear_state_caches(InterpState* state) {
   state->globals.clear();
   for (auto& [code, id] : state->ids_by_code) Py_DECREF(code);
   state->ids_by_code.clear();
+  if (state->kept) state->kept->clear();
 }
 
 }  // namespace boc::py

@@ -6,8 +6,11 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
+
+#include "kept_values.h"
 
 namespace boc::py {
 
@@ -42,6 +45,10 @@ struct InterpState {
   // Code objects registered from this interpreter -> their code id. Holds a
   // strong reference to each code object so the pointer stays unique.
   std::unordered_map<PyObject*, std::uint64_t> ids_by_code;
+
+  // Objects this interpreter released and may take back (kept_values.h);
+  // created on first use.
+  std::unique_ptr<KeptValues> kept;
 
   // True while a worker executes the script bindings: scheduling is refused
   // so module-level @when statements do not multiply work per worker.

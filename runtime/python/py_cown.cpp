@@ -1,12 +1,16 @@
 #include "py_cown.h"
 
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "interp_state.h"
 #include "module_cown.h"
 #include "py_compat.h"
+#include "reusable_value.h"
 
 namespace boc::py {
 namespace {
@@ -94,6 +98,7 @@ void drain_deferred_decrefs() noexcept {
 Ref<PyCown> PyCown::make(PyObject* value) {
   Ref<PyCown> c(new PyCown(false), Ref<PyCown>::Adopt{});
   if (!parcel_encode(value != nullptr ? value : Py_None, c->parcel_)) return {};
+  ++c->parcel_gen_;
   c->bare_handle_ = is_bare_handle(value, false);
   return c;
 }
@@ -152,6 +157,10 @@ bool PyCown::acquire() {
       has_pending_error_ = false;
       pending_error_.clear();
     }
+  } else if (InterpState* st = current_state();
+             st != nullptr && st->kept && (value = st->kept->take(id(), parcel_gen_)) != nullptr) {
+    // This interpreter released it last and nobody could touch it since:
+    // the object is what decoding the parcel would give (kept_values.h).
   } else {
     value = parcel_decode(parcel_);
     if (value == nullptr)
@@ -189,11 +198,23 @@ bool PyCown::release() {
     return false;
   }
   if (!parcel_encode(live_ != nullptr ? live_ : Py_None, parcel_)) return false;
+  ++parcel_gen_;
   bare_handle_ = is_bare_handle(live_, false);
-  Py_CLEAR(live_);
+  keep_or_clear_live();
   // Release: publishes the parcel to the next acquirer (see acquire()).
   owner_.store(kNoOwner, std::memory_order_release);
   return true;
+}
+
+void PyCown::keep_or_clear_live() {
+  bool was_tracked = false;
+  InterpState* st = live_ != nullptr ? current_state() : nullptr;
+  if (st == nullptr || !prepare_reusable(live_, &was_tracked)) {
+    Py_CLEAR(live_);
+    return;
+  }
+  if (!st->kept) st->kept = std::make_unique<KeptValues>();
+  st->kept->keep(id(), parcel_gen_, std::exchange(live_, nullptr), was_tracked);
 }
 
 PyObject* PyCown::value_borrowed() {
@@ -235,6 +256,7 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
   }
   has_pending_error_ = false;
   exception_ = is_exception;
+  ++parcel_gen_;
   bare_handle_ = !is_exception && is_bare_handle(value, true);
   if (parcel_encode(value, parcel_)) return;
   bare_handle_ = false;
@@ -268,6 +290,7 @@ void PyCown::store_result(PyObject* value, bool is_exception) {
 void PyCown::store_error_message(const std::string& message, bool report_if_unread) {
   exception_text_ = report_if_unread ? "RuntimeError: " + message : std::string();
   parcel_.clear();
+  ++parcel_gen_;
   pending_error_ = message;
   has_pending_error_ = true;
   exception_ = true;

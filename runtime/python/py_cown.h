@@ -75,12 +75,18 @@ class PyCown final : public CownBase {
 
  private:
   explicit PyCown(bool pinned) : CownBase(pinned) {}
+  // After the release encode: hands live_ to this interpreter's kept values
+  // when it may stand in for the parcel (kept_values.h), else drops it.
+  void keep_or_clear_live();
 
   std::atomic<std::int64_t> owner_{kNoOwner};
   // The live object while owned (owner's interpreter), or the pinned value.
   PyObject* live_ = nullptr;
   // The encoded value while ownerless (regular cowns only).
   Parcel parcel_;
+  // Bumped whenever parcel_ is written: the interpreter that wrote it may
+  // keep the object for this generation (kept_values.h).
+  std::uint64_t parcel_gen_ = 0;
   // A C++-side error to materialise as RuntimeError(message) on acquire.
   std::string pending_error_;
   bool has_pending_error_ = false;
