@@ -1,5 +1,6 @@
 #include "matrix_module.h"
 
+#include "matrix_transport.h"
 #include "matrix_type.h"
 
 namespace boc::py {
@@ -33,7 +34,10 @@ int math_clear(PyObject* module) {
   return 0;
 }
 
-void math_free(void* module) { math_clear(static_cast<PyObject*>(module)); }
+void math_free(void* module) {
+  math_clear(static_cast<PyObject*>(module));
+  matrix_types_forget();  // matrix_transport.cpp: this interpreter's id may come back
+}
 
 PyMethodDef g_math_methods[] = {
     {"_matrix_unpickle", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(matrix_unpickle)), METH_FASTCALL,

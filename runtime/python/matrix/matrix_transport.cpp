@@ -1,5 +1,7 @@
 #include "matrix_transport.h"
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -18,15 +20,33 @@ namespace {
 // Latin-1 str: CPython keeps those as immortal singletons shared by every
 // interpreter, so the lookup allocates nothing and needs no per-interpreter
 // key object (a private character nobody else uses as a key).
+// The thread also remembers the last interpreter it asked for and its type
+// (a worker thread stays in one interpreter; a parcel's encode asks once per
+// value it looks at). Interpreter ids come back after a finalize and a new
+// initialize, so the entry also carries the epoch that every freed math
+// module (an ending interpreter) bumps.
+std::atomic<std::uint64_t> g_type_epoch{1};
+thread_local constinit std::int64_t t_type_interp = -1;
+thread_local constinit std::uint64_t t_type_epoch = 0;
+thread_local constinit PyTypeObject* t_type = nullptr;
+
 PyTypeObject* current_matrix_type() {
-  static constexpr Py_UCS4 kTypeKey = 0xB5;                                // U+00B5
-  PyObject* idict = PyInterpreterState_GetDict(PyInterpreterState_Get());  // borrowed
-  PyObject* key = PyUnicode_FromOrdinal(kTypeKey);                         // the immortal singleton
+  static constexpr Py_UCS4 kTypeKey = 0xB5;  // U+00B5
+  PyInterpreterState* interp = PyInterpreterState_Get();
+  const std::int64_t interp_id = PyInterpreterState_GetID(interp);
+  // Acquire: pairs with the release bump in matrix_types_forget().
+  const std::uint64_t epoch = g_type_epoch.load(std::memory_order_acquire);
+  if (interp_id == t_type_interp && epoch == t_type_epoch && t_type != nullptr) return t_type;
+  PyObject* idict = PyInterpreterState_GetDict(interp);  // borrowed
+  PyObject* key = PyUnicode_FromOrdinal(kTypeKey);       // the immortal singleton
   if (idict != nullptr && key != nullptr) {
     PyObject* t = PyDict_GetItemWithError(idict, key);  // borrowed
     if (t != nullptr && PyType_Check(t)) {
       Py_DECREF(key);
-      return reinterpret_cast<PyTypeObject*>(t);
+      t_type_interp = interp_id;
+      t_type_epoch = epoch;
+      t_type = reinterpret_cast<PyTypeObject*>(t);
+      return t_type;
     }
   }
   PyErr_Clear();
@@ -44,6 +64,12 @@ PyTypeObject* current_matrix_type() {
 }
 
 }  // namespace
+
+void matrix_types_forget() noexcept {
+  // Release: an interpreter's end happens-before any later reader of a
+  // reused id sees the new epoch.
+  g_type_epoch.fetch_add(1, std::memory_order_release);
+}
 
 bool matrix_check(PyObject* obj) {
   // Fast rejection without touching the import system: most values the

@@ -23,6 +23,10 @@
 
 namespace boc::py {
 
+/// Forgets the Matrix type every thread remembers per interpreter; the math
+/// module calls it when it is freed (its interpreter is ending).
+void matrix_types_forget() noexcept;
+
 /// True if obj is an instance of this interpreter's bocpy Matrix type
 /// (imports bocpy._math if needed; never sets an error, and keeps any error
 /// that was already set).
