@@ -585,6 +585,23 @@ class TestArithmetic(unittest.TestCase):
         m @= self.a
         self.assertEqual(m, self.a @ self.a)
 
+    def test_matmul_sums_in_inner_order_for_every_shape(self):
+        # Each element is 0 + a[i,0]*b[0,j] + a[i,1]*b[1,j] + ... in that
+        # order, bit for bit, whichever blocked kernel the shape takes
+        # (matrix_kernels.cpp: narrow, 2x8 register blocks with remainders,
+        # streaming for long inner dimensions).
+        shapes = [(1, 1, 9), (2, 3, 8), (3, 5, 17), (5, 16, 16), (7, 9, 13), (4, 300, 10), (9, 2, 5)]
+        for m, k, n in shapes:
+            a = Matrix.uniform(-1.0, 1.0, (m, k))
+            b = Matrix.uniform(-1.0, 1.0, (k, n))
+            c = a @ b
+            for i in range(m):
+                for j in range(n):
+                    s = 0.0
+                    for t in range(k):
+                        s += a[i, t] * b[t, j]
+                    self.assertEqual(c[i, j], s, (m, k, n, i, j))
+
 
 class TestNamedOps(unittest.TestCase):
     def setUp(self):
