@@ -157,11 +157,13 @@ bool PyCown::acquire() {
       has_pending_error_ = false;
       pending_error_.clear();
     }
-  } else if (InterpState* st = current_state();
-             st != nullptr && st->kept && (value = st->kept->take(id(), parcel_gen_)) != nullptr) {
+  } else if (InterpState* st = current_state(); st != nullptr && st->kept &&
+                                                (value = st->kept->take(id(), parcel_gen_)) != nullptr &&
+                                                reclaim_reusable(value)) {
     // This interpreter released it last and nobody could touch it since:
     // the object is what decoding the parcel would give (kept_values.h).
   } else {
+    Py_CLEAR(value);  // a kept Matrix whose buffer another decode claimed
     value = parcel_decode(parcel_);
     if (value == nullptr)
       poisoned_ = true;

@@ -11,7 +11,7 @@ import gc
 import unittest
 import weakref
 
-from bocpy import Cown, PinnedCown, quiesce, start, wait, when
+from bocpy import Cown, Matrix, PinnedCown, quiesce, start, wait, when
 from bocpy_test_support import QUIESCE_TIMEOUT
 
 # Set by behaviors in the worker's copy of this module.
@@ -148,6 +148,25 @@ class TestKeptValues(unittest.TestCase):
 
         quiesce(QUIESCE_TIMEOUT)
         self.assertEqual(on_worker_again.unwrap(), 111)
+
+    def test_a_matrix_keeps_every_write_across_steps_and_interpreters(self):
+        c = Cown(Matrix(2, 2, [0, 0, 0, 0]))
+        p = PinnedCown(None)
+        for _ in range(50):
+            @when(c)
+            def bump(c):
+                c.value[0, 0] = c.value[0, 0] + 1
+
+        @when(c, p)
+        def on_main(c, p):
+            c.value[1, 1] = 10
+
+        @when(c)
+        def read(c):
+            return c.value[0, 0], c.value[1, 1]
+
+        quiesce(QUIESCE_TIMEOUT)
+        self.assertEqual(read.unwrap(), (50, 10))
 
     def test_a_released_value_is_not_listed_by_the_garbage_collector(self):
         c = Cown(None)

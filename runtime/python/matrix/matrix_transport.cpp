@@ -186,6 +186,15 @@ PyObject* matrix_adopt(const std::shared_ptr<void>& store) {
   });
 }
 
+bool matrix_reclaim(PyObject* obj) noexcept {
+  MatrixObject* m = as_matrix(obj);
+  if (!m->shared) return false;
+  std::int64_t expected = MatrixStore::kNoOwner;
+  // Acquire: pairs with matrix_release, as in matrix_adopt.
+  return m->shared->owner.compare_exchange_strong(expected, current_interpreter_id(), std::memory_order_acquire,
+                                                  std::memory_order_relaxed);
+}
+
 void matrix_unadopt(const std::shared_ptr<void>& store) noexcept { matrix_release(store); }
 
 }  // namespace boc::py

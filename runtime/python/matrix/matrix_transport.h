@@ -61,6 +61,12 @@ void matrix_release(const std::shared_ptr<void>& store) noexcept;
 /// bocpy._math cannot be imported.
 PyObject* matrix_adopt(const std::shared_ptr<void>& store);
 
+/// Claims back, for the current interpreter, the store that `obj` (a Matrix
+/// of this interpreter) gave up when it was sent, so that obj owns it again
+/// exactly as matrix_adopt's new object would. False (no error) if obj has
+/// no store or another interpreter claimed it meanwhile.
+bool matrix_reclaim(PyObject* obj) noexcept;
+
 /// Undoes a matrix_adopt whose object is being discarded (a decode that
 /// failed later on): the store is in flight again.
 void matrix_unadopt(const std::shared_ptr<void>& store) noexcept;

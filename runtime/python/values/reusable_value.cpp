@@ -3,6 +3,10 @@
 
 #include "plain_class.h"
 
+#ifdef BOC_VALUES_WITH_MATRIX
+#include "matrix_transport.h"
+#endif
+
 namespace boc::py {
 namespace {
 
@@ -17,22 +21,32 @@ bool scalar(PyObject* v) noexcept {
          t == &PyBytes_Type || t == &PyComplex_Type;
 }
 
+// Weak references would see the object live on where a decode gives a new
+// one. The list head sits at tp_weaklistoffset (negative, in the pre-header,
+// for managed weak references), as CPython's own weakref code reads it.
+bool weakly_referenced(PyObject* obj) noexcept {
+  const Py_ssize_t offset = Py_TYPE(obj)->tp_weaklistoffset;
+  return offset != 0 && *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset) != nullptr;
+}
+
 }  // namespace
 
 bool prepare_reusable(PyObject* obj, bool* was_tracked) noexcept {
   PyTypeObject* t = Py_TYPE(obj);
   // The cown's reference is the only one: no frame, global or container in
   // this interpreter can change the object before it is handed back.
-  if (Py_REFCNT(obj) != 1 || !detail::plain_class(t)) return false;
+  if (Py_REFCNT(obj) != 1 || weakly_referenced(obj)) return false;
+#ifdef BOC_VALUES_WITH_MATRIX
+  if (matrix_check(obj)) {
+    // Its buffer went into the parcel's store; reclaim_reusable() takes the
+    // store back on reuse (no memoryview can exist: it would hold a reference).
+    *was_tracked = false;
+    return true;
+  }
+#endif
+  if (!detail::plain_class(t)) return false;
   // Releasing it would have run __del__ now; keeping it would run it later.
   if (t->tp_finalize != nullptr || t->tp_del != nullptr) return false;
-  // A weak reference would see the object live on where a decode gives a new
-  // one. The list head sits at tp_weaklistoffset (negative, in the pre-header,
-  // for managed weak references), as CPython's own weakref code reads it.
-  if (t->tp_weaklistoffset != 0 &&
-      *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + t->tp_weaklistoffset) != nullptr) {
-    return false;
-  }
   // The encoder already materialised the instance dict (parcel_codec.cpp),
   // so this is a plain read.
   PyObject* dict = PyObject_GenericGetDict(obj, nullptr);
@@ -57,6 +71,14 @@ bool prepare_reusable(PyObject* obj, bool* was_tracked) noexcept {
 
 void restore_reusable(PyObject* obj, bool was_tracked) noexcept {
   if (was_tracked) PyObject_GC_Track(obj);
+}
+
+bool reclaim_reusable(PyObject* obj) noexcept {
+#ifdef BOC_VALUES_WITH_MATRIX
+  if (matrix_check(obj)) return matrix_reclaim(obj);
+#endif
+  (void)obj;
+  return true;
 }
 
 }  // namespace boc::py

@@ -6,7 +6,9 @@
 //
 // Handing back the object is the same as decoding its parcel only when
 // nobody could have seen or changed it in between: the cown holds the only
-// reference, its class is plain (plain_class.h) with no finaliser, its
+// reference and nothing refers to it weakly, and it is a bocpy Matrix (its
+// buffer went into the parcel and comes back) or its class is plain
+// (plain_class.h) with no finaliser, its
 // attributes are immutable scalars, nothing refers to it weakly, and the
 // garbage collector does not list it while it is kept (gc.get_objects()).
 #pragma once
@@ -27,5 +29,10 @@ bool prepare_reusable(PyObject* obj, bool* was_tracked) noexcept;
 
 /// Gives a prepared object back to Python code (GIL held).
 void restore_reusable(PyObject* obj, bool was_tracked) noexcept;
+
+/// On reuse, after restore_reusable(): takes back what the object gave the
+/// parcel (a Matrix's buffer). False if that is no longer possible; the
+/// caller then drops obj and decodes the parcel.
+bool reclaim_reusable(PyObject* obj) noexcept;
 
 }  // namespace boc::py
