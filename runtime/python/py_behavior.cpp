@@ -55,14 +55,6 @@ struct BodyDepth {
   ~BodyDepth() { --tl_body_depth; }
 };
 
-std::vector<CownBase*> flatten(const PyBehavior::Spec& spec) {
-  std::vector<CownBase*> out;
-  for (const CownArg& a : spec.args)
-    for (const auto& c : a.cowns) out.push_back(c.get());
-  out.push_back(spec.result.get());
-  return out;
-}
-
 // Formats exc with its traceback (GIL held); empty on failure.
 std::string format_traceback(PyObject* exc) {
   PyObject* tb_mod = PyImport_ImportModule("traceback");
@@ -108,12 +100,26 @@ void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts
 PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
 std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
-  std::vector<CownBase*> cowns = flatten(spec);
-  return std::unique_ptr<PyBehavior>(new PyBehavior(std::move(cowns), std::move(spec)));
+  // The request set: every argument's cowns, then the result cown. Usual
+  // sets fit on the stack (no allocation besides the behavior itself).
+  constexpr std::size_t kStack = 16;
+  std::size_t n = 1;
+  for (const CownArg& a : spec.args) n += a.cowns.size();
+  CownBase* stack[kStack];
+  std::vector<CownBase*> heap;
+  CownBase** cowns = stack;
+  if (n > kStack) {
+    heap.resize(n);
+    cowns = heap.data();
+  }
+  std::size_t i = 0;
+  for (const CownArg& a : spec.args)
+    for (const auto& c : a.cowns) cowns[i++] = c.get();
+  cowns[i] = spec.result.get();
+  return std::unique_ptr<PyBehavior>(new PyBehavior(std::span<CownBase* const>(cowns, n), std::move(spec)));
 }
 
-PyBehavior::PyBehavior(std::vector<CownBase*> cowns, Spec spec)
-    : Behavior(std::span<CownBase* const>(cowns)), spec_(std::move(spec)) {}
+PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec spec) : Behavior(cowns), spec_(std::move(spec)) {}
 
 PyBehavior::~PyBehavior() = default;
 

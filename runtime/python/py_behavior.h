@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <utility>
+#include <span>
 #include <vector>
 
 #include "boc/behavior.h"
@@ -82,7 +83,7 @@ class PyBehavior final : public Behavior {
   PyCown* result() const noexcept { return spec_.result.get(); }
 
  private:
-  PyBehavior(std::vector<CownBase*> cowns, Spec spec);
+  PyBehavior(std::span<CownBase* const> cowns, Spec spec);
   BodyResult run_with_gil();
 
   Spec spec_;
