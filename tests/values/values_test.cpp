@@ -441,6 +441,44 @@ TEST(ParcelObjects, ClassChangesAreSeen) {
   ASSERT_EQ(vt::exec("del lt, loc, b"), "");
 }
 
+// The encoder remembers its verdict on a class (native_class.h): each change
+// pickle would notice after a native encode must still be noticed.
+TEST(ParcelObjects, ModuleAndRegistryChangesAfterANativeEncodeAreSeen) {
+  vt::MainGil gil;
+  ASSERT_EQ(vt::exec("class Moving:\n    pass\ntm.Moving = Moving\nMoving.__module__ = tm.__name__\n"
+                     "Moving.__qualname__ = 'Moving'\nmv = Moving()\nmv.v = 1\n"),
+            "");
+  Obj v = eval_or_fail("mv");
+  auto native = [&]() -> int {  // 1 native, 0 pickled, -1 refused
+    Parcel p;
+    if (!parcel_encode(v.get(), p)) {
+      (void)vt::take_error();
+      return -1;
+    }
+    return p.pickled() ? 0 : 1;
+  };
+  ASSERT_EQ(native(), 1);
+  ASSERT_EQ(native(), 1);  // the remembered verdict
+  // The module no longer names the class: pickle refuses ("not the same object").
+  ASSERT_EQ(vt::exec("tm.Moving = None"), "");
+  EXPECT_EQ(native(), -1);
+  ASSERT_EQ(vt::exec("tm.Moving = Moving"), "");
+  EXPECT_EQ(native(), 1);
+  // A copyreg registration: pickle's dispatch_table decides.
+  ASSERT_EQ(vt::exec("import copyreg\ncopyreg.pickle(Moving, lambda o: (dict, ()))"), "");
+  EXPECT_EQ(native(), 0);
+  ASSERT_EQ(vt::exec("del copyreg.dispatch_table[Moving]"), "");
+  EXPECT_EQ(native(), 1);
+  // sys.modules holds another module under that name.
+  ASSERT_EQ(vt::exec("import sys, types\n_saved = sys.modules[tm.__name__]\n"
+                     "sys.modules[tm.__name__] = types.ModuleType(tm.__name__)\n"),
+            "");
+  EXPECT_EQ(native(), -1);
+  ASSERT_EQ(vt::exec("sys.modules[tm.__name__] = _saved\ndel _saved"), "");
+  EXPECT_EQ(native(), 1);
+  ASSERT_EQ(vt::exec("del mv, tm.Moving"), "");
+}
+
 TEST(ParcelPickle, UnpicklableValuesRaise) {
   vt::MainGil gil;
   struct Case {

@@ -52,6 +52,10 @@ class ClassCache {
   std::shared_ptr<ClassShape> shape(std::string_view module, std::string_view qualname);
   /// The interned str "__module__" (borrowed).
   PyObject* module_key() const noexcept { return module_key_; }
+  /// This interpreter's dict watcher for native_class.cpp, or -1 before the
+  /// first use.
+  int dict_watcher() const noexcept { return dict_watcher_; }
+  void set_dict_watcher(int id) noexcept { dict_watcher_ = id; }
 
   ~ClassCache();
 
@@ -60,6 +64,7 @@ class ClassCache {
   static constexpr std::size_t kSlots = 64;  // a power of two
   std::shared_ptr<ClassShape> slots_[kSlots];
   PyObject* module_key_ = nullptr;
+  int dict_watcher_ = -1;
 };
 
 /// The current interpreter's cache (owned by its state dict); nullptr with

@@ -9,6 +9,7 @@
 #include "class_cache.h"
 #include "handle_hooks.h"
 #include "identity_set.h"
+#include "native_class.h"
 #include "parcel.h"
 #include "parcel_format.h"
 #include "pickle_fallback.h"
@@ -256,12 +257,8 @@ class Encoder {
   Status encode_object(PyObject* o, int depth) {
     if (depth >= kMaxNativeDepth) return Status::kFallback;
     PyTypeObject* t = Py_TYPE(o);
-    if (cache_ == nullptr && (cache_ = class_cache()) == nullptr) return Status::kError;
-    PyObject* module = class_module(t, cache_->module_key());  // borrowed
-    if (module == nullptr) return Status::kFallback;
-    const int listed = in_dispatch_table(t);
-    if (listed < 0) return Status::kError;
-    if (listed > 0 || !class_findable(t, module)) return Status::kFallback;
+    PyObject* module = native_class_module(t);  // borrowed
+    if (module == nullptr) return PyErr_Occurred() ? Status::kError : Status::kFallback;
     if (!seen_.insert(o)) return Status::kFallback;  // shared or cyclic: pickle keeps identity
     Py_ssize_t mlen = 0, qlen = 0;
     const char* m = PyUnicode_AsUTF8AndSize(module, &mlen);
@@ -307,7 +304,6 @@ class Encoder {
   ParcelWriter& w_;
   XIDataTaker& xidata_;
   IdentitySet seen_;
-  ClassCache* cache_ = nullptr;  // the interpreter's, looked up on the first instance
 };
 
 // ---------------------------------------------------------------- decoder --
