@@ -1,6 +1,7 @@
 #include "matrix_index.h"
 
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "matrix_convert.h"
@@ -92,6 +93,26 @@ bool parse_key(PyObject* key, const mx::Dense& m, AxisKey& rows, AxisKey& cols) 
   return true;
 }
 
+/// Row `index` of m (an int key, negative from the end) as a new 1 x
+/// columns Matrix, or its element when m has one column (bocpy's m[i]).
+PyObject* row_of(PyObject* self, const mx::Dense& m, std::size_t row) {
+  if (m.cols == 1) {
+    return PyFloat_FromDouble(m.data[row]);
+  }
+  PyObject* out = matrix_alloc_like(self, 1, m.cols);
+  if (out != nullptr) {
+    std::memcpy(as_matrix(out)->value.data.data(), m.data.data() + row * m.cols, m.cols * sizeof(double));
+  }
+  return out;
+}
+
+/// The row an int key names (negative from the end), or false with the
+/// general path's error (IndexError naming the row, OverflowError beyond
+/// Py_ssize_t).
+bool int_key_row(PyObject* key, const mx::Dense& m, std::size_t& row) {
+  return normalize_index(key, m.rows, row, PyExc_OverflowError, "row");
+}
+
 }  // namespace
 
 PyObject* matrix_subscript(PyObject* self, PyObject* key) {
@@ -101,6 +122,10 @@ PyObject* matrix_subscript(PyObject* self, PyObject* key) {
       return nullptr;
     }
     const mx::Dense& m = *owned;
+    if (PyLong_CheckExact(key)) {  // m[i]: the common case, no key parsing
+      std::size_t row = 0;
+      return int_key_row(key, m, row) ? row_of(self, m, row) : nullptr;
+    }
     if (is_matrix(key)) {
       const mx::Dense* mask = owned_value(key);
       return mask == nullptr ? nullptr : matrix_wrap(Py_TYPE(self), mx::mask_select(m, *mask));
@@ -129,6 +154,23 @@ int matrix_ass_subscript(PyObject* self, PyObject* key, PyObject* value) {
       return -1;
     }
     mx::Dense& m = *owned;
+    if (PyLong_CheckExact(key) && is_matrix(value) && value != self) {
+      // m[i] = row: a matrix of exactly the row's shape is copied in; any
+      // other value takes the general path below (broadcasts, errors).
+      // Errors in the general path's order: the key, then the value.
+      std::size_t row = 0;
+      if (!int_key_row(key, m, row)) {
+        return -1;
+      }
+      const mx::Dense* v = owned_value(value);
+      if (v == nullptr) {
+        return -1;
+      }
+      if (v->rows == 1 && v->cols == m.cols) {
+        std::memcpy(m.data.data() + row * m.cols, v->data.data(), m.cols * sizeof(double));
+        return 0;
+      }
+    }
     if (is_matrix(key)) {
       const mx::Dense* mask = owned_value(key);
       Operand v;
@@ -170,11 +212,7 @@ PyObject* matrix_item(PyObject* self, Py_ssize_t i) {
       PyErr_SetString(PyExc_IndexError, "Matrix row index out of range");
       return nullptr;
     }
-    const auto row = static_cast<std::size_t>(i);
-    if (m.cols == 1) {
-      return PyFloat_FromDouble(m.data[row]);
-    }
-    return matrix_wrap(Py_TYPE(self), mx::gather(m, mx::IndexSet::single(row), mx::IndexSet::all(m.cols)));
+    return row_of(self, m, static_cast<std::size_t>(i));
   });
 }
 

@@ -950,13 +950,19 @@ double reduce_all(Reduction op, ConstView in) {
 }
 
 Dense reduce(Reduction op, ConstView in, Axis axis) {
-  if (axis == Axis::kAll) {
-    Dense out = Dense::uninit(1, 1);
-    out.data[0] = reduce_all(op, in);
-    return out;
-  }
   const Shape out_shape = reduced_shape(in.shape(), axis);
-  Dense out(out_shape.rows, out_shape.cols);
+  Dense out = Dense::uninit(out_shape.rows, out_shape.cols);
+  reduce(op, in, axis, out);
+  return out;
+}
+
+void reduce(Reduction op, ConstView in, Axis axis, MutView out_view) {
+  require_shape(out_view.shape(), reduced_shape(in.shape(), axis));
+  if (axis == Axis::kAll) {
+    out_view.data[0] = reduce_all(op, in);
+    return;
+  }
+  double* const o = out_view.data;  // every kernel below writes all of it
   const std::size_t rows = in.rows;
   const std::size_t cols = in.cols;
   const double* src = in.data;
@@ -967,23 +973,22 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
 #if defined(BOC_MATRIX_AVX_ROWS)
     // Blocks of rows side by side, each row still left to right.
     if (cpu_has_avx()) {
-      r = want_max ? row_extremes_avx<true>(src, rows, cols, out.data.data())
-                   : row_extremes_avx<false>(src, rows, cols, out.data.data());
+      r = want_max ? row_extremes_avx<true>(src, rows, cols, o) : row_extremes_avx<false>(src, rows, cols, o);
     }
 #endif
     for (; r < rows; ++r) {
-      out.data[r] = want_max ? lane_extreme<true>(src + r * cols, cols) : lane_extreme<false>(src + r * cols, cols);
+      o[r] = want_max ? lane_extreme<true>(src + r * cols, cols) : lane_extreme<false>(src + r * cols, cols);
     }
-    return out;
+    return;
   }
 #if defined(BOC_MATRIX_AVX_ROWS)
   if ((op == Reduction::kMin || op == Reduction::kMax) && axis == Axis::k0 && cpu_has_avx()) {
     // Packed down the columns; a NaN anywhere falls through to the scalar
     // loop below (which keeps the first NaN itself).
-    const bool done = op == Reduction::kMax ? col_extremes_avx<true>(src, rows, cols, out.data.data())
-                                            : col_extremes_avx<false>(src, rows, cols, out.data.data());
+    const bool done = op == Reduction::kMax ? col_extremes_avx<true>(src, rows, cols, o)
+                                            : col_extremes_avx<false>(src, rows, cols, o);
     if (done) {
-      return out;
+      return;
     }
   }
 #endif
@@ -997,7 +1002,7 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
       for (std::size_t i = 0; i < n; ++i) {
         e.push(src[i], i, want_max);
       }
-      out.data[0] = want_index ? static_cast<double>(e.index) : e.value;
+      o[0] = want_index ? static_cast<double>(e.index) : e.value;
     } else if (axis == Axis::k1) {
       for (std::size_t r = 0; r < rows; ++r) {
         Extremum e;
@@ -1005,7 +1010,7 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
         for (std::size_t c = 0; c < cols; ++c) {
           e.push(src[r * cols + c], c, want_max);
         }
-        out.data[r] = want_index ? static_cast<double>(e.index) : e.value;
+        o[r] = want_index ? static_cast<double>(e.index) : e.value;
       }
     } else {
       std::vector<Extremum> acc(cols);
@@ -1018,39 +1023,40 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
         }
       }
       for (std::size_t c = 0; c < cols; ++c) {
-        out.data[c] = want_index ? static_cast<double>(acc[c].index) : acc[c].value;
+        o[c] = want_index ? static_cast<double>(acc[c].index) : acc[c].value;
       }
     }
-    return out;
+    return;
   }
 
   const bool sq = squares(op);
   if (axis == Axis::kAll) {
     const std::size_t n = in.size();
     const double acc = sq ? lane_sum<true>(src, n) : lane_sum<false>(src, n);
-    out.data[0] = finish(op, acc, n);
+    o[0] = finish(op, acc, n);
   } else if (axis == Axis::k1) {
     if (sq) {
-      row_sums<true>(src, rows, cols, out.data.data());
+      row_sums<true>(src, rows, cols, o);
     } else {
-      row_sums<false>(src, rows, cols, out.data.data());
+      row_sums<false>(src, rows, cols, o);
     }
-    finish_all(op, out.data.data(), rows, cols);
+    finish_all(op, o, rows, cols);
   } else if (cols <= 4) {
     // Narrow (n x 1..4): the column sums stay in registers.
     switch (cols * 2 + (sq ? 1 : 0)) {
-      case 2: column_sums<1, false>(src, rows, out.data.data()); break;
-      case 3: column_sums<1, true>(src, rows, out.data.data()); break;
-      case 4: column_sums<2, false>(src, rows, out.data.data()); break;
-      case 5: column_sums<2, true>(src, rows, out.data.data()); break;
-      case 6: column_sums<3, false>(src, rows, out.data.data()); break;
-      case 7: column_sums<3, true>(src, rows, out.data.data()); break;
-      case 8: column_sums<4, false>(src, rows, out.data.data()); break;
-      default: column_sums<4, true>(src, rows, out.data.data()); break;
+      case 2: column_sums<1, false>(src, rows, o); break;
+      case 3: column_sums<1, true>(src, rows, o); break;
+      case 4: column_sums<2, false>(src, rows, o); break;
+      case 5: column_sums<2, true>(src, rows, o); break;
+      case 6: column_sums<3, false>(src, rows, o); break;
+      case 7: column_sums<3, true>(src, rows, o); break;
+      case 8: column_sums<4, false>(src, rows, o); break;
+      default: column_sums<4, true>(src, rows, o); break;
     }
-    finish_all(op, out.data.data(), cols, rows);
+    finish_all(op, o, cols, rows);
   } else {
-    double* acc = out.data.data();  // zero-initialised by Dense
+    double* acc = o;
+    std::fill(acc, acc + cols, 0.0);
     for (std::size_t r = 0; r < rows; ++r) {
       const double* row = src + r * cols;
       if (sq) {
@@ -1065,7 +1071,6 @@ Dense reduce(Reduction op, ConstView in, Axis axis) {
     }
     finish_all(op, acc, cols, rows);
   }
-  return out;
 }
 
 namespace {
@@ -1815,7 +1820,15 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
   check_indexset(rows, src.rows);
   check_indexset(cols, src.cols);
   Dense out = Dense::uninit(rows.count, cols.count);
-  double* o = out.data.data();
+  gather(src, rows, cols, out);
+  return out;
+}
+
+void gather(ConstView src, const IndexSet& rows, const IndexSet& cols, MutView out) {
+  check_indexset(rows, src.rows);
+  check_indexset(cols, src.cols);
+  require_shape(out.shape(), Shape{rows.count, cols.count});
+  double* o = out.data;
   const bool contiguous_cols = cols.list == nullptr && cols.step == 1;
   if (contiguous_cols && cols.count <= 8) {
     // Short rows (e.g. n x 3 positions): an inline copy, not a memcpy call
@@ -1825,7 +1838,7 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
       copy_short(src.data + rows[i] * src.cols + cols.start, o, n);
       o += n;
     }
-    return out;
+    return;
   }
   for (std::size_t i = 0; i < rows.count; ++i) {
     const double* row = src.data + rows[i] * src.cols;
@@ -1838,7 +1851,6 @@ Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols) {
       }
     }
   }
-  return out;
 }
 
 void scatter(MutView dst, const IndexSet& rows, const IndexSet& cols, ConstView value, bool accumulate) {

@@ -255,6 +255,10 @@ enum class Reduction : std::uint8_t {
 /// reduced_shape(in.shape(), axis)
 Dense reduce(Reduction op, ConstView in, Axis axis);
 
+/// @brief As above, into out (which must have the reduced shape; ShapeError
+/// otherwise) and must not alias in
+void reduce(Reduction op, ConstView in, Axis axis, MutView out);
+
 /// @brief reduce(op, in, Axis::kAll) as a plain double (argmin/argmax: the
 /// index), without allocating a result
 double reduce_all(Reduction op, ConstView in);
@@ -357,6 +361,10 @@ struct IndexSet {
 /// @brief Copies the selected rows x columns; IndexError if a selection is
 /// empty or leaves the matrix
 Dense gather(ConstView src, const IndexSet& rows, const IndexSet& cols);
+
+/// @brief As above, into out (rows.count x cols.count, ShapeError otherwise),
+/// which must not alias src
+void gather(ConstView src, const IndexSet& rows, const IndexSet& cols, MutView out);
 
 /// @brief Writes value (broadcast to rows.count x cols.count) into the
 /// selection, or adds it if accumulate

@@ -13,6 +13,13 @@ int math_exec(PyObject* module) {
     return -1;
   }
   state->matrix_type = type;  // the state owns this reference
+  auto* iter_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, matrix_row_iter_spec(), nullptr));
+  if (iter_type == nullptr) {
+    return -1;
+  }
+  state->row_iter_type = iter_type;
+  state->pool_count = 0;
+  state->pool_open = true;
   // PyModule_AddType takes its own reference and names the attribute after
   // the part of tp_name behind the last dot: `Matrix`.
   return PyModule_AddType(module, type);
@@ -22,6 +29,7 @@ int math_traverse(PyObject* module, visitproc visit, void* arg) {
   MathState* state = math_state(module);
   if (state != nullptr) {
     Py_VISIT(state->matrix_type);
+    Py_VISIT(state->row_iter_type);
   }
   return 0;
 }
@@ -29,6 +37,8 @@ int math_traverse(PyObject* module, visitproc visit, void* arg) {
 int math_clear(PyObject* module) {
   MathState* state = math_state(module);
   if (state != nullptr) {
+    matrix_pool_close(state);  // before the type goes: pooled objects are of it
+    Py_CLEAR(state->row_iter_type);
     Py_CLEAR(state->matrix_type);
   }
   return 0;

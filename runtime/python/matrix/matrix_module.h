@@ -21,7 +21,17 @@ inline constexpr const char* kMathModuleName = "bocpy._math";
 
 /// Per-interpreter (per module object) state.
 struct MathState {
-  PyTypeObject* matrix_type;  ///< strong reference to this module's Matrix type
+  PyTypeObject* matrix_type;    ///< strong reference to this module's Matrix type
+  PyTypeObject* row_iter_type;  ///< strong reference: the type of iter(m)
+  /// Recycled Matrix objects of this interpreter (see matrix_type.cpp,
+  /// "Object pool"): a small matrix's object and its buffer are kept on
+  /// dealloc and handed out again by matrix_alloc, so the many 1 x 2 rows
+  /// and results of a flock cell cost no malloc. Closed (pool_open false)
+  /// once the module is cleared.
+  static constexpr int kPoolMax = 256;
+  PyObject* pool[kPoolMax];
+  int pool_count;
+  bool pool_open;
 };
 
 /// The module definition (PyType_GetModuleByDef looks modules up by it).

@@ -18,11 +18,49 @@ namespace {
 
 namespace mx = boc::matrix;
 
-// ---- Lifetime ---------------------------------------------------------------
+// ---- Object pool ------------------------------------------------------------
+//
+// A flock cell makes and drops thousands of 1 x 2 matrices (rows, sums,
+// differences), each an object (pymalloc) plus a buffer (malloc). A Matrix
+// whose buffer holds at most kPoolCapacity doubles and never crossed is not
+// freed on dealloc: the object, with its buffer, goes on its interpreter's
+// pool (MathState, reached through the type: every Matrix type is a heap
+// type made by PyType_FromModuleAndSpec, so it knows its module) and
+// matrix_alloc / Matrix() hand it out again after PyObject_Init. A pooled
+// object holds no reference to its type (dealloc dropped it; the module
+// state's own reference keeps the type alive while the pool is open). The
+// pool is per interpreter, so an object is only ever reused (and finally
+// freed, by matrix_pool_close) by the interpreter whose allocator made it.
+
+constexpr std::size_t kPoolCapacity = 16;  ///< doubles: buffers up to 128 bytes are kept
+
+MathState* pool_state(PyTypeObject* type) { return static_cast<MathState*>(PyType_GetModuleState(type)); }
+
+/// An object from state's pool, re-initialised as a new reference of type,
+/// with its old buffer still in place (any shape), or nullptr if the pool is
+/// empty.
+PyObject* pool_take(MathState* state, PyTypeObject* type) {
+  if (state == nullptr || state->pool_count == 0) {
+    return nullptr;
+  }
+  PyObject* obj = state->pool[--state->pool_count];
+  PyObject_Init(obj, type);  // takes a reference to type
+  return obj;
+}
 
 void matrix_dealloc(PyObject* obj) {
   PyTypeObject* type = Py_TYPE(obj);
   MatrixObject* m = as_matrix(obj);
+  const std::size_t capacity = m->value.data.capacity();
+  if (!m->shared && capacity != 0 && capacity <= kPoolCapacity) {
+    MathState* state = m->state;
+    if (state != nullptr && state->pool_open && state->pool_count < MathState::kPoolMax) {
+      m->exports = 0;
+      state->pool[state->pool_count++] = obj;
+      Py_DECREF(type);  // the module state still holds one while the pool is open
+      return;
+    }
+  }
   m->value.~Dense();
   m->shared.~shared_ptr();  // the store outlives us if a parcel holds it
   type->tp_free(obj);
@@ -30,8 +68,19 @@ void matrix_dealloc(PyObject* obj) {
 }
 
 /// Matrix.__new__: an uninitialised object (bocpy allows Matrix.__new__(Matrix)
-/// and rejects any use of it); __init__ gives it its value.
+/// and rejects any use of it); __init__ gives it its value. A pooled object
+/// keeps its buffer's capacity (rows = 0 marks it uninitialised), so
+/// Matrix(1, 2) allocates nothing.
 PyObject* matrix_new(PyTypeObject* type, PyObject* /*args*/, PyObject* /*kwds*/) {
+  if (type->tp_dealloc == matrix_dealloc) {
+    if (PyObject* obj = pool_take(pool_state(type), type)) {
+      MatrixObject* m = as_matrix(obj);
+      m->value.rows = 0;
+      m->value.cols = 0;
+      m->value.data.clear();
+      return obj;
+    }
+  }
   return guarded([&]() -> PyObject* { return matrix_wrap(type, mx::Dense()); });
 }
 
@@ -60,14 +109,17 @@ int matrix_init(PyObject* self, PyObject* args, PyObject* kwds) {
       return -1;
     }
     mx::Dense value;
-    if (values == Py_None) {
-      value = mx::Dense(rows, cols);
-    } else if (is_real_number(values)) {
+    if (values == Py_None || is_real_number(values)) {
       double fill = 0.0;
-      if (!to_double(values, fill, "values")) {
+      if (values != Py_None && !to_double(values, fill, "values")) {
         return -1;
       }
-      value = mx::Dense(rows, cols, fill);
+      // In place: a pooled object's buffer is reused.
+      m->shared.reset();  // re-initialising detaches from a crossed buffer
+      m->value.data.assign(rows * cols, fill);
+      m->value.rows = rows;
+      m->value.cols = cols;
+      return 0;
     } else {
       std::vector<double> data;
       if (is_matrix(values)) {
@@ -248,9 +300,72 @@ PyObject* matrix_richcompare(PyObject* a, PyObject* b, int op) {
 
 // ---- Number protocol --------------------------------------------------------
 
+/// out[i] = x[i] (op) y[i] (y_step 0: y is one scalar) for the four
+/// arithmetic operators; false for any other op. One IEEE operation per
+/// element, exactly as mx::binary.
+bool arithmetic(mx::BinaryOp op, const double* x, const double* y, std::size_t y_step, double* out, std::size_t n) {
+  switch (op) {
+    case mx::BinaryOp::kAdd:
+      for (std::size_t i = 0; i < n; ++i) out[i] = x[i] + y[i * y_step];
+      return true;
+    case mx::BinaryOp::kSubtract:
+      for (std::size_t i = 0; i < n; ++i) out[i] = x[i] - y[i * y_step];
+      return true;
+    case mx::BinaryOp::kMultiply:
+      for (std::size_t i = 0; i < n; ++i) out[i] = x[i] * y[i * y_step];
+      return true;
+    case mx::BinaryOp::kDivide:
+      for (std::size_t i = 0; i < n; ++i) out[i] = x[i] / y[i * y_step];
+      return true;
+    default: return false;
+  }
+}
+
+constexpr std::size_t kSmall = 16;  ///< elements: the direct loops below
+
+/// The right operand of a small fast path: a Matrix of exactly x's shape
+/// (step 1) or an exact float (step 0). False for anything else (the general
+/// path decides), with no error set.
+bool small_operand(PyObject* b, const mx::Dense& x, const double*& y, std::size_t& step, double& scalar) {
+  if (PyFloat_CheckExact(b)) {
+    scalar = PyFloat_AS_DOUBLE(b);
+    y = &scalar;
+    step = 0;
+    return true;
+  }
+  if (is_matrix(b)) {
+    MatrixObject* mb = as_matrix(b);
+    if (!mb->shared && mb->value.rows == x.rows && mb->value.cols == x.cols) {
+      y = mb->value.data.data();
+      step = 1;
+      return true;
+    }
+  }
+  return false;
+}
+
 /// a (op) b for the operator slots (spec 5.7): numbers and lists are coerced,
 /// shapes broadcast, anything else is NotImplemented.
 PyObject* number_binary(PyObject* a, PyObject* b, mx::BinaryOp op) {
+  if (is_matrix(a)) {
+    // Small same-shape / float operands (1 x 2 vectors): no coercion, no
+    // broadcast bookkeeping, a pooled result.
+    MatrixObject* ma = as_matrix(a);
+    const mx::Dense& x = ma->value;
+    const double* y = nullptr;
+    std::size_t step = 0;
+    double scalar = 0.0;
+    if (!ma->shared && x.rows != 0 && x.size() <= kSmall && small_operand(b, x, y, step, scalar)) {
+      return guarded([&]() -> PyObject* {
+        PyObject* out = matrix_alloc_like(a, x.rows, x.cols);
+        if (out != nullptr && !arithmetic(op, x.data.data(), y, step, as_matrix(out)->value.data.data(), x.size())) {
+          mx::binary(op, x, step == 0 ? mx::ConstView::scalar(scalar) : mx::ConstView(y, x.rows, x.cols),
+                     as_matrix(out)->value);
+        }
+        return out;
+      });
+    }
+  }
   return guarded([&]() -> PyObject* {
     Operand lhs;
     Operand rhs;
@@ -271,7 +386,11 @@ PyObject* number_binary(PyObject* a, PyObject* b, mx::BinaryOp op) {
       return nullptr;
     }
     PyTypeObject* type = Py_TYPE(lhs.matrix != nullptr ? a : b);
-    return matrix_wrap(type, mx::binary(op, lhs.view, rhs.view));
+    PyRef out(matrix_alloc(type, shape.rows, shape.cols));
+    if (out) {
+      mx::binary(op, lhs.view, rhs.view, as_matrix(out.get())->value);
+    }
+    return out.release();
   });
 }
 
@@ -280,6 +399,19 @@ PyObject* number_binary(PyObject* a, PyObject* b, mx::BinaryOp op) {
 PyObject* number_inplace(PyObject* a, PyObject* b, mx::BinaryOp op) {
   if (!is_matrix(a)) {
     return number_binary(a, b, op);
+  }
+  {
+    MatrixObject* ma = as_matrix(a);
+    mx::Dense& x = ma->value;
+    const double* y = nullptr;
+    std::size_t step = 0;
+    double scalar = 0.0;
+    // Same shape or a float: written in place, element by element (b may
+    // be a itself: each element is read before it is written).
+    if (!ma->shared && x.rows != 0 && x.size() <= kSmall && small_operand(b, x, y, step, scalar) &&
+        arithmetic(op, x.data.data(), y, step, x.data.data(), x.size())) {
+      return Py_NewRef(a);
+    }
   }
   return guarded([&]() -> PyObject* {
     Operand rhs;
@@ -376,7 +508,77 @@ Py_ssize_t matrix_length(PyObject* self) {
   return m == nullptr ? -1 : static_cast<Py_ssize_t>(m->rows);
 }
 
-PyObject* matrix_iter(PyObject* self) { return PySeqIter_New(self); }
+// iter(m): the rows in order (1 x columns matrices; floats for a single
+// column), as iterating through m[i] would, with the same errors (an
+// unowned matrix raises RuntimeError at the next step), but without an
+// IndexError at the end and with rows from the pool.
+struct RowIterObject {
+  PyObject_HEAD PyObject* matrix;  ///< nullptr once exhausted
+  Py_ssize_t index;
+};
+
+PyObject* matrix_iter(PyObject* self) {
+  MathState* state = as_matrix(self)->state;
+  if (state == nullptr || state->row_iter_type == nullptr) {
+    return PySeqIter_New(self);
+  }
+  PyTypeObject* type = state->row_iter_type;
+  PyObject* obj = type->tp_alloc(type, 0);
+  if (obj == nullptr) {
+    return nullptr;
+  }
+  auto* it = reinterpret_cast<RowIterObject*>(obj);
+  it->matrix = Py_NewRef(self);
+  it->index = 0;
+  return obj;
+}
+
+PyObject* row_iter_next(PyObject* self) {
+  auto* it = reinterpret_cast<RowIterObject*>(self);
+  if (it->matrix == nullptr) {
+    return nullptr;
+  }
+  const mx::Dense* owned = owned_value(it->matrix);
+  if (owned == nullptr) {
+    return nullptr;
+  }
+  const mx::Dense& m = *owned;
+  if (static_cast<std::size_t>(it->index) >= m.rows) {
+    Py_CLEAR(it->matrix);
+    return nullptr;
+  }
+  const auto row = static_cast<std::size_t>(it->index++);
+  if (m.cols == 1) {
+    return PyFloat_FromDouble(m.data[row]);
+  }
+  return guarded([&]() -> PyObject* {
+    PyObject* out = matrix_alloc_like(it->matrix, 1, m.cols);
+    if (out != nullptr) {
+      std::memcpy(as_matrix(out)->value.data.data(), m.data.data() + row * m.cols, m.cols * sizeof(double));
+    }
+    return out;
+  });
+}
+
+PyObject* row_iter_length_hint(PyObject* self, PyObject* /*unused*/) {
+  auto* it = reinterpret_cast<RowIterObject*>(self);
+  Py_ssize_t left = 0;
+  if (it->matrix != nullptr && matrix_acquired(it->matrix)) {
+    left = static_cast<Py_ssize_t>(owned_value(it->matrix)->rows) - it->index;
+  }
+  return PyLong_FromSsize_t(left < 0 ? 0 : left);
+}
+
+void row_iter_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_CLEAR(reinterpret_cast<RowIterObject*>(self)->matrix);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+PyMethodDef g_row_iter_methods[] = {
+    {"__length_hint__", row_iter_length_hint, METH_NOARGS, "Private method returning an estimate of len(list(it))."},
+    {nullptr, nullptr, 0, nullptr}};
 
 // ---- Buffer protocol (memoryview(m): writable, format 'd', shape (rows,
 // cols))
@@ -501,6 +703,45 @@ int set_component(PyObject* self, PyObject* value, void* closure) {
 
 void* component(std::uintptr_t index) { return reinterpret_cast<void*>(index); }
 
+/// The component index (0..3) named by a one-letter attribute name x, y, z
+/// or w, else -1.
+int component_name(PyObject* name) {
+  if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) != 1 || !PyUnicode_IS_COMPACT_ASCII(name)) {
+    return -1;
+  }
+  switch (static_cast<const char*>(PyUnicode_DATA(name))[0]) {
+    case 'x': return 0;
+    case 'y': return 1;
+    case 'z': return 2;
+    case 'w': return 3;
+    default: return -1;
+  }
+}
+
+/// m.x / m.y / m.z / m.w without the type lookup: the type is immutable, not
+/// subclassable and its instances have no __dict__, so these names always
+/// resolve to the getset descriptors above; anything else is the generic
+/// lookup.
+PyObject* matrix_getattro(PyObject* self, PyObject* name) {
+  const int index = component_name(name);
+  if (index >= 0) {
+    const MatrixObject* m = as_matrix(self);
+    if (!m->shared && static_cast<std::size_t>(index) < m->value.data.size()) [[likely]] {
+      return PyFloat_FromDouble(m->value.data[static_cast<std::size_t>(index)]);
+    }
+    return get_component(self, component(static_cast<std::uintptr_t>(index)));  // crossed, or the error
+  }
+  return PyObject_GenericGetAttr(self, name);
+}
+
+int matrix_setattro(PyObject* self, PyObject* name, PyObject* value) {
+  const int index = component_name(name);
+  if (index >= 0) {
+    return set_component(self, value, component(static_cast<std::uintptr_t>(index)));
+  }
+  return PyObject_GenericSetAttr(self, name, value);
+}
+
 PyGetSetDef g_getset[] = {
     {"rows", get_rows, nullptr, "The number of rows.", nullptr},
     {"columns", get_columns, nullptr, "The number of columns.", nullptr},
@@ -550,6 +791,8 @@ PyType_Spec* matrix_type_spec() {
                                   {Py_tp_str, slot(matrix_str)},
                                   {Py_tp_richcompare, slot(matrix_richcompare)},
                                   {Py_tp_iter, slot(matrix_iter)},
+                                  {Py_tp_getattro, slot(matrix_getattro)},
+                                  {Py_tp_setattro, slot(matrix_setattro)},
                                   {Py_tp_methods, matrix_methods()},
                                   {Py_tp_getset, g_getset},
                                   {Py_nb_add, slot(nb_add)},
@@ -581,7 +824,64 @@ PyType_Spec* matrix_type_spec() {
   return spec;
 }
 
+PyType_Spec* matrix_row_iter_spec() {
+  static PyType_Slot slots[] = {{Py_tp_dealloc, slot(row_iter_dealloc)},
+                                {Py_tp_iter, slot(PyObject_SelfIter)},
+                                {Py_tp_iternext, slot(row_iter_next)},
+                                {Py_tp_methods, g_row_iter_methods},
+                                {0, nullptr}};
+  static PyType_Spec spec = {"bocpy.MatrixIterator", static_cast<int>(sizeof(RowIterObject)), 0,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION, slots};
+  return &spec;
+}
+
 bool is_matrix_type(PyTypeObject* type) { return type->tp_dealloc == matrix_dealloc; }
+
+namespace {
+
+/// matrix_alloc with the pool to use (state may be null: no pool).
+PyObject* alloc_from(MathState* state, PyTypeObject* type, std::size_t rows, std::size_t cols) {
+  if (rows == 0 || cols == 0 || rows > kPoolCapacity || cols > kPoolCapacity) {
+    mx::check_dimensions(rows, cols);  // throws for 0; large ones are fine
+  }
+  const std::size_t n = rows * cols;
+  if (n <= kPoolCapacity) {
+    if (PyObject* obj = pool_take(state, type)) {
+      MatrixObject* m = as_matrix(obj);
+      try {
+        m->value.data.resize(n);  // within the capacity unless the pooled buffer is smaller
+      } catch (...) {
+        Py_DECREF(obj);
+        throw;
+      }
+      m->value.rows = rows;
+      m->value.cols = cols;
+      return obj;
+    }
+  }
+  return matrix_wrap(type, mx::Dense::uninit(rows, cols));
+}
+
+}  // namespace
+
+PyObject* matrix_alloc(PyTypeObject* type, std::size_t rows, std::size_t cols) {
+  return alloc_from(pool_state(type), type, rows, cols);
+}
+
+PyObject* matrix_alloc_like(PyObject* like, std::size_t rows, std::size_t cols) {
+  return alloc_from(as_matrix(like)->state, Py_TYPE(like), rows, cols);
+}
+
+void matrix_pool_close(MathState* state) {
+  state->pool_open = false;
+  while (state->pool_count > 0) {
+    PyObject* obj = state->pool[--state->pool_count];
+    MatrixObject* m = as_matrix(obj);
+    m->value.~Dense();
+    m->shared.~shared_ptr();
+    PyObject_Free(obj);  // the type's tp_free (PyType_GenericAlloc's partner)
+  }
+}
 
 PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
   PyObject* obj = type->tp_alloc(type, 0);
@@ -592,6 +892,10 @@ PyObject* matrix_wrap(PyTypeObject* type, mx::Dense&& value) {
   new (&m->value) mx::Dense(std::move(value));
   new (&m->shared) std::shared_ptr<MatrixStore>();
   m->exports = 0;
+  m->state = pool_state(type);
+  if (m->state == nullptr) {
+    PyErr_Clear();  // not ours to pool: freed as usual
+  }
   return obj;
 }
 

@@ -16,6 +16,8 @@
 
 namespace boc::py {
 
+struct MathState;
+
 /// A buffer that has crossed interpreters at least once. Every object that
 /// refers to it (the sender's, the receivers') shares it; only the object(s)
 /// of the interpreter named by `owner` may touch `value`.
@@ -41,6 +43,10 @@ struct MatrixObject {
   /// Shape and strides handed out by the buffer protocol.
   Py_ssize_t buffer_shape[2];
   Py_ssize_t buffer_strides[2];
+  /// The state of the module that made the type (its object pool), cached:
+  /// valid while the object lives, since the object holds its type and the
+  /// type its module.
+  struct MathState* state;
 };
 
 inline MatrixObject* as_matrix(PyObject* obj) { return reinterpret_cast<MatrixObject*>(obj); }
@@ -75,6 +81,23 @@ bool is_matrix_type(PyTypeObject* type);
 /// Wraps value in a new object of type (a Matrix type). New reference, or
 /// nullptr with an error set.
 PyObject* matrix_wrap(PyTypeObject* type, matrix::Dense&& value);
+
+/// A new object of type (a Matrix type) holding a rows x cols buffer whose
+/// elements are unspecified: the caller writes every one before the object
+/// is used. Small matrices come from the interpreter's object pool (no
+/// allocation). Throws (std::invalid_argument / std::length_error /
+/// std::bad_alloc) for bad dimensions or no memory; call it inside guarded().
+/// nullptr with an error set if CPython's allocation fails.
+PyObject* matrix_alloc(PyTypeObject* type, std::size_t rows, std::size_t cols);
+
+/// As matrix_alloc, with like's type (like is a Matrix of this interpreter).
+PyObject* matrix_alloc_like(PyObject* like, std::size_t rows, std::size_t cols);
+
+/// Frees the pooled objects of state and stops pooling (module clear).
+void matrix_pool_close(MathState* state);
+
+/// The spec of the row iterator type (iter(m)), one per interpreter.
+PyType_Spec* matrix_row_iter_spec();
 
 /// Wraps a shared (crossed) buffer in a new object of type. New reference,
 /// or nullptr with an error set.
