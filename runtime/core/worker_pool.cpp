@@ -3,6 +3,8 @@
 #include "small_alloc.h"
 #include "spin.h"
 
+#include <utility>
+
 namespace boc {
 using detail::tl_index;
 using detail::tl_pool;
@@ -11,6 +13,9 @@ namespace {
 // An owner with private work looks at its own shared queue first every this
 // many pops, so remote pushes are not starved by a long private chain.
 constexpr unsigned kSharedCheckPeriod = 61;
+// Behaviors taken from the next slot in a row before the private list's head
+// runs (fairness between cowns, as verona-rt's BATCH_SIZE).
+constexpr unsigned kNextRuns = 100;
 }  // namespace
 
 void WorkerPool::List::push(Behavior* b) noexcept {
@@ -80,10 +85,14 @@ void WorkerPool::push(Behavior* b) noexcept {
     // The owner runs its private list itself, so no wake-up is needed; find_work
     // shares it when another worker is idle.
     Worker& w = *workers_[tl_index];
-    // Into an empty private list it is the next behavior this worker runs
-    // (bocpy's "pending" slot); otherwise it queues behind the others.
-    (w.local.count == 0 ? w.dispatched_to_pending : w.pushed_local).bump();
-    w.local.push(b);
+    // It takes the next slot; what was there queues behind the private list.
+    if (w.next != nullptr) {
+      w.pushed_local.bump();
+      w.local.push(w.next);
+    } else {
+      w.dispatched_to_pending.bump();
+    }
+    w.next = b;
     return;
   }
   // Relaxed: only spreads load; any index is correct.
@@ -152,6 +161,19 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
+  if (w.next != nullptr) {
+    if (w.next_runs < kNextRuns) {
+      ++w.next_runs;
+      Behavior* b = std::exchange(w.next, nullptr);
+      w.popped_local.bump();
+      // Relaxed: a hint, as below.
+      if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
+      return b;
+    }
+    // Its turn is over: it goes behind the private list.
+    w.local.push(std::exchange(w.next, nullptr));
+  }
+  w.next_runs = 0;
   if (w.local.count > 0) {
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
     if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
