@@ -161,20 +161,7 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
-  if (w.next != nullptr) {
-    if (w.next_runs < kNextRuns) {
-      ++w.next_runs;
-      Behavior* b = std::exchange(w.next, nullptr);
-      w.popped_local.bump();
-      // Relaxed: a hint, as below.
-      if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
-      return b;
-    }
-    // Its turn is over: it goes behind the private list.
-    w.local.push(std::exchange(w.next, nullptr));
-  }
-  w.next_runs = 0;
-  if (w.local.count > 0) {
+  if (w.next != nullptr || w.local.count > 0) {
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
     if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
       if (Behavior* b = take_shared(self, w, false)) {
@@ -182,7 +169,17 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
         return b;
       }
     }
-    Behavior* b = w.local.pop();
+    Behavior* b;
+    if (w.next != nullptr && w.next_runs < kNextRuns) {
+      ++w.next_runs;
+      b = std::exchange(w.next, nullptr);
+    } else {
+      // The next slot's turn is over (or it is empty): it goes behind the
+      // private list, whose head runs now.
+      if (w.next != nullptr) w.local.push(std::exchange(w.next, nullptr));
+      w.next_runs = 0;
+      b = w.local.pop();
+    }
     w.popped_local.bump();
     // Relaxed: a hint; if it is stale, the idle worker just waits for the
     // next pop, and the private list is never lost (its owner runs it).
