@@ -141,7 +141,11 @@ bool parse_optional_axis(PyObject* obj, bool& has_axis, mx::Axis& axis) {
 PyObject* m_copy(PyObject* self, PyObject* /*unused*/) {
   return guarded([&]() -> PyObject* {
     BOC_SELF(m);
-    return matrix_wrap(Py_TYPE(self), mx::Dense(m));
+    PyObject* out = matrix_alloc_like(self, m.rows, m.cols);
+    if (out != nullptr) {
+      std::memcpy(as_matrix(out)->value.data.data(), m.data.data(), m.size() * sizeof(double));
+    }
+    return out;
   });
 }
 
@@ -277,8 +281,12 @@ PyObject* m_take(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObje
       return nullptr;
     }
     const mx::IndexSet picked = mx::IndexSet::of(indices);
-    return matrix_wrap(Py_TYPE(self), rows ? mx::gather(m, picked, mx::IndexSet::all(m.cols))
-                                           : mx::gather(m, mx::IndexSet::all(m.rows), picked));
+    const mx::IndexSet all = mx::IndexSet::all(rows ? m.cols : m.rows);
+    PyRef out(matrix_alloc_like(self, rows ? picked.count : m.rows, rows ? m.cols : picked.count));
+    if (out) {
+      mx::gather(m, rows ? picked : all, rows ? all : picked, as_matrix(out.get())->value);
+    }
+    return out.release();
   });
 }
 
@@ -352,7 +360,12 @@ PyObject* m_reduction(PyObject* self, PyObject* const* args, Py_ssize_t nargs, P
       }
       return PyFloat_FromDouble(value);
     }
-    return reduction_result(Py_TYPE(self), mx::reduce(Op, m, axis), axis);
+    const mx::Shape shape = mx::reduced_shape(m.shape(), axis);
+    PyObject* out = matrix_alloc_like(self, shape.rows, shape.cols);
+    if (out != nullptr) {
+      mx::reduce(Op, m, axis, as_matrix(out)->value);
+    }
+    return out;
   });
 }
 
@@ -372,9 +385,11 @@ PyObject* m_normalize(PyObject* self, PyObject* const* args, Py_ssize_t nargs, P
       mx::normalize(m, axis, m);
       return Py_NewRef(self);
     }
-    mx::Dense out = mx::Dense::uninit(m.rows, m.cols);
-    mx::normalize(m, axis, out);
-    return matrix_wrap(Py_TYPE(self), std::move(out));
+    PyObject* out = matrix_alloc_like(self, m.rows, m.cols);
+    if (out != nullptr) {
+      mx::normalize(m, axis, as_matrix(out)->value);
+    }
+    return out;
   });
 }
 
@@ -928,8 +943,11 @@ PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObj
       return nullptr;
     }
     const std::size_t n = values.size();
-    return matrix_wrap(as_type(cls),
-                       as_column ? mx::Dense(n, 1, std::move(values)) : mx::Dense(1, n, std::move(values)));
+    PyObject* out = as_column ? matrix_alloc(as_type(cls), n, 1) : matrix_alloc(as_type(cls), 1, n);
+    if (out != nullptr) {
+      std::memcpy(as_matrix(out)->value.data.data(), values.data(), n * sizeof(double));
+    }
+    return out;
   });
 }
 
