@@ -1070,6 +1070,126 @@ class TestBuffer(unittest.TestCase):
         self.assertEqual(bytes(m), m.__reduce__()[1][2])
 
 
+class TestSmallPaths(unittest.TestCase):
+    """The direct paths for small matrices (pooled objects, m.x, iter(m),
+    m[i], same-shape/float arithmetic) behave as the general ones."""
+
+    def test_pooled_objects_start_clean(self):
+        for _ in range(3):
+            junk = [Matrix(1, 2, [float(i), -1.0]) for i in range(600)]
+            del junk
+            self.assertEqual(flat(Matrix(1, 2)), [0.0, 0.0])
+            self.assertEqual(flat(Matrix(2, 3, 4.0)), [4.0] * 6)
+            self.assertEqual(Matrix(3, 1).shape, (3, 1))
+            self.assertEqual(flat(Matrix.vector([5, 6])), [5.0, 6.0])
+            self.assertEqual(Matrix.vector([5, 6], as_column=True).shape, (2, 1))
+        a = Matrix(1, 2, [1, 2])
+        b = a.copy()
+        b.x = 9
+        self.assertEqual(flat(a), [1.0, 2.0])
+        c = a + 0.0
+        c.y = 7
+        self.assertEqual(flat(a), [1.0, 2.0])
+        u = Matrix.__new__(Matrix)
+        with self.assertRaises(ValueError):
+            u.x
+        with self.assertRaises(ValueError):
+            u + a
+        with self.assertRaises(ValueError):
+            a + u
+
+    def test_components(self):
+        m = Matrix(1, 3, [1, 2, 3])
+        self.assertEqual((m.x, m.y, m.z), (1.0, 2.0, 3.0))
+        with self.assertRaises(IndexError):
+            m.w
+        m.y = 5
+        m.z += 1
+        self.assertEqual(flat(m), [1.0, 5.0, 4.0])
+        with self.assertRaises(TypeError):
+            m.x = "a"
+        with self.assertRaises(TypeError):
+            del m.x
+        with self.assertRaises(AttributeError):
+            m.xx
+        with self.assertRaises(AttributeError):
+            m.q = 1
+        self.assertEqual((m.rows, m.cols, m.shape), (1, 3, (1, 3)))
+        self.assertEqual(m.mean(), 10.0 / 3.0)
+        self.assertTrue(hasattr(m, "x"))
+        self.assertEqual(getattr(m, "y"), 5.0)
+
+    def test_iteration(self):
+        m = Matrix(3, 2, [1, 2, 3, 4, 5, 6])
+        rows = list(m)
+        self.assertEqual([flat(r) for r in rows], [[1, 2], [3, 4], [5, 6]])
+        self.assertEqual(list(Matrix(3, 1, [1, 2, 3])), [1.0, 2.0, 3.0])
+        it = iter(m)
+        self.assertIs(iter(it), it)
+        self.assertEqual(it.__length_hint__(), 3)
+        next(it)
+        self.assertEqual(it.__length_hint__(), 2)
+        self.assertEqual(len(list(it)), 2)
+        with self.assertRaises(StopIteration):
+            next(it)
+        self.assertEqual(it.__length_hint__(), 0)
+        rows[0].x = 100  # rows are copies
+        self.assertEqual(m.x, 1.0)
+        grow = Matrix(1, 2)
+        seen = 0
+        for _ in grow:
+            seen += 1
+            if seen == 1:
+                grow.__init__(3, 2)  # the length is read at every step
+        self.assertEqual(seen, 3)
+        with self.assertRaises(TypeError):
+            type(iter(m))()
+
+    def test_row_get_and_set(self):
+        m = Matrix(3, 2, [1, 2, 3, 4, 5, 6])
+        self.assertEqual(flat(m[-1]), [5.0, 6.0])
+        self.assertEqual(m[True].shape, (1, 2))
+        with self.assertRaises(IndexError):
+            m[3]
+        with self.assertRaises(IndexError):
+            m[-4]
+        with self.assertRaises(OverflowError):
+            m[2**80]
+        m[1] = Matrix(1, 2, [7, 8])
+        m[-1] = Matrix(1, 1, [9])  # broadcasts (general path)
+        self.assertEqual(flat(m), [1.0, 2.0, 7.0, 8.0, 9.0, 9.0])
+        with self.assertRaises(IndexError):
+            m[5] = Matrix(1, 2)
+        with self.assertRaises(ValueError):
+            m[0] = Matrix(1, 3)
+        m[0] = m[2]
+        self.assertEqual(flat(m[0]), [9.0, 9.0])
+
+    def test_arithmetic_matches_general_path(self):
+        nan = float("nan")
+        a = Matrix(2, 2, [1.5, -0.0, nan, 4.0])
+        b = Matrix(2, 2, [0.5, 0.0, 1.0, -2.0])
+        big_a = Matrix.concat([a] * 5)  # 20 elements: past the small paths
+        big_b = Matrix.concat([b] * 5)
+        for op in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: x / y):
+            self.assertEqual(repr(flat(op(a, b))), repr(flat(op(big_a, big_b))[:4]))
+            self.assertEqual(repr(flat(op(a, 2.5))), repr(flat(op(big_a, 2.5))[:4]))
+            self.assertEqual(repr(op(a, 2.5)), repr(op(a, Matrix(1, 1, [2.5]))))
+        self.assertEqual(repr(a / 0.0), repr(a / Matrix(1, 1, [0.0])))
+        c = a.copy()
+        c += b
+        self.assertEqual(repr(c), repr(a + b))
+        c -= c
+        self.assertEqual(flat(c)[0], 0.0)
+        d = Matrix(1, 2, [1, 2])
+        d *= 3.0
+        d /= 2
+        self.assertEqual(flat(d), [1.5, 3.0])
+        with self.assertRaises(ValueError):
+            d += Matrix(2, 2)
+        self.assertEqual(repr(2.0 - d), repr(Matrix(1, 2, [0.5, -1.0])))
+
+
 class TestNoLeaks(unittest.TestCase):
     """Every operation, including its error paths, releases what it allocates."""
 
