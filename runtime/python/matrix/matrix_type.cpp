@@ -681,6 +681,10 @@ bool check_component(PyObject* self, std::size_t index) {
 
 PyObject* get_component(PyObject* self, void* closure) {
   const std::size_t index = component_index(closure);
+  const MatrixObject* m = as_matrix(self);
+  if (!m->shared && index < m->value.data.size()) [[likely]] {  // never crossed, initialised
+    return PyFloat_FromDouble(m->value.data[index]);
+  }
   if (!check_component(self, index)) {
     return nullptr;
   }
@@ -702,45 +706,6 @@ int set_component(PyObject* self, PyObject* value, void* closure) {
 }
 
 void* component(std::uintptr_t index) { return reinterpret_cast<void*>(index); }
-
-/// The component index (0..3) named by a one-letter attribute name x, y, z
-/// or w, else -1.
-int component_name(PyObject* name) {
-  if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) != 1 || !PyUnicode_IS_COMPACT_ASCII(name)) {
-    return -1;
-  }
-  switch (static_cast<const char*>(PyUnicode_DATA(name))[0]) {
-    case 'x': return 0;
-    case 'y': return 1;
-    case 'z': return 2;
-    case 'w': return 3;
-    default: return -1;
-  }
-}
-
-/// m.x / m.y / m.z / m.w without the type lookup: the type is immutable, not
-/// subclassable and its instances have no __dict__, so these names always
-/// resolve to the getset descriptors above; anything else is the generic
-/// lookup.
-PyObject* matrix_getattro(PyObject* self, PyObject* name) {
-  const int index = component_name(name);
-  if (index >= 0) {
-    const MatrixObject* m = as_matrix(self);
-    if (!m->shared && static_cast<std::size_t>(index) < m->value.data.size()) [[likely]] {
-      return PyFloat_FromDouble(m->value.data[static_cast<std::size_t>(index)]);
-    }
-    return get_component(self, component(static_cast<std::uintptr_t>(index)));  // crossed, or the error
-  }
-  return PyObject_GenericGetAttr(self, name);
-}
-
-int matrix_setattro(PyObject* self, PyObject* name, PyObject* value) {
-  const int index = component_name(name);
-  if (index >= 0) {
-    return set_component(self, value, component(static_cast<std::uintptr_t>(index)));
-  }
-  return PyObject_GenericSetAttr(self, name, value);
-}
 
 PyGetSetDef g_getset[] = {
     {"rows", get_rows, nullptr, "The number of rows.", nullptr},
@@ -791,8 +756,6 @@ PyType_Spec* matrix_type_spec() {
                                   {Py_tp_str, slot(matrix_str)},
                                   {Py_tp_richcompare, slot(matrix_richcompare)},
                                   {Py_tp_iter, slot(matrix_iter)},
-                                  {Py_tp_getattro, slot(matrix_getattro)},
-                                  {Py_tp_setattro, slot(matrix_setattro)},
                                   {Py_tp_methods, matrix_methods()},
                                   {Py_tp_getset, g_getset},
                                   {Py_nb_add, slot(nb_add)},
