@@ -3,8 +3,6 @@
 #include "small_alloc.h"
 #include "spin.h"
 
-#include <utility>
-
 namespace boc {
 using detail::tl_index;
 using detail::tl_pool;
@@ -13,9 +11,6 @@ namespace {
 // An owner with private work looks at its own shared queue first every this
 // many pops, so remote pushes are not starved by a long private chain.
 constexpr unsigned kSharedCheckPeriod = 61;
-// Behaviors taken from the next slot in a row before the private list's head
-// runs (fairness between cowns, as verona-rt's BATCH_SIZE).
-constexpr unsigned kNextRuns = 100;
 }  // namespace
 
 void WorkerPool::List::push(Behavior* b) noexcept {
@@ -85,14 +80,10 @@ void WorkerPool::push(Behavior* b) noexcept {
     // The owner runs its private list itself, so no wake-up is needed; find_work
     // shares it when another worker is idle.
     Worker& w = *workers_[tl_index];
-    // It takes the next slot; what was there queues behind the private list.
-    if (w.next != nullptr) {
-      w.pushed_local.bump();
-      w.local.push(w.next);
-    } else {
-      w.dispatched_to_pending.bump();
-    }
-    w.next = b;
+    // Into an empty private list it is the next behavior this worker runs
+    // (bocpy's "pending" slot); otherwise it queues behind the others.
+    (w.local.count == 0 ? w.dispatched_to_pending : w.pushed_local).bump();
+    w.local.push(b);
     return;
   }
   // Relaxed: only spreads load; any index is correct.
@@ -161,7 +152,7 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
-  if (w.next != nullptr || w.local.count > 0) {
+  if (w.local.count > 0) {
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
     if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
       if (Behavior* b = take_shared(self, w, false)) {
@@ -169,17 +160,7 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
         return b;
       }
     }
-    Behavior* b;
-    if (w.next != nullptr && w.next_runs < kNextRuns) {
-      ++w.next_runs;
-      b = std::exchange(w.next, nullptr);
-    } else {
-      // The next slot's turn is over (or it is empty): it goes behind the
-      // private list, whose head runs now.
-      if (w.next != nullptr) w.local.push(std::exchange(w.next, nullptr));
-      w.next_runs = 0;
-      b = w.local.pop();
-    }
+    Behavior* b = w.local.pop();
     w.popped_local.bump();
     // Relaxed: a hint; if it is stale, the idle worker just waits for the
     // next pop, and the private list is never lost (its owner runs it).

@@ -81,11 +81,6 @@ class WorkerPool {
 
   struct alignas(64) Worker {
     // Owner only.
-    // The behavior this worker dispatched last: it runs next, while its cown
-    // and its memory are still in this core's cache (verona-rt's next_work
-    // slot), at most kNextRuns times in a row before the list gets a turn.
-    Behavior* next = nullptr;
-    unsigned next_runs = 0;
     List local;
     unsigned pops = 0;
     Stat pushed_local;
