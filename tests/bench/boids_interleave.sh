@@ -3,6 +3,7 @@
 # runner), rounds x workers, capacity beside each run. Prints one line per run
 # and the medians/ranges of fps per (mode, workers).
 #   tests/bench/boids_interleave.sh <build dir> [rounds=3] [frames=40] [workers="1 2"]
+# BASE=<another build dir> adds a "base" mode (that build under stock python).
 set -eu
 BUILD=${1:?build dir}
 ROUNDS=${2:-3}
@@ -16,10 +17,11 @@ CAP=${CAP:-/work/shared/tools/capacity}
 OUT=$(mktemp)
 for r in $(seq "$ROUNDS"); do
   for w in $WORKERS; do
-    for mode in peer ours runner; do
+    for mode in peer ${BASE:+base} ours runner; do
       cap=$("$CAP" | sed 's/capacity=\([0-9.]*\).*/\1/')
       case $mode in
         peer) res=$(PYTHONPATH=$PEER:$EX "$PY" "$HERE/boids_sim_driver.py" --boids 2000 --workers "$w" --frames "$FRAMES") ;;
+        base) res=$(PYTHONPATH=$BASE/python:$EX "$PY" "$HERE/boids_sim_driver.py" --boids 2000 --workers "$w" --frames "$FRAMES") ;;
         ours) res=$(PYTHONPATH=$BUILD/python:$EX "$PY" "$HERE/boids_sim_driver.py" --boids 2000 --workers "$w" --frames "$FRAMES") ;;
         runner) res=$(PYTHONPATH=$EX "$BUILD/runtime/tools/bocpy" "$HERE/boids_sim_driver.py" --boids 2000 --workers "$w" --frames "$FRAMES") ;;
       esac
@@ -37,7 +39,9 @@ for w, mode, fps, cap in rows:
     by.setdefault((w, mode), []).append((float(fps), float(cap)))
 for w in sorted({k[0] for k in by}):
     peer = statistics.median(f for f, _ in by[(w, "peer")])
-    for mode in ("peer", "ours", "runner"):
+    for mode in ("peer", "base", "ours", "runner"):
+        if (w, mode) not in by:
+            continue
         v = [f for f, _ in by[(w, mode)]]
         caps = [c for _, c in by[(w, mode)]]
         med = statistics.median(v)
