@@ -3,7 +3,6 @@
 #include "boc/behavior.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <new>
 #include <type_traits>
 
@@ -73,33 +72,19 @@ Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, fals
 
 Behavior::Behavior(std::span<CownBase* const> cowns, AdoptRefs) { init_requests(cowns, true); }
 
-namespace {
-CownBase* untag(CownBase* c) noexcept {
-  return reinterpret_cast<CownBase*>(reinterpret_cast<std::uintptr_t>(c) & ~detail::kLentTag);
-}
-bool is_lent(CownBase* c) noexcept { return (reinterpret_cast<std::uintptr_t>(c) & detail::kLentTag) != 0; }
-}  // namespace
-
 void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
   if (cowns.size() == 1 && cowns[0] != nullptr) {
     // The common one-cown case: nothing to sort or fold.
     count_requests_ = 1;
     requests_ = new (requests_inline_) Request();
-    CownBase* c = untag(cowns[0]);
-    requests_->cown_ = c;
-    if (adopt && is_lent(cowns[0])) {
-      requests_->lent_ = true;
-      has_lent_ = true;
-    } else if (!adopt) {
-      c->retain();
-    }
-    pinned_ = c->pinned();
+    requests_->cown_ = cowns[0];
+    if (!adopt) cowns[0]->retain();
+    pinned_ = cowns[0]->pinned();
     live_behaviors().add(1);
     return;
   }
   // Sort by the global key and fold duplicates, in a stack buffer for the
-  // usual small sets (no allocation besides the behavior itself). Entries keep
-  // their lent tag (adopt only) until they are stored.
+  // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
   CownBase* stack[kStack];
   std::vector<CownBase*> heap;
@@ -110,19 +95,14 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
   }
   std::size_t n = 0;
   for (CownBase* c : cowns) {
-    if (c != nullptr) sorted[n++] = adopt ? c : untag(c);
+    if (c != nullptr) sorted[n++] = c;
   }
   if (n > 1) {
-    std::sort(sorted, sorted + n, [](CownBase* a, CownBase* b) { return untag(a)->id() < untag(b)->id(); });
+    std::sort(sorted, sorted + n, [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
     std::size_t kept = 1;
     for (std::size_t i = 1; i < n; ++i) {
-      CownBase*& last = sorted[kept - 1];
-      if (untag(sorted[i]) != untag(last)) {
+      if (sorted[i] != sorted[kept - 1]) {
         sorted[kept++] = sorted[i];
-      } else if (is_lent(sorted[i])) {
-        // A lent duplicate brings no reference: nothing to drop.
-      } else if (is_lent(last)) {
-        last = sorted[i];  // keep the entry that brings a reference
       } else if (adopt) {
         sorted[i]->release_ref();  // a duplicate's handed-over reference
       }
@@ -141,61 +121,22 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
     requests_ = requests_heap_.get();
   }
   for (std::size_t i = 0; i < n; ++i) {
-    CownBase* c = untag(sorted[i]);
-    requests_[i].cown_ = c;
-    if (is_lent(sorted[i])) {
-      requests_[i].lent_ = true;
-      has_lent_ = true;
-    } else if (!adopt) {
-      c->retain();
-    }
-    pinned_ = pinned_ || c->pinned();
+    requests_[i].cown_ = sorted[i];
+    if (!adopt) sorted[i]->retain();
+    pinned_ = pinned_ || sorted[i]->pinned();
   }
   live_behaviors().add(1);
 }
 
 Behavior::~Behavior() {
-  for (std::size_t i = 0; i < count_requests_; ++i) {
-    // A lent request never took a reference; a moved one gave it away.
-    if (!requests_[i].lent_ && !requests_[i].moved_) requests_[i].cown_->release_ref();
-  }
+  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   live_behaviors().add(-1);
-}
-
-bool Behavior::hand_over_ref(CownBase* c) noexcept {
-  for (std::size_t i = 0; i < count_requests_; ++i) {
-    Request& r = requests_[i];
-    if (r.cown_ == c) {
-      if (r.lent_ || r.moved_) return false;
-      r.moved_ = true;
-      return true;
-    }
-  }
-  return false;
-}
-
-void Behavior::take_lent_refs() noexcept {
-  // Only the thread running `running`'s body touches its moved_ flags, and
-  // it does so before that body ends (schedule() is called from the body).
-  Behavior* running = detail::tl_running_behavior;
-  for (std::size_t i = 0; i < count_requests_; ++i) {
-    Request& r = requests_[i];
-    if (!r.lent_) continue;
-    r.lent_ = false;
-    // The running behavior holds the cown and its successor on it is this
-    // one, so its reference keeps the cown alive until this one is done
-    // with it. Otherwise the caller keeps it alive for now: take a new one.
-    if (running == nullptr || !running->hand_over_ref(r.cown_)) r.cown_->retain();
-  }
-  has_lent_ = false;
 }
 
 std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(live_behaviors().sum()); }
 
 void Behavior::schedule(Runtime* rt) noexcept {
   runtime_ = rt;
-  // Here, not in the constructor: once scheduling cannot fail any more.
-  if (has_lent_) take_lent_refs();
   if (count_requests_ == 1) {
     schedule_one();
     return;

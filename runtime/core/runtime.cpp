@@ -253,14 +253,11 @@ void Runtime::on_worker_idle() noexcept {
 }
 
 void Runtime::run_on_worker(Behavior* b) noexcept {
-  // A borrow() in the body may take over b's references (Behavior::take_lent_refs).
-  detail::tl_running_behavior = b;
   try {
     (void)b->run();  // errors are already captured on the result cown
   } catch (...) {
     // A body that lets an exception escape must not take the worker down.
   }
-  detail::tl_running_behavior = nullptr;
   complete(b, /*ran_on_worker=*/true);
 }
 
@@ -331,13 +328,11 @@ PumpReport Runtime::pump_report(const PumpOptions& options) {
     BodyResult body;
     {
       InBodyGuard in_body;
-      detail::tl_running_behavior = b;  // as in run_on_worker()
       try {
         body = b->run();
       } catch (...) {
         body = BodyResult{BodyOutcome::kError, std::current_exception()};
       }
-      detail::tl_running_behavior = nullptr;
       complete(b);
     }
     ++report.result.executed;

@@ -60,8 +60,7 @@ void bank_job(Worker& w, const boc::CownPtr<Worker>& self, const boc::CownPtr<Lo
     log(l, "Success");
   });
   if (repeats > 0) {
-    // This step holds self: the next one takes over its reference (boc::borrow).
-    boc::when_detached(boc::borrow(self), [self, l, repeats](Worker& next) { bank_job(next, self, l, repeats - 1); });
+    boc::when_detached(self, [self, l, repeats](Worker& next) { bank_job(next, self, l, repeats - 1); });
   }
 }
 

@@ -36,14 +36,13 @@ void work(Loop& s) {
   }
 }
 
-// The running behavior holds the cown, so the raw pointer stays valid; the
-// new behavior takes over its reference (boc::borrow, as verona's
-// schedule_lambda on a raw cown takes none).
+// The running behavior holds the cown (and its reference), so the raw
+// pointer stays valid; the new behavior takes its own reference.
 void go(boc::Cown<Loop>* c) {
   Loop& s = c->value();
   if (s.count == 0) return;
   --s.count;
-  boc::when_detached(boc::borrow(c), [c](Loop& v) {
+  boc::when_detached(boc::CownPtr<Loop>(c), [c](Loop& v) {
     work(v);
     go(c);
   });

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
@@ -28,16 +27,6 @@
 namespace boc {
 
 class Runtime;
-class Behavior;
-
-namespace detail {
-// Low bit of a cown pointer handed to Behavior(cowns, AdoptRefs): the entry
-// brings no reference; schedule() takes the running behavior's (when.h, borrow()).
-// Cowns are at least 16-byte aligned (boc/pooled.h), so the bit is free.
-inline constexpr std::uintptr_t kLentTag = 1;
-// The behavior whose body runs on this thread (worker or pump), or null.
-inline thread_local constinit Behavior* tl_running_behavior = nullptr;
-}  // namespace detail
 
 /// How a behavior body ended.
 enum class BodyOutcome {
@@ -76,11 +65,6 @@ class Request {
   std::atomic<Behavior*> next_{nullptr};
   // Set in phase 2; successors spin on it before linking (see start_enqueue).
   std::atomic<bool> scheduled_{false};
-  // Holds no reference yet: schedule() takes the running behavior's (borrow()).
-  bool lent_ = false;
-  // Its reference went to a behavior scheduled from this one's body: the
-  // destructor does not release it.
-  bool moved_ = false;
 };
 
 /// A unit of work over a request set. Subclasses supply the body. The runtime
@@ -122,9 +106,6 @@ class Behavior : public detail::Pooled {
   /// As above, but adopts the references (saves a retain/release pair per
   /// cown). Must not be followed by anything that can throw in the subclass
   /// constructor, or the caller would release the references a second time.
-  /// An entry tagged with detail::kLentTag brings no reference: schedule()
-  /// takes over the running behavior's reference to that cown if it holds it
-  /// (no atomic operation), or retains it.
   Behavior(std::span<CownBase* const> cowns, AdoptRefs);
 
  private:
@@ -141,12 +122,6 @@ class Behavior : public detail::Pooled {
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
   void init_requests(std::span<CownBase* const> cowns, bool adopt);
-  /// Gives each lent request a reference (schedule() calls it, so a behavior
-  /// that is never scheduled never took one).
-  void take_lent_refs() noexcept;
-  /// Hands this behavior's reference to `c` over to the caller: true if it
-  /// holds `c` and has not handed that reference over before.
-  bool hand_over_ref(CownBase* c) noexcept;
 
   static constexpr std::size_t kInlineRequests = 4;
 
@@ -161,8 +136,6 @@ class Behavior : public detail::Pooled {
   std::size_t count_requests_ = 0;
   std::atomic<std::size_t> countdown_{0};
   bool pinned_ = false;
-  // Some request is lent_ (checked once in schedule()).
-  bool has_lent_ = false;
   // Intrusive link used by the worker and pinned queues.
   Behavior* queue_next_ = nullptr;
 };

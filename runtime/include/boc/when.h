@@ -2,12 +2,11 @@
 // schedules a behavior over cowns a and b on Runtime::current() and returns
 // its result cown (holding the lambda's return value, or std::monostate for
 // void, and the exception if the body threw). `boc::when_detached` is the
-// same without a result cown. A cown argument may be `boc::borrow(c)`: see there.
+// same without a result cown.
 #pragma once
 
 #include <array>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -21,53 +20,7 @@
 #include "boc/runtime.h"
 
 namespace boc {
-
-/// A cown argument of when()/when_detached() that brings no reference of its
-/// own (see borrow()).
-template <class T>
-struct Borrowed {
-  Cown<T>* cown;
-};
-
-/// borrow(c): passes cown c to when()/when_detached() without taking a new
-/// reference. Meant for a body that schedules more work on a cown it holds
-/// (a behavior rescheduling itself): the new behavior takes over the running
-/// behavior's reference to c, which that one then does not release, so the
-/// pair of atomic reference-count operations per behavior disappears. If the
-/// calling thread runs no behavior holding c (or its reference was already
-/// handed over by an earlier borrow), a new reference is taken as usual. The
-/// caller must keep c alive until the when call returns.
-template <class T>
-Borrowed<T> borrow(Cown<T>* c) noexcept {
-  return {c};
-}
-template <class T>
-Borrowed<T> borrow(const CownPtr<T>& c) noexcept {
-  return {c.get()};
-}
-
 namespace detail {
-
-// A when() cown argument: a CownPtr (its reference goes to the behavior) or
-// a Borrowed (an entry tagged kLentTag, see Behavior(cowns, AdoptRefs)).
-template <class A>
-struct CownArg;
-template <class T>
-struct CownArg<CownPtr<T>> {
-  using type = T;
-  static Cown<T>* cown(const CownPtr<T>& p) noexcept { return p.get(); }
-  static CownBase* entry(const CownPtr<T>& p) noexcept { return p.get(); }
-  static void detach(CownPtr<T>& p) noexcept { p.detach(); }
-};
-template <class T>
-struct CownArg<Borrowed<T>> {
-  using type = T;
-  static Cown<T>* cown(const Borrowed<T>& b) noexcept { return b.cown; }
-  static CownBase* entry(const Borrowed<T>& b) noexcept {
-    return reinterpret_cast<CownBase*>(reinterpret_cast<std::uintptr_t>(static_cast<CownBase*>(b.cown)) | kLentTag);
-  }
-  static void detach(Borrowed<T>&) noexcept {}
-};
 
 template <class R>
 using StoredResult = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
@@ -146,30 +99,29 @@ class DetachedBehavior final : private BodyHolder<F>, public Behavior {
   std::tuple<Cown<Ts>*...> args_;
 };
 
-template <class F, class... As>
-auto when_on(Runtime& rt, F&& f, As... cowns) {
-  using B = WhenBehavior<std::decay_t<F>, typename CownArg<As>::type...>;
+template <class F, class... Ts>
+auto when_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
+  using B = WhenBehavior<std::decay_t<F>, Ts...>;
   auto result = make_cown<typename B::Result>();
   CownPtr<typename B::Result> for_behavior = result;
   // The result cown is part of the request set, so a behavior scheduled on it
   // runs strictly after this one (the "happens-after" idiom).
-  std::array<CownBase*, sizeof...(As) + 1> all{CownArg<As>::entry(cowns)..., result.get()};
-  std::unique_ptr<B> b(
-      new B(std::span<CownBase* const>(all), result.get(), std::forward<F>(f), CownArg<As>::cown(cowns)...));
+  std::array<CownBase*, sizeof...(Ts) + 1> all{static_cast<CownBase*>(cowns.get())..., result.get()};
+  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), result.get(), std::forward<F>(f), cowns.get()...));
   // The behavior now owns these references.
-  (CownArg<As>::detach(cowns), ...);
+  (cowns.detach(), ...);
   for_behavior.detach();
   rt.schedule(std::move(b));
   return result;
 }
 
-template <class F, class... As>
-void when_detached_on(Runtime& rt, F&& f, As... cowns) {
-  using B = DetachedBehavior<std::decay_t<F>, typename CownArg<As>::type...>;
-  std::array<CownBase*, sizeof...(As)> all{CownArg<As>::entry(cowns)...};
-  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), std::forward<F>(f), CownArg<As>::cown(cowns)...));
+template <class F, class... Ts>
+void when_detached_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
+  using B = DetachedBehavior<std::decay_t<F>, Ts...>;
+  std::array<CownBase*, sizeof...(Ts)> all{static_cast<CownBase*>(cowns.get())...};
+  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), std::forward<F>(f), cowns.get()...));
   // The behavior now owns these references.
-  (CownArg<As>::detach(cowns), ...);
+  (cowns.detach(), ...);
   rt.schedule(std::move(b));
 }
 
