@@ -74,8 +74,7 @@ PyObject* native_class_module(PyTypeObject* t) {
   const std::int64_t interp = PyInterpreterState_GetID(PyInterpreterState_Get());
   // Relaxed: see on_watched_dict().
   const std::uint64_t epoch = g_dict_epoch.load(std::memory_order_relaxed);
-  const auto slot = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) >> 4) * 0x9E3779B97F4A7C15ull >> 59) &
-                    (kVerdicts - 1);
+  const std::size_t slot = type_slot(t, kVerdicts);
   Verdict& v = t_verdicts[slot];
   if (tag != 0 && v.tag == tag && v.type == t && v.interp == interp && v.epoch == epoch) {
     return v.native ? v.module : nullptr;

@@ -76,8 +76,7 @@ bool plain_class(PyTypeObject* t) noexcept {
   if (t->tp_version_tag == 0) PyUnstable_Type_AssignVersionTag(t);
   const unsigned int tag = t->tp_version_tag;
   PyInterpreterState* interp = PyInterpreterState_Get();
-  const auto slot = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) >> 4) * 0x9E3779B97F4A7C15ull >> 59) &
-                    (VerdictCache::kSize - 1);
+  const std::size_t slot = type_slot(t, VerdictCache::kSize);
   VerdictCache::Entry& e = t_verdicts.entries[slot];
   if (tag != 0 && e.tag == tag && e.type == t && e.interp == interp) return e.plain;
   const bool plain = compute_plain(t);

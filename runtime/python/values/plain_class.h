@@ -17,9 +17,18 @@
 #endif
 #include <Python.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace boc::py::detail {
+
+/// Slot of type t in a per-thread table of `size` (a power of two, <= 32)
+/// entries: the per-type verdict caches here and in native_class.cpp.
+inline std::size_t type_slot(const PyTypeObject* t, std::size_t size) noexcept {
+  return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) >> 4) * 0x9E3779B97F4A7C15ull >> 59) &
+         (size - 1);
+}
 
 /// True if instances of t pickle as copyreg.__newobj__(t) + their __dict__
 /// (see above; the copyreg.dispatch_table check is separate). Cached per
