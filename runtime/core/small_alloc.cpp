@@ -46,6 +46,11 @@ constexpr std::size_t kReleaseAboveBytes = 2 * kDepotCapBytes;
 
 std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 
+// Every pooled object comes from here and goes back through free_object, so
+// it starts on a cache line (see kGrain).
+void* new_object(std::size_t c) { return ::operator new(class_bytes(c), std::align_val_t{kGrain}); }
+void free_object(void* o, std::size_t c) noexcept { ::operator delete(o, class_bytes(c), std::align_val_t{kGrain}); }
+
 // Batches of kBatch objects per class that no thread currently holds.
 struct Depot {
   std::mutex mu;
@@ -129,10 +134,9 @@ void refill(SmallCache& cache, std::size_t c) {
   }
   // One malloc per object (not one chunk carved up), so that each can go
   // back to malloc on its own when the depot is full.
-  const std::size_t bytes = class_bytes(c);
   FreeObject* head = nullptr;
   for (std::size_t i = 0; i < kBatch; ++i) {
-    auto* o = static_cast<FreeObject*>(::operator new(bytes));
+    auto* o = static_cast<FreeObject*>(new_object(c));
     o->next = head;
     head = o;
   }
@@ -146,7 +150,7 @@ void* small_alloc_slow(std::size_t size) {
   if (size > kSmallMax || size == 0) return ::operator new(size);
   SmallCache& cache = tl_small_cache;
   const std::size_t c = small_class_of(size);
-  if (cache.exited) return ::operator new(class_bytes(c));  // freed into the depot's loose list later
+  if (cache.exited) return new_object(c);  // freed into the depot's loose list later
   ClassCache& cc = cache.classes[c];
   if (cc.head == nullptr) refill(cache, c);
   FreeObject* o = cc.head;
@@ -222,7 +226,7 @@ void release_pool_surplus() noexcept {
     released |= surplus[c] != nullptr;
     for (FreeObject* o = surplus[c]; o != nullptr;) {
       FreeObject* next = o->next;
-      ::operator delete(o, class_bytes(c));
+      free_object(o, c);
       o = next;
     }
   }
