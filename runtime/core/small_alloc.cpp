@@ -1,4 +1,4 @@
-// Per-thread pools (magazines) for behaviors and cowns.
+// Per-thread pools (magazines) for behaviors, cowns and Matrix buffers.
 //
 // Behaviors are allocated on the thread that schedules them and freed on the
 // one that completes them, which with two workers is often the other one.
@@ -237,6 +237,8 @@ void release_pool_surplus() noexcept {
 
 #endif
 
+void* pooled_alloc(std::size_t size) { return small_alloc(size); }
+void pooled_free(void* p, std::size_t size) noexcept { small_free(p, size); }
 void* Pooled::operator new(std::size_t size) { return small_alloc(size); }
 void Pooled::operator delete(void* p, std::size_t size) noexcept { small_free(p, size); }
 

@@ -1,6 +1,6 @@
 // Allocation from the runtime's per-thread pools (runtime/core/small_alloc.cpp)
 // for objects that are usually freed on another thread than the one that made
-// them: behaviors and cowns derive from it.
+// them: behaviors and cowns derive from it; Matrix buffers use pooled_alloc.
 #pragma once
 
 #include <cstddef>
@@ -9,8 +9,16 @@
 namespace boc::detail {
 
 /// Objects up to this size come from the pools; larger ones from ::operator
-/// new. Python behaviors (runtime/python/py_behavior.h) are about 550 bytes.
-inline constexpr std::size_t kPooledMax = 1024;
+/// new. Python behaviors (runtime/python/py_behavior.h) are about 550 bytes;
+/// a 16 x 32 Matrix buffer (runtime/python/matrix/matrix_kernels.h) 4 KiB.
+inline constexpr std::size_t kPooledMax = 4096;
+
+/// `size` bytes from the calling thread's pool (cache-line aligned), or from
+/// ::operator new above kPooledMax. Give it back with pooled_free and the same
+/// size, from any thread: a block made on one worker and freed on another
+/// goes to the freeing thread's pool, without glibc's arena lock.
+void* pooled_alloc(std::size_t size);
+void pooled_free(void* p, std::size_t size) noexcept;
 
 struct Pooled {
   static void* operator new(std::size_t size);

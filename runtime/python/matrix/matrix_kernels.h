@@ -16,10 +16,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <new>
 #include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "boc/pooled.h"
 
 namespace boc::matrix {
 /// @brief Number of rows and columns of a matrix
@@ -60,8 +63,12 @@ class IndexError : public std::out_of_range {
 /// @brief std::allocator that default-initialises (leaves doubles
 /// uninitialised) on resize: a result buffer that a kernel overwrites
 /// entirely is not zero-filled first (a whole extra pass over memory).
+/// @details Memory comes from the runtime's per-thread pools (boc/pooled.h):
+/// a matrix made on one worker is often freed on another (bocpy's fanout
+/// example), which glibc serves under the allocating arena's lock.
 template <class T>
 struct UninitAllocator : std::allocator<T> {
+  using value_type = T;
   template <class U>
   struct rebind {
     using other = UninitAllocator<U>;
@@ -69,6 +76,11 @@ struct UninitAllocator : std::allocator<T> {
   UninitAllocator() = default;
   template <class U>
   UninitAllocator(const UninitAllocator<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) {
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(boc::detail::pooled_alloc(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { boc::detail::pooled_free(p, n * sizeof(T)); }
   template <class U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;
