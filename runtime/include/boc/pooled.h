@@ -20,6 +20,26 @@ inline constexpr std::size_t kPooledMax = 4096;
 void* pooled_alloc(std::size_t size);
 void pooled_free(void* p, std::size_t size) noexcept;
 
+/// std::allocator over pooled_alloc, for containers, buffers and shared_ptr
+/// control blocks that are made on one thread and freed on another (the
+/// Python layer's parcels and Matrix stores).
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U>
+  PoolAllocator(const PoolAllocator<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) {
+    if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(pooled_alloc(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { pooled_free(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const PoolAllocator<U>& /*other*/) const noexcept {
+    return true;  // stateless: any instance frees what any other allocated
+  }
+};
+
 struct Pooled {
   static void* operator new(std::size_t size);
   static void operator delete(void* p, std::size_t size) noexcept;

@@ -67,8 +67,7 @@ class IndexError : public std::out_of_range {
 /// a matrix made on one worker is often freed on another (bocpy's fanout
 /// example), which glibc serves under the allocating arena's lock.
 template <class T>
-struct UninitAllocator : std::allocator<T> {
-  using value_type = T;
+struct UninitAllocator : boc::detail::PoolAllocator<T> {
   template <class U>
   struct rebind {
     using other = UninitAllocator<U>;
@@ -76,11 +75,6 @@ struct UninitAllocator : std::allocator<T> {
   UninitAllocator() = default;
   template <class U>
   UninitAllocator(const UninitAllocator<U>& /*other*/) noexcept {}
-  T* allocate(std::size_t n) {
-    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
-    return static_cast<T*>(boc::detail::pooled_alloc(n * sizeof(T)));
-  }
-  void deallocate(T* p, std::size_t n) noexcept { boc::detail::pooled_free(p, n * sizeof(T)); }
   template <class U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
+#include "boc/pooled.h"
 #include "matrix_convert.h"
 #include "matrix_module.h"
 #include "matrix_type.h"
@@ -140,7 +142,8 @@ std::shared_ptr<void> matrix_share(PyObject* obj) {
   }
   if (!m->shared) {
     try {
-      auto store = std::make_shared<MatrixStore>();
+      // Pooled: the store is usually freed by another worker (boc/pooled.h).
+      auto store = std::allocate_shared<MatrixStore>(boc::detail::PoolAllocator<MatrixStore>());
       store->value = std::move(m->value);  // O(1): the vector's block moves
       // Relaxed: the store is not shared with any other thread yet.
       store->owner.store(current_interpreter_id(), std::memory_order_relaxed);

@@ -22,7 +22,7 @@ Parcel& Parcel::operator=(Parcel&& other) noexcept {
 }
 
 Parcel::~Parcel() {
-  if (!is_inline()) std::free(data_);
+  if (!is_inline()) boc::detail::pooled_free(data_, capacity_);
 }
 
 void Parcel::take(Parcel& other) noexcept {
@@ -48,15 +48,15 @@ void Parcel::take(Parcel& other) noexcept {
 
 void Parcel::clear() noexcept {
   if (!is_inline()) {
-    std::free(data_);
+    boc::detail::pooled_free(data_, capacity_);
     data_ = inline_;
     capacity_ = kInlineCapacity;
   }
   size_ = 0;
   // Dropping the references may destroy cowns; that needs no GIL.
-  std::vector<CownRef>().swap(cowns_);
+  ParcelCowns().swap(cowns_);
   // Dropping a Matrix buffer frees plain C++ memory; no GIL either.
-  std::vector<std::shared_ptr<void>>().swap(buffers_);
+  ParcelBuffers().swap(buffers_);
   // An XIData slot frees itself in its own interpreter (xidata_slot.cpp).
   xidata_.reset();
 }

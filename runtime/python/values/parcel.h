@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "boc/cown.h"
+#include "boc/pooled.h"
 
 namespace boc::py {
 
@@ -22,6 +23,10 @@ namespace detail {
 class ParcelWriter;
 class ParcelReader;
 }  // namespace detail
+
+/// A parcel's cown and Matrix-buffer tables (pooled, as the byte buffer is).
+using ParcelCowns = std::vector<CownRef, boc::detail::PoolAllocator<CownRef>>;
+using ParcelBuffers = std::vector<std::shared_ptr<void>, boc::detail::PoolAllocator<std::shared_ptr<void>>>;
 
 /// An encoded Python value that belongs to no interpreter: movable between
 /// threads, destructible without any GIL, decodable any number of times in any
@@ -31,8 +36,9 @@ class ParcelReader;
 /// first kInlineCapacity bytes live inside the object) plus a side table of
 /// cown references for the cown handles inside the value, and one of the
 /// Matrix buffers it carries (moved, not copied: matrix_transport.h). The
-/// parcel keeps both alive for as long as it exists. Memory comes from
-/// malloc, never from a Python allocator.
+/// parcel keeps both alive for as long as it exists. Memory comes from the
+/// runtime's per-thread pools (boc/pooled.h; a parcel is often written on one
+/// worker and cleared on another), never from a Python allocator.
 ///
 /// A Matrix buffer can only be held by one interpreter: decoding claims it,
 /// so a second decode of a parcel (or of a clone) holding a Matrix raises
@@ -92,11 +98,11 @@ class Parcel {
   bool is_inline() const noexcept { return data_ == inline_; }
   void take(Parcel& other) noexcept;
 
-  std::byte* data_;  // inline_ or a malloc'd block
+  std::byte* data_;  // inline_ or a pooled block of capacity_ bytes
   std::size_t size_ = 0;
   std::size_t capacity_ = kInlineCapacity;
-  std::vector<CownRef> cowns_;
-  std::vector<std::shared_ptr<void>> buffers_;
+  ParcelCowns cowns_;
+  ParcelBuffers buffers_;
   // Allocated by the first value that has one: rare, and a Parcel sits inside
   // every behavior and cown, which must stay within the pools' size limit
   // (boc/pooled.h, py_behavior.cpp).

@@ -227,7 +227,7 @@ class Encoder {
       // gives it up only when the whole value encoded (parcel_encode).
       std::shared_ptr<void> store = matrix_share(o);
       if (!store) return Status::kError;
-      std::vector<std::shared_ptr<void>>& buffers = w_.buffers();
+      ParcelBuffers& buffers = w_.buffers();
       buffers.push_back(std::move(store));
       w_.put_tag_varint(kMatrix, buffers.size() - 1);
       return Status::kOk;
@@ -235,7 +235,7 @@ class Encoder {
 #endif
     CownRef cown = unwrap_handle(o);
     if (cown) {
-      std::vector<CownRef>& cowns = w_.cowns();
+      ParcelCowns& cowns = w_.cowns();
       cowns.push_back(std::move(cown));
       w_.put_tag_varint(kCown, cowns.size() - 1);
       return Status::kOk;

@@ -72,7 +72,7 @@ enum Tag : std::uint8_t {
   kXIData = 0x17,
 };
 
-/// Appends to a parcel's buffer, growing it with malloc (throws
+/// Appends to a parcel's buffer, growing it from the pools (throws
 /// std::bad_alloc). Also gives access to the cown table.
 class ParcelWriter {
  public:
@@ -94,8 +94,8 @@ class ParcelWriter {
   }
 
   std::size_t size() const noexcept { return p_.size_; }
-  std::vector<CownRef>& cowns() noexcept { return p_.cowns_; }
-  std::vector<std::shared_ptr<void>>& buffers() noexcept { return p_.buffers_; }
+  ParcelCowns& cowns() noexcept { return p_.cowns_; }
+  ParcelBuffers& buffers() noexcept { return p_.buffers_; }
   /// The parcel's XIData table, allocated when first asked for.
   std::unique_ptr<std::vector<std::shared_ptr<void>>>& xidata() noexcept { return p_.xidata_; }
 
@@ -151,16 +151,11 @@ class ParcelWriter {
     std::size_t cap = p_.capacity_ * 2;
     if (cap < need) cap = need;
     cap = (cap + 63) & ~std::size_t{63};
-    if (p_.is_inline()) {
-      auto* block = static_cast<std::byte*>(std::malloc(cap));
-      if (!block) throw std::bad_alloc();
-      std::memcpy(block, p_.inline_, p_.size_);
-      p_.data_ = block;
-    } else {
-      auto* block = static_cast<std::byte*>(std::realloc(p_.data_, cap));
-      if (!block) throw std::bad_alloc();
-      p_.data_ = block;
-    }
+    // Throws std::bad_alloc on exhaustion; the old block stays the parcel's.
+    auto* block = static_cast<std::byte*>(boc::detail::pooled_alloc(cap));
+    std::memcpy(block, p_.data_, p_.size_);
+    if (!p_.is_inline()) boc::detail::pooled_free(p_.data_, p_.capacity_);
+    p_.data_ = block;
     p_.capacity_ = cap;
   }
 
@@ -184,8 +179,8 @@ class ParcelReader {
 
   bool at_end() const noexcept { return pos_ == end_; }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
-  const std::vector<CownRef>& cowns() const noexcept { return cowns_; }
-  const std::vector<std::shared_ptr<void>>& buffers() const noexcept { return buffers_; }
+  const ParcelCowns& cowns() const noexcept { return cowns_; }
+  const ParcelBuffers& buffers() const noexcept { return buffers_; }
   const std::vector<std::shared_ptr<void>>& xidata() const noexcept { return xidata_; }
 
   bool get_tag(std::uint8_t& t) noexcept {
@@ -232,8 +227,8 @@ class ParcelReader {
   const std::byte* base_;
   const std::byte* pos_;
   const std::byte* end_;
-  const std::vector<CownRef>& cowns_;
-  const std::vector<std::shared_ptr<void>>& buffers_;
+  const ParcelCowns& cowns_;
+  const ParcelBuffers& buffers_;
   const std::vector<std::shared_ptr<void>>& xidata_;
 };
 

@@ -79,11 +79,11 @@ enum Slot : Py_ssize_t {
 // What persistent_id / persistent_load of the ongoing (un)pickle on this
 // thread fill or read.
 struct EncodeTables {
-  std::vector<CownRef>* cowns;
+  ParcelCowns* cowns;
   XIDataTaker* xidata;
 };
 struct DecodeTables {
-  const std::vector<CownRef>* cowns;
+  const ParcelCowns* cowns;
   XIDataMemo* xidata;
 };
 thread_local EncodeTables* t_encode = nullptr;
@@ -304,7 +304,7 @@ PyObject* pickle_dispatch_table() {
   return table;
 }
 
-PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns,
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const ParcelCowns& cowns,
                         XIDataMemo& xidata) {
   PyObject* h = helpers();
   if (!h) return nullptr;

@@ -26,7 +26,7 @@ bool pickle_encode(PyObject* obj, ParcelWriter& w, XIDataTaker& xidata);
 /// Unpickles data (the payload of a kPickle record) in the current interpreter,
 /// resolving persistent ids through cowns and xidata. New reference, or
 /// nullptr + error.
-PyObject* pickle_decode(const std::byte* data, std::size_t size, const std::vector<CownRef>& cowns, XIDataMemo& xidata);
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const ParcelCowns& cowns, XIDataMemo& xidata);
 
 /// The unpickler's find_class(module, name) in the current interpreter (new
 /// reference), with its own errors (plain_class.cpp's slow path).
