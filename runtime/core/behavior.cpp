@@ -83,6 +83,11 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
     live_behaviors().add(1);
     return;
   }
+  init_sorted_requests(cowns, adopt);
+}
+
+// Out of line: keeps the one-cown path above free of this one's stack frame.
+[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool adopt) {
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
@@ -129,7 +134,11 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
 }
 
 Behavior::~Behavior() {
-  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
+  if (count_requests_ == 1) {
+    requests_[0].cown_->release_ref();
+  } else {
+    for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
+  }
   live_behaviors().add(-1);
 }
 
@@ -139,8 +148,14 @@ void Behavior::schedule(Runtime* rt) noexcept {
   runtime_ = rt;
   if (count_requests_ == 1) {
     schedule_one();
-    return;
+  } else {
+    schedule_many();
   }
+}
+
+// Out of line, as init_sorted_requests.
+[[gnu::noinline]] void Behavior::schedule_many() noexcept {
+  Runtime* rt = runtime_;
   // Count + 1: the extra hold keeps the behavior from dispatching (and being
   // freed) while this thread is still in phase 2.
   // Relaxed: nobody else can see the behavior before phase 1 publishes it.
@@ -195,6 +210,10 @@ void Behavior::resolve() noexcept {
 }
 
 void Behavior::release_all() noexcept {
+  if (count_requests_ == 1) {
+    requests_[0].release();
+    return;
+  }
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].release();
 }
 

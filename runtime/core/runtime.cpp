@@ -12,8 +12,6 @@ namespace boc {
 namespace {
 
 std::atomic<std::uint64_t> g_next_thread_key{1};
-// Most recently created live runtime (for boc::when).
-std::atomic<Runtime*> g_current{nullptr};
 // True while this thread runs a pinned body inside pump().
 thread_local bool tl_in_pump_body = false;
 
@@ -72,19 +70,14 @@ Runtime::Runtime(RuntimeOptions options)
   pool_ = std::make_unique<WorkerPool>(*this, workers, options_.on_worker_start, options_.on_worker_stop,
                                        options_.worker_spin);
   // Release: a thread that finds this runtime through current() sees it constructed.
-  g_current.store(this, std::memory_order_release);
+  current_.store(this, std::memory_order_release);
 }
 
 Runtime::~Runtime() {
   shutdown();
   Runtime* self = this;
   // Release/relaxed: only un-registers; no data is published through it.
-  g_current.compare_exchange_strong(self, nullptr, std::memory_order_release, std::memory_order_relaxed);
-}
-
-Runtime* Runtime::current() noexcept {
-  // Acquire: pairs with the release in the constructor.
-  return g_current.load(std::memory_order_acquire);
+  current_.compare_exchange_strong(self, nullptr, std::memory_order_release, std::memory_order_relaxed);
 }
 
 // Counting. Each counter is a pair of monotonic counts (scheduled/completed,
@@ -115,7 +108,11 @@ void bump(std::atomic<std::uint64_t>& c, bool exclusive) noexcept {
 Runtime::CountSlot& Runtime::my_slot(bool& exclusive) const noexcept {
   const std::size_t w = pool_ ? pool_->current_worker() : WorkerPool::kNotAWorker;
   exclusive = w != WorkerPool::kNotAWorker;
-  return slots_[exclusive ? w : slot_count_ - 1];
+  return slot_of(w);
+}
+
+Runtime::CountSlot& Runtime::slot_of(std::size_t worker) const noexcept {
+  return slots_[worker != WorkerPool::kNotAWorker ? worker : slot_count_ - 1];
 }
 
 std::size_t Runtime::in_flight() const noexcept {
@@ -202,14 +199,16 @@ void Runtime::dispatch(Behavior* b) noexcept {
     pinned_->push(b);
     notify_waiters();  // a thread parked in quiesce() wakes up to pump
   } else {
-    // Counted before the push that publishes the behavior; a dispatching
-    // worker behavior is itself still counted, so the count cannot touch 0
-    // while work spawns work.
-    bool exclusive;
-    CountSlot& slot = my_slot(exclusive);
-    bump(slot.dispatched, exclusive);
-    pool_->push(b);
+    dispatch_to_pool(b, pool_->current_worker());
   }
+}
+
+void Runtime::dispatch_to_pool(Behavior* b, std::size_t worker) noexcept {
+  // Counted before the push that publishes the behavior; a dispatching
+  // worker behavior is itself still counted, so the count cannot touch 0
+  // while work spawns work.
+  bump(slot_of(worker).dispatched, worker != WorkerPool::kNotAWorker);
+  pool_->push(b, worker);
 }
 
 void Runtime::notify_waiters() noexcept {
@@ -218,17 +217,26 @@ void Runtime::notify_waiters() noexcept {
   term_cv_.notify_all();
 }
 
-void Runtime::complete(Behavior* b, bool ran_on_worker) noexcept {
+void Runtime::complete_on_worker(Behavior* b, std::size_t worker) noexcept {
+  b->release_all();
+  BOC_SYSTEMATIC_YIELD("complete.released");
+  delete b;
+  CountSlot& slot = slots_[worker];
+  // Everything this behavior did, including dispatching successors, is
+  // counted before its `finished`, and `finished` before `completed`: a
+  // thread that saw in_flight() reach 0 (quiesce) also reads worker_active()
+  // as 0 (the systematic scheduler found a worker between the two).
+  bump(slot.finished, true);
+  bump(slot.completed, true);
+  // The worker checks for termination once it runs out of work (on_worker_idle).
+}
+
+void Runtime::complete(Behavior* b) noexcept {
   b->release_all();
   BOC_SYSTEMATIC_YIELD("complete.released");
   delete b;
   bool exclusive;
   CountSlot& slot = my_slot(exclusive);
-  // Everything this behavior did, including dispatching successors, is
-  // counted before its `finished`, and `finished` before `completed`: a
-  // thread that saw in_flight() reach 0 (quiesce) also reads worker_active()
-  // as 0 (the systematic scheduler found a worker between the two).
-  if (ran_on_worker) bump(slot.finished, exclusive);
   bump(slot.completed, exclusive);
   // A worker checks for termination once it runs out of work (on_worker_idle);
   // other threads (pump, drain) check right away, after the same step as
@@ -252,13 +260,13 @@ void Runtime::on_worker_idle() noexcept {
   if (in_flight() == 0) notify_waiters();
 }
 
-void Runtime::run_on_worker(Behavior* b) noexcept {
+void Runtime::run_on_worker(Behavior* b, std::size_t worker) noexcept {
   try {
     (void)b->run();  // errors are already captured on the result cown
   } catch (...) {
     // A body that lets an exception escape must not take the worker down.
   }
-  complete(b, /*ran_on_worker=*/true);
+  complete_on_worker(b, worker);
 }
 
 bool Runtime::wait_workers_idle(std::chrono::nanoseconds timeout) const {

@@ -18,9 +18,7 @@
 // queues 200,000 pinned behaviors) costs memory while it lasts, not for the
 // rest of the run, and the free path itself never frees to malloc.
 // Under AddressSanitizer the pools are bypassed (small_alloc.h).
-#include "small_alloc.h"
-
-#include "boc/pooled.h"
+#include "boc/small_alloc.h"
 
 #include <atomic>
 #include <cstddef>
@@ -237,9 +235,5 @@ void release_pool_surplus() noexcept {
 
 #endif
 
-void* pooled_alloc(std::size_t size) { return small_alloc(size); }
-void pooled_free(void* p, std::size_t size) noexcept { small_free(p, size); }
-void* Pooled::operator new(std::size_t size) { return small_alloc(size); }
-void Pooled::operator delete(void* p, std::size_t size) noexcept { small_free(p, size); }
 
 }  // namespace boc::detail

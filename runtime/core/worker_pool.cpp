@@ -1,17 +1,11 @@
 #include "worker_pool.h"
 
-#include "small_alloc.h"
+#include "boc/small_alloc.h"
 #include "spin.h"
 
 namespace boc {
 using detail::tl_index;
 using detail::tl_pool;
-
-namespace {
-// An owner with private work looks at its own shared queue first every this
-// many pops, so remote pushes are not starved by a long private chain.
-constexpr unsigned kSharedCheckPeriod = 61;
-}  // namespace
 
 void WorkerPool::List::push(Behavior* b) noexcept {
   b->queue_next_ = nullptr;
@@ -74,12 +68,12 @@ WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_
 
 WorkerPool::~WorkerPool() { stop(); }
 
-void WorkerPool::push(Behavior* b) noexcept {
+void WorkerPool::push(Behavior* b, std::size_t worker) noexcept {
   BOC_SYSTEMATIC_YIELD("pool.push");
-  if (tl_pool == this) {
+  if (worker != kNotAWorker) {
     // The owner runs its private list itself, so no wake-up is needed; find_work
     // shares it when another worker is idle.
-    Worker& w = *workers_[tl_index];
+    Worker& w = *workers_[worker];
     // Into an empty private list it is the next behavior this worker runs
     // (bocpy's "pending" slot); otherwise it queues behind the others.
     (w.local.count == 0 ? w.dispatched_to_pending : w.pushed_local).bump();
@@ -154,7 +148,9 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
   if (w.local.count > 0) {
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
-    if (++w.pops % kSharedCheckPeriod == 0 && w.shared_count.load(std::memory_order_relaxed) > 0) {
+    // A countdown, not a modulo: this runs once per behavior.
+    if (--w.pops_to_shared_check == 0 && (w.pops_to_shared_check = Worker::kSharedCheckPeriod,
+                                          w.shared_count.load(std::memory_order_relaxed) > 0)) {
       if (Behavior* b = take_shared(self, w, false)) {
         w.batch_resets.bump();
         return b;
@@ -197,7 +193,7 @@ void WorkerPool::worker_main(std::size_t index) {
   bool ran = false;
   for (;;) {
     if (Behavior* b = find_work(index)) {
-      rt_.run_on_worker(b);
+      rt_.run_on_worker(b, index);
       ran = true;
       continue;
     }
@@ -249,7 +245,7 @@ void WorkerPool::worker_main(std::size_t index) {
     }
     // Relaxed: see above.
     idle_.fetch_sub(1, std::memory_order_relaxed);
-    rt_.run_on_worker(b);
+    rt_.run_on_worker(b, index);
     ran = true;
   }
   if (on_stop_) on_stop_(index);

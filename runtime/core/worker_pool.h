@@ -47,7 +47,8 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void push(Behavior* b) noexcept;
+  /// `worker` is current_worker() of the calling thread.
+  void push(Behavior* b, std::size_t worker) noexcept;
   /// Lets the workers finish what is queued, runs on_stop on each worker
   /// thread and joins them. Idempotent.
   void stop() noexcept;
@@ -80,9 +81,12 @@ class WorkerPool {
   };
 
   struct alignas(64) Worker {
+    // An owner with private work looks at its own shared queue first every
+    // this many pops, so remote pushes are not starved by a long private chain.
+    static constexpr unsigned kSharedCheckPeriod = 61;
     // Owner only.
     List local;
-    unsigned pops = 0;
+    unsigned pops_to_shared_check = kSharedCheckPeriod;  // pops until the next periodic look at shared
     Stat pushed_local;
     Stat dispatched_to_pending;
     Stat popped_local;

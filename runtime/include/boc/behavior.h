@@ -117,11 +117,13 @@ class Behavior : public detail::Pooled {
   /// The two-phase enqueue; dispatches through `rt` when ready.
   void schedule(Runtime* rt) noexcept;
   void schedule_one() noexcept;
+  void schedule_many() noexcept;
   /// Drops one from the countdown; the thread that reaches zero dispatches.
   void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
   void init_requests(std::span<CownBase* const> cowns, bool adopt);
+  void init_sorted_requests(std::span<CownBase* const> cowns, bool adopt);
 
   static constexpr std::size_t kInlineRequests = 4;
 

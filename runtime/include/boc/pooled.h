@@ -6,19 +6,21 @@
 #include <cstddef>
 #include <new>
 
+#include "boc/small_alloc.h"
+
 namespace boc::detail {
 
 /// Objects up to this size come from the pools; larger ones from ::operator
 /// new. Python behaviors (runtime/python/py_behavior.h) are about 550 bytes;
 /// a 16 x 32 Matrix buffer (runtime/python/matrix/matrix_kernels.h) 4 KiB.
-inline constexpr std::size_t kPooledMax = 4096;
+inline constexpr std::size_t kPooledMax = kSmallMax;
 
 /// `size` bytes from the calling thread's pool (cache-line aligned), or from
 /// ::operator new above kPooledMax. Give it back with pooled_free and the same
 /// size, from any thread: a block made on one worker and freed on another
 /// goes to the freeing thread's pool, without glibc's arena lock.
-void* pooled_alloc(std::size_t size);
-void pooled_free(void* p, std::size_t size) noexcept;
+inline void* pooled_alloc(std::size_t size) { return small_alloc(size); }
+inline void pooled_free(void* p, std::size_t size) noexcept { small_free(p, size); }
 
 /// std::allocator over pooled_alloc, for containers, buffers and shared_ptr
 /// control blocks that are made on one thread and freed on another (the
@@ -41,8 +43,8 @@ struct PoolAllocator {
 };
 
 struct Pooled {
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
+  static void* operator new(std::size_t size) { return small_alloc(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { small_free(p, size); }
   static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
   static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
     ::operator delete(p, size, al);

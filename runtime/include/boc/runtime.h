@@ -92,7 +92,10 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   /// The runtime `boc::when` schedules on: the most recently created live one.
-  static Runtime* current() noexcept;
+  static Runtime* current() noexcept {
+    // Acquire: pairs with the release in the constructor.
+    return current_.load(std::memory_order_acquire);
+  }
 
   /// Takes ownership and runs the two-phase enqueue. Throws PumpError(kStopped)
   /// once shutdown has begun.
@@ -185,11 +188,17 @@ class Runtime {
 
   /// Called by the thread whose resolve() reached zero.
   void dispatch(Behavior* b) noexcept;
-  /// Runs a behavior on a worker.
-  void run_on_worker(Behavior* b) noexcept;
-  /// Releases requests, drops the terminator hold, deletes the behavior;
-  /// for a worker behavior also its worker-active count, just before.
-  void complete(Behavior* b, bool ran_on_worker = false) noexcept;
+  /// Runs a behavior on worker `worker` (the calling thread).
+  void run_on_worker(Behavior* b, std::size_t worker) noexcept;
+  /// Releases requests, drops the terminator hold, deletes the behavior.
+  /// From a thread that is not a worker (pump, drain).
+  void complete(Behavior* b) noexcept;
+  /// Releases and deletes a behavior that ran on a worker: all counted in
+  /// that worker's own slot.
+  void complete_on_worker(Behavior* b, std::size_t worker) noexcept;
+  /// Dispatches into the worker pool; `worker` is the calling thread's
+  /// index there, or WorkerPool::kNotAWorker.
+  void dispatch_to_pool(Behavior* b, std::size_t worker) noexcept;
   void notify_waiters() noexcept;
   /// wait_for_work(); queued pinned work only ends the wait if `pinned_wakes`
   /// (a thread that cannot pump waits for termination alone).
@@ -213,6 +222,8 @@ class Runtime {
   };
   /// The calling thread's slot and whether it is that slot's only writer.
   CountSlot& my_slot(bool& exclusive) const noexcept;
+  /// The slot of worker `worker`, or the shared one for kNotAWorker.
+  CountSlot& slot_of(std::size_t worker) const noexcept;
   /// On a worker that ran out of work: wakes quiescers if nothing is in flight.
   void on_worker_idle() noexcept;
   std::unique_ptr<CountSlot[]> slots_;
@@ -231,6 +242,9 @@ class Runtime {
 
   std::atomic<std::uint64_t> pinned_executed_{0};
   std::atomic<std::uint64_t> cancelled_{0};
+
+  // Most recently created live runtime (for boc::when).
+  static inline std::atomic<Runtime*> current_{nullptr};
 };
 
 /// A small per-thread id (never 0), cheaper to store atomically than std::thread::id.

@@ -1,15 +1,16 @@
-// Per-thread pools for the runtime's small, short-lived objects (behaviors and
-// cowns; see small_alloc.cpp for why not malloc). The common paths are inline.
+// Per-thread pools for the runtime's small, short-lived objects (behaviors,
+// cowns, parcels, Matrix buffers; see runtime/core/small_alloc.cpp for why not
+// malloc). The common paths are inline, here, so that a behavior's allocation
+// and free cost no call; use them through boc/pooled.h.
 #pragma once
 
 #include <cstddef>
 #include <new>
 
-#include "boc/pooled.h"
-
 namespace boc::detail {
 
-inline constexpr std::size_t kSmallMax = kPooledMax;
+/// The largest size served from the pools (a 16 x 32 Matrix buffer).
+inline constexpr std::size_t kSmallMax = 4096;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(BOC_PLAIN_ALLOC)
 
