@@ -179,10 +179,11 @@ bool Runtime::may_pump_on_this_thread() const noexcept {
   return options_.pump_from_any_thread || this_thread_key() == owner_thread_;
 }
 
-void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
+void Runtime::schedule_owned(Behavior* behavior) {
   BOC_SYSTEMATIC_YIELD("runtime.schedule");
   // Acquire: pairs with the release in shutdown(); refuse new work once it began.
   if (stopping_.load(std::memory_order_acquire)) {
+    delete behavior;
     throw PumpError(PumpError::Kind::kStopped, "cannot schedule a behavior: the runtime is shutting down");
   }
   bool exclusive;
@@ -190,7 +191,7 @@ void Runtime::schedule(std::unique_ptr<Behavior> behavior) {
   // (phase 1 publishes it with acq_rel exchanges).
   CountSlot& slot = my_slot(exclusive);
   bump(slot.scheduled, exclusive);
-  behavior.release()->schedule(this);
+  behavior->schedule(this);
 }
 
 void Runtime::dispatch(Behavior* b) noexcept {

@@ -146,11 +146,25 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
+  // A countdown, not a modulo: this runs once per behavior.
+  if (w.local.count > 0 && --w.pops_to_shared_check != 0) {
+    Behavior* b = w.local.pop();
+    w.popped_local.bump();
+    // Relaxed: a hint; if it is stale, the idle worker just waits for the
+    // next pop, and the private list is never lost (its owner runs it).
+    if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
+    return b;
+  }
+  return find_work_slow(self, w);
+}
+
+// Out of line: the periodic shared check and stealing, kept out of the
+// per-behavior path above (its stack frame and saved registers).
+[[gnu::noinline]] Behavior* WorkerPool::find_work_slow(std::size_t self, Worker& w) noexcept {
   if (w.local.count > 0) {
+    w.pops_to_shared_check = Worker::kSharedCheckPeriod;
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
-    // A countdown, not a modulo: this runs once per behavior.
-    if (--w.pops_to_shared_check == 0 && (w.pops_to_shared_check = Worker::kSharedCheckPeriod,
-                                          w.shared_count.load(std::memory_order_relaxed) > 0)) {
+    if (w.shared_count.load(std::memory_order_relaxed) > 0) {
       if (Behavior* b = take_shared(self, w, false)) {
         w.batch_resets.bump();
         return b;
@@ -158,8 +172,7 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
     }
     Behavior* b = w.local.pop();
     w.popped_local.bump();
-    // Relaxed: a hint; if it is stale, the idle worker just waits for the
-    // next pop, and the private list is never lost (its owner runs it).
+    // Relaxed: as in find_work().
     if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
     return b;
   }

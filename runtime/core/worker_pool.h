@@ -118,6 +118,7 @@ class WorkerPool {
   void share(Worker& self, std::size_t index) noexcept;
   Behavior* take_shared(std::size_t victim, Worker& self, bool steal) noexcept;
   Behavior* find_work(std::size_t self) noexcept;
+  Behavior* find_work_slow(std::size_t self, Worker& w) noexcept;
   bool any_shared_work() const noexcept;
 
   Runtime& rt_;

@@ -98,8 +98,8 @@ class Runtime {
   }
 
   /// Takes ownership and runs the two-phase enqueue. Throws PumpError(kStopped)
-  /// once shutdown has begun.
-  void schedule(std::unique_ptr<Behavior> behavior);
+  /// once shutdown has begun (the behavior is destroyed unscheduled).
+  void schedule(std::unique_ptr<Behavior> behavior) { schedule_owned(behavior.release()); }
 
   /// Drains the pinned queue under the pinned-cown rules (pump.h); gates throw PumpError.
   /// Body errors never throw here; they are reported in the PumpReport.
@@ -186,6 +186,9 @@ class Runtime {
   friend class Behavior;
   friend class WorkerPool;
 
+  /// schedule() without the unique_ptr hand-off (inline above, so when()'s
+  /// behavior reaches here in a register).
+  void schedule_owned(Behavior* behavior);
   /// Called by the thread whose resolve() reached zero.
   void dispatch(Behavior* b) noexcept;
   /// Runs a behavior on worker `worker` (the calling thread).
