@@ -103,7 +103,18 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
     if (c != nullptr) sorted[n++] = c;
   }
   if (n > 1) {
-    std::sort(sorted, sorted + n, [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); });
+    const auto by_id = [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); };
+    if (n <= kInlineRequests) {
+      // Insertion sort: the usual 2-4 cowns, without std::sort's setup.
+      for (std::size_t i = 1; i < n; ++i) {
+        CownBase* c = sorted[i];
+        std::size_t j = i;
+        for (; j > 0 && by_id(c, sorted[j - 1]); --j) sorted[j] = sorted[j - 1];
+        sorted[j] = c;
+      }
+    } else {
+      std::sort(sorted, sorted + n, by_id);
+    }
     std::size_t kept = 1;
     for (std::size_t i = 1; i < n; ++i) {
       if (sorted[i] != sorted[kept - 1]) {

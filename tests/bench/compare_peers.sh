@@ -200,7 +200,7 @@ python_rows() {
   cmake --build "$PYBUILD" -j"$(nproc)" --target bocpy bocpy_package > "$PYBUILD.build.log" 2>&1 ||
     { tail -20 "$PYBUILD.build.log"; return 1; }
   local runner=$PYBUILD/runtime/tools/bocpy ours_path=$PYBUILD/python
-  PY_DURATION=3 PY_STEPS=1000 PY_FRAMES=40 PY_PUMP_N=20000
+  PY_DURATION=3 PY_STEPS=4000 PY_FRAMES=40 PY_PUMP_N=20000
   if [[ $QUICK -eq 1 ]]; then PY_DURATION=1 PY_STEPS=200 PY_FRAMES=5 PY_PUMP_N=2000; fi
   # name | behaviors the seconds are for | cores to run
   local rows=("chain_ring|1000000|$CORES" "fanout|1000000|$CORES" "boids2000|$PY_FRAMES|$CORES" "pump|$PY_PUMP_N|1")
