@@ -46,8 +46,8 @@ std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 
 // Every pooled object comes from here and goes back through free_object, so
 // it starts on a cache line (see kGrain).
-void* new_object(std::size_t c) { return ::operator new(class_bytes(c), std::align_val_t{kGrain}); }
-void free_object(void* o, std::size_t c) noexcept { ::operator delete(o, class_bytes(c), std::align_val_t{kGrain}); }
+void* new_object(std::size_t c) { return ::operator new (class_bytes(c), std::align_val_t{kGrain}); }
+void free_object(void* o, std::size_t c) noexcept { ::operator delete (o, class_bytes(c), std::align_val_t{kGrain}); }
 
 // Batches of kBatch objects per class that no thread currently holds.
 struct Depot {
@@ -234,6 +234,5 @@ void release_pool_surplus() noexcept {
 }
 
 #endif
-
 
 }  // namespace boc::detail

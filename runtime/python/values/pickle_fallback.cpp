@@ -304,8 +304,7 @@ PyObject* pickle_dispatch_table() {
   return table;
 }
 
-PyObject* pickle_decode(const std::byte* data, std::size_t size, const ParcelCowns& cowns,
-                        XIDataMemo& xidata) {
+PyObject* pickle_decode(const std::byte* data, std::size_t size, const ParcelCowns& cowns, XIDataMemo& xidata) {
   PyObject* h = helpers();
   if (!h) return nullptr;
   // The memoryview borrows the parcel's bytes for the duration of the call;
