@@ -17,7 +17,7 @@
 // (release_pool_surplus). So a backlog (the demo's per-item anti-pattern
 // queues 200,000 pinned behaviors) costs memory while it lasts, not for the
 // rest of the run, and the free path itself never frees to malloc.
-// Under AddressSanitizer the pools are bypassed (small_alloc.h).
+// Under AddressSanitizer the pools are bypassed (boc/small_alloc.h).
 #include "boc/small_alloc.h"
 
 #include <atomic>
