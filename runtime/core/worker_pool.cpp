@@ -147,15 +147,17 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
   // A countdown, not a modulo: this runs once per behavior.
-  if (w.local.count > 0 && --w.pops_to_shared_check != 0) {
-    Behavior* b = w.local.pop();
-    w.popped_local.bump();
-    // Relaxed: a hint; if it is stale, the idle worker just waits for the
-    // next pop, and the private list is never lost (its owner runs it).
-    if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
-    return b;
-  }
+  if (w.local.count > 0 && --w.pops_to_shared_check != 0) return pop_local(w, self);
   return find_work_slow(self, w);
+}
+
+inline Behavior* WorkerPool::pop_local(Worker& w, std::size_t self) noexcept {
+  Behavior* b = w.local.pop();
+  w.popped_local.bump();
+  // Relaxed: a hint; if it is stale, the idle worker just waits for the
+  // next pop, and the private list is never lost (its owner runs it).
+  if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
+  return b;
 }
 
 // Out of line: the periodic shared check and stealing, kept out of the
@@ -170,11 +172,7 @@ Behavior* WorkerPool::find_work(std::size_t self) noexcept {
         return b;
       }
     }
-    Behavior* b = w.local.pop();
-    w.popped_local.bump();
-    // Relaxed: as in find_work().
-    if (w.local.count > 0 && idle_.load(std::memory_order_relaxed) > 0) share(w, self);
-    return b;
+    return pop_local(w, self);
   }
   BOC_SYSTEMATIC_YIELD("pool.find_work.shared");
   // Relaxed hints: the parking protocol re-checks with seq_cst before sleeping.

@@ -119,6 +119,9 @@ class WorkerPool {
   Behavior* take_shared(std::size_t victim, Worker& self, bool steal) noexcept;
   Behavior* find_work(std::size_t self) noexcept;
   Behavior* find_work_slow(std::size_t self, Worker& w) noexcept;
+  /// Takes the next behavior of the caller's non-empty private list (and
+  /// shares part of the rest when another worker is idle).
+  Behavior* pop_local(Worker& w, std::size_t self) noexcept;
   bool any_shared_work() const noexcept;
 
   Runtime& rt_;
