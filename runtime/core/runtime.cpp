@@ -200,16 +200,14 @@ void Runtime::dispatch(Behavior* b) noexcept {
     pinned_->push(b);
     notify_waiters();  // a thread parked in quiesce() wakes up to pump
   } else {
-    dispatch_to_pool(b, pool_->current_worker());
+    // One lookup of the calling thread's worker index for both the count and
+    // the push. Counted before the push that publishes the behavior; a
+    // dispatching worker behavior is itself still counted, so the count
+    // cannot touch 0 while work spawns work.
+    const std::size_t worker = pool_->current_worker();
+    bump(slot_of(worker).dispatched, worker != WorkerPool::kNotAWorker);
+    pool_->push(b, worker);
   }
-}
-
-void Runtime::dispatch_to_pool(Behavior* b, std::size_t worker) noexcept {
-  // Counted before the push that publishes the behavior; a dispatching
-  // worker behavior is itself still counted, so the count cannot touch 0
-  // while work spawns work.
-  bump(slot_of(worker).dispatched, worker != WorkerPool::kNotAWorker);
-  pool_->push(b, worker);
 }
 
 void Runtime::notify_waiters() noexcept {

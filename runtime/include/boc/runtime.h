@@ -199,9 +199,6 @@ class Runtime {
   /// Releases and deletes a behavior that ran on a worker: all counted in
   /// that worker's own slot.
   void complete_on_worker(Behavior* b, std::size_t worker) noexcept;
-  /// Dispatches into the worker pool; `worker` is the calling thread's
-  /// index there, or WorkerPool::kNotAWorker.
-  void dispatch_to_pool(Behavior* b, std::size_t worker) noexcept;
   void notify_waiters() noexcept;
   /// wait_for_work(); queued pinned work only ends the wait if `pinned_wakes`
   /// (a thread that cannot pump waits for termination alone).
