@@ -19,14 +19,21 @@ constinit detail::ShardedCounter g_live_behaviors;
 detail::ShardedCounter& live_behaviors() { return g_live_behaviors; }
 }  // namespace
 
-bool Request::start_enqueue(Behavior* owner) noexcept {
+bool Request::start_enqueue(Behavior* owner, bool owned_ref) noexcept {
   // AcqRel: the release half publishes this request's initialisation to the
   // successor that will read `scheduled_`/write `next_`; the acquire half
   // pairs with the predecessor's release (exchange or CAS in release()) so we
   // see the cown's state as the previous holder left it.
   BOC_SYSTEMATIC_YIELD("acquire.exchange");
   Request* prev = cown_->last_.exchange(this, std::memory_order_acq_rel);
-  if (prev == nullptr) return true;
+  if (prev == nullptr) {
+    // The queue was empty: it now needs its reference (see behavior.h).
+    if (!owned_ref) cown_->retain();
+    return true;
+  }
+  // The queue already holds one, and keeps it until after this request is
+  // released, so dropping ours cannot free the cown.
+  if (owned_ref) cown_->release_ref();
   // Do not link behind a behavior that has not finished its phase 1: it may
   // still be enqueuing on lower-ordered cowns, and linking early could let a
   // successor overtake it there. The wait is bounded by that phase 1.
@@ -57,6 +64,7 @@ void Request::release() noexcept {
     // behavior that exchanges onto the empty queue. Acquire on failure: we
     // will read the successor's link below.
     if (cown_->last_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      cown_->release_ref();  // the emptied queue's reference (see behavior.h)
       return;
     }
     // A successor swapped itself in but has not linked yet; it will shortly.
@@ -68,26 +76,27 @@ void Request::release() noexcept {
   next->resolve();
 }
 
-Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, false); }
+Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, true); }
 
-Behavior::Behavior(std::span<CownBase* const> cowns, AdoptRefs) { init_requests(cowns, true); }
+Behavior::Behavior(std::span<CownBase* const> cowns, BorrowRefs) { init_requests(cowns, false); }
 
-void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
+void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
+  owns_refs_ = retain;
   if (cowns.size() == 1 && cowns[0] != nullptr) {
     // The common one-cown case: nothing to sort or fold.
     count_requests_ = 1;
     requests_ = new (requests_inline_) Request();
     requests_->cown_ = cowns[0];
-    if (!adopt) cowns[0]->retain();
+    if (retain) cowns[0]->retain();
     pinned_ = cowns[0]->pinned();
     live_behaviors().add(1);
     return;
   }
-  init_sorted_requests(cowns, adopt);
+  init_sorted_requests(cowns, retain);
 }
 
 // Out of line: keeps the one-cown path above free of this one's stack frame.
-[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool adopt) {
+[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool retain) {
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
@@ -117,11 +126,7 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
     }
     std::size_t kept = 1;
     for (std::size_t i = 1; i < n; ++i) {
-      if (sorted[i] != sorted[kept - 1]) {
-        sorted[kept++] = sorted[i];
-      } else if (adopt) {
-        sorted[i]->release_ref();  // a duplicate's handed-over reference
-      }
+      if (sorted[i] != sorted[kept - 1]) sorted[kept++] = sorted[i];
     }
     n = kept;
   }
@@ -138,16 +143,16 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool adopt) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     requests_[i].cown_ = sorted[i];
-    if (!adopt) sorted[i]->retain();
+    if (retain) sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();
   }
   live_behaviors().add(1);
 }
 
 Behavior::~Behavior() {
-  if (count_requests_ == 1) {
-    requests_[0].cown_->release_ref();
-  } else {
+  // Only a behavior destroyed unscheduled still has references of its own;
+  // a scheduled one gave them to its cowns' queues.
+  if (owns_refs_) {
     for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   }
   live_behaviors().add(-1);
@@ -157,15 +162,19 @@ std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(li
 
 void Behavior::schedule(Runtime* rt) noexcept {
   runtime_ = rt;
+  // Cleared before phase 1 publishes the behavior: from then on another thread
+  // may run and delete it, and the queues own what it owned.
+  const bool owned_refs = owns_refs_;
+  owns_refs_ = false;
   if (count_requests_ == 1) {
-    schedule_one();
+    schedule_one(owned_refs);
   } else {
-    schedule_many();
+    schedule_many(owned_refs);
   }
 }
 
 // Out of line, as init_sorted_requests.
-[[gnu::noinline]] void Behavior::schedule_many() noexcept {
+[[gnu::noinline]] void Behavior::schedule_many(bool owned_refs) noexcept {
   Runtime* rt = runtime_;
   // Count + 1: the extra hold keeps the behavior from dispatching (and being
   // freed) while this thread is still in phase 2.
@@ -173,7 +182,7 @@ void Behavior::schedule(Runtime* rt) noexcept {
   countdown_.store(count_requests_ + 1, std::memory_order_relaxed);
   std::size_t acquired_now = 0;
   for (std::size_t i = 0; i < count_requests_; ++i) {
-    if (requests_[i].start_enqueue(this)) ++acquired_now;
+    if (requests_[i].start_enqueue(this, owned_refs)) ++acquired_now;
   }
   BOC_SYSTEMATIC_YIELD("acquire.between_phases");
   for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].finish_enqueue();
@@ -192,7 +201,7 @@ void Behavior::schedule(Runtime* rt) noexcept {
   }
 }
 
-void Behavior::schedule_one() noexcept {
+void Behavior::schedule_one(bool owned_refs) noexcept {
   // One cown: there is no other cown to finish enqueuing on, so the request
   // counts as scheduled (successors may link behind it) from the start, and
   // linking behind the predecessor is this thread's last touch of the
@@ -201,7 +210,7 @@ void Behavior::schedule_one() noexcept {
   // Relaxed: published by the acq_rel exchange in start_enqueue().
   r.scheduled_.store(true, std::memory_order_relaxed);
   BOC_SYSTEMATIC_YIELD("acquire.one_cown");
-  if (r.start_enqueue(this)) runtime_->dispatch(this);
+  if (r.start_enqueue(this, owned_refs)) runtime_->dispatch(this);
 }
 
 void Behavior::resolve() noexcept {

@@ -119,7 +119,9 @@ std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
   return std::unique_ptr<PyBehavior>(new PyBehavior(std::span<CownBase* const>(cowns, n), std::move(spec)));
 }
 
-PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec spec) : Behavior(cowns), spec_(std::move(spec)) {}
+// Borrows: spec_ holds a reference to every cown for the behavior's lifetime.
+PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec spec)
+    : Behavior(cowns, BorrowRefs{}), spec_(std::move(spec)) {}
 
 PyBehavior::~PyBehavior() = default;
 

@@ -36,13 +36,13 @@ void work(Loop& s) {
   }
 }
 
-// The running behavior holds the cown (and its reference), so the raw
-// pointer stays valid; the new behavior takes its own reference.
+// The running behavior holds the cown (its queue holds the reference), so
+// the raw pointer is borrowed, as the peer's schedule_lambda(this, ...).
 void go(boc::Cown<Loop>* c) {
   Loop& s = c->value();
   if (s.count == 0) return;
   --s.count;
-  boc::when_detached(boc::CownPtr<Loop>(c), [c](Loop& v) {
+  boc::when_detached(c, [c](Loop& v) {
     work(v);
     go(c);
   });

@@ -42,6 +42,10 @@ struct BodyResult {
 };
 
 /// One cown in a behavior's request set: a node of that cown's request queue.
+/// A cown's queue owns one reference to the cown while it is not empty (as in
+/// verona-rt's behaviourcore.h): the request that finds the queue empty gives
+/// it (the behavior's own, or a new one), the release that empties it drops
+/// it. Behaviors queued behind it, or running at its head, need none.
 class Request {
  public:
   Request() = default;
@@ -54,7 +58,8 @@ class Request {
   friend class Behavior;
 
   /// Phase 1: append to the cown's queue. True if the cown was free.
-  bool start_enqueue(Behavior* owner) noexcept;
+  /// `owned_ref`: the behavior owns a reference to hand to the queue.
+  bool start_enqueue(Behavior* owner, bool owned_ref) noexcept;
   /// Phase 2: predecessors may now link behind this request.
   void finish_enqueue() noexcept;
   /// Hands the cown to the next waiting behavior, or frees it.
@@ -96,17 +101,17 @@ class Behavior : public detail::Pooled {
   static std::size_t live_count() noexcept;
 
  protected:
-  /// `cowns` may contain duplicates and nullptrs (ignored); each distinct cown
-  /// is retained until the behavior is destroyed.
+  /// `cowns` may contain duplicates and nullptrs (ignored). Each distinct cown
+  /// is retained until the behavior is scheduled, when the reference goes to
+  /// the cown's queue (see `Request`), or until it is destroyed unscheduled.
   explicit Behavior(std::span<CownBase* const> cowns);
 
-  /// Tag: the caller hands over one reference per non-null entry of `cowns`
-  /// (duplicates included) instead of the behavior taking new ones.
-  struct AdoptRefs {};
-  /// As above, but adopts the references (saves a retain/release pair per
-  /// cown). Must not be followed by anything that can throw in the subclass
-  /// constructor, or the caller would release the references a second time.
-  Behavior(std::span<CownBase* const> cowns, AdoptRefs);
+  /// Tag: the behavior takes no reference of its own; the caller keeps every
+  /// cown alive until schedule() has returned (when.h: the arguments outlive
+  /// the call; PyBehavior: its spec holds them for the behavior's lifetime).
+  /// Saves a retain/release pair per cown on every behavior.
+  struct BorrowRefs {};
+  Behavior(std::span<CownBase* const> cowns, BorrowRefs);
 
  private:
   friend class Request;
@@ -116,14 +121,14 @@ class Behavior : public detail::Pooled {
 
   /// The two-phase enqueue; dispatches through `rt` when ready.
   void schedule(Runtime* rt) noexcept;
-  void schedule_one() noexcept;
-  void schedule_many() noexcept;
+  void schedule_one(bool owned_refs) noexcept;
+  void schedule_many(bool owned_refs) noexcept;
   /// Drops one from the countdown; the thread that reaches zero dispatches.
   void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
-  void init_requests(std::span<CownBase* const> cowns, bool adopt);
-  void init_sorted_requests(std::span<CownBase* const> cowns, bool adopt);
+  void init_requests(std::span<CownBase* const> cowns, bool retain);
+  void init_sorted_requests(std::span<CownBase* const> cowns, bool retain);
 
   static constexpr std::size_t kInlineRequests = 4;
 
@@ -138,6 +143,8 @@ class Behavior : public detail::Pooled {
   std::size_t count_requests_ = 0;
   std::atomic<std::size_t> countdown_{0};
   bool pinned_ = false;
+  // Holds a reference per request until schedule() hands them to the queues.
+  bool owns_refs_ = false;
   // Intrusive link used by the worker and pinned queues.
   Behavior* queue_next_ = nullptr;
 };

@@ -26,7 +26,7 @@ template <class R>
 using StoredResult = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
 
 // Holds the body. A base class listed before Behavior, so the body is built
-// (and may throw) before Behavior adopts the cown references.
+// (and may throw) before the Behavior base is.
 template <class F>
 struct BodyHolder {
   explicit BodyHolder(F f) : f_(std::move(f)) {}
@@ -39,9 +39,10 @@ class WhenBehavior final : private BodyHolder<F>, public Behavior {
   using R = std::invoke_result_t<F&, Ts&...>;
   using Result = StoredResult<R>;
 
-  // Adopts one reference per entry of `all` (the cowns, then the result).
+  // Borrows `all` (the cowns, then the result): when_on's caller holds them
+  // until the behavior is scheduled, and the cowns' queues from then on.
   WhenBehavior(std::span<CownBase* const> all, Cown<Result>* result, F f, Cown<Ts>*... args)
-      : BodyHolder<F>(std::move(f)), Behavior(all, AdoptRefs{}), result_(result), args_(args...) {}
+      : BodyHolder<F>(std::move(f)), Behavior(all, BorrowRefs{}), result_(result), args_(args...) {}
 
   BodyResult run() override {
     try {
@@ -69,7 +70,7 @@ class WhenBehavior final : private BodyHolder<F>, public Behavior {
   }
 
  private:
-  // Kept alive by the references the Behavior base holds.
+  // Kept alive by the cowns' queues while the behavior is queued or running.
   Cown<Result>* result_;
   std::tuple<Cown<Ts>*...> args_;
 };
@@ -80,7 +81,7 @@ template <class F, class... Ts>
 class DetachedBehavior final : private BodyHolder<F>, public Behavior {
  public:
   DetachedBehavior(std::span<CownBase* const> all, F f, Cown<Ts>*... args)
-      : BodyHolder<F>(std::move(f)), Behavior(all, AdoptRefs{}), args_(args...) {}
+      : BodyHolder<F>(std::move(f)), Behavior(all, BorrowRefs{}), args_(args...) {}
 
   BodyResult run() override {
     try {
@@ -99,30 +100,43 @@ class DetachedBehavior final : private BodyHolder<F>, public Behavior {
   std::tuple<Cown<Ts>*...> args_;
 };
 
-template <class F, class... Ts>
-auto when_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
-  using B = WhenBehavior<std::decay_t<F>, Ts...>;
+// A cown argument: a CownPtr<T>, or a borrowed Cown<T>* (the caller keeps the
+// cown alive during the call, e.g. a behavior scheduling on a cown it holds,
+// as verona-rt's schedule_lambda(this, ...)). Either way the behavior takes no
+// reference: the arguments outlive the call, the queues hold the cowns after.
+template <class C>
+struct CownArg;
+template <class T>
+struct CownArg<CownPtr<T>> {
+  using Value = T;
+  static Cown<T>* get(const CownPtr<T>& c) noexcept { return c.get(); }
+};
+template <class T>
+struct CownArg<Cown<T>*> {
+  using Value = T;
+  static Cown<T>* get(Cown<T>* c) noexcept { return c; }
+};
+template <class C>
+using CownArgOf = CownArg<std::remove_cvref_t<C>>;
+
+template <class F, class... Cs>
+auto when_on(Runtime& rt, F&& f, const Cs&... cowns) {
+  using B = WhenBehavior<std::decay_t<F>, typename CownArgOf<Cs>::Value...>;
   auto result = make_cown<typename B::Result>();
-  CownPtr<typename B::Result> for_behavior = result;
   // The result cown is part of the request set, so a behavior scheduled on it
   // runs strictly after this one (the "happens-after" idiom).
-  std::array<CownBase*, sizeof...(Ts) + 1> all{static_cast<CownBase*>(cowns.get())..., result.get()};
-  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), result.get(), std::forward<F>(f), cowns.get()...));
-  // The behavior now owns these references.
-  (cowns.detach(), ...);
-  for_behavior.detach();
-  rt.schedule(std::move(b));
+  std::array<CownBase*, sizeof...(Cs) + 1> all{static_cast<CownBase*>(CownArgOf<Cs>::get(cowns))..., result.get()};
+  rt.schedule(std::unique_ptr<B>(
+      new B(std::span<CownBase* const>(all), result.get(), std::forward<F>(f), CownArgOf<Cs>::get(cowns)...)));
   return result;
 }
 
-template <class F, class... Ts>
-void when_detached_on(Runtime& rt, F&& f, CownPtr<Ts>... cowns) {
-  using B = DetachedBehavior<std::decay_t<F>, Ts...>;
-  std::array<CownBase*, sizeof...(Ts)> all{static_cast<CownBase*>(cowns.get())...};
-  std::unique_ptr<B> b(new B(std::span<CownBase* const>(all), std::forward<F>(f), cowns.get()...));
-  // The behavior now owns these references.
-  (cowns.detach(), ...);
-  rt.schedule(std::move(b));
+template <class F, class... Cs>
+void when_detached_on(Runtime& rt, F&& f, const Cs&... cowns) {
+  using B = DetachedBehavior<std::decay_t<F>, typename CownArgOf<Cs>::Value...>;
+  std::array<CownBase*, sizeof...(Cs)> all{static_cast<CownBase*>(CownArgOf<Cs>::get(cowns))...};
+  rt.schedule(
+      std::unique_ptr<B>(new B(std::span<CownBase* const>(all), std::forward<F>(f), CownArgOf<Cs>::get(cowns)...)));
 }
 
 template <class Tuple, std::size_t... I>
@@ -140,6 +154,7 @@ void when_detached_split(Runtime& rt, Tuple&& t, std::index_sequence<I...>) {
 }  // namespace detail
 
 /// when(cown..., body): the body receives each cown's value by reference.
+/// A cown is a CownPtr<T> or a Cown<T>* the caller keeps alive for the call.
 template <class... Args>
 auto when(Args&&... args) {
   static_assert(sizeof...(Args) >= 1, "when() needs a body");
