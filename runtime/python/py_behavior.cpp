@@ -161,8 +161,8 @@ BodyResult PyBehavior::run_with_gil() {
   bool ok = true;
   for (const CownArg& a : spec_.args) {
     for (const auto& c : a.cowns) {
-      if (c->owned_here() && !c->pinned()) continue;  // a duplicate already acquired
-      if (!c->acquire()) {
+      if (c->owner() == state->interp_id && !c->pinned()) continue;  // a duplicate already acquired
+      if (!c->acquire(state)) {
         ok = false;
         break;
       }
@@ -236,7 +236,7 @@ BodyResult PyBehavior::run_with_gil() {
       }
       // An acquire failure lands on the result but is not a body error.
       result->store_result(exc, true);
-      if (outcome.outcome != BodyOutcome::kOk && current_interp_id() == 0) {
+      if (outcome.outcome != BodyOutcome::kOk && state->interp_id == 0) {
         outcome.error = std::make_exception_ptr(PythonError(Py_NewRef(exc)));
       }
       Py_DECREF(exc);
@@ -249,12 +249,12 @@ BodyResult PyBehavior::run_with_gil() {
   // stored a lambda) is replaced by the error, flagged as an exception, so
   // the cown is released and the next behavior sees why.
   for (PyCown* c : acquired) {
-    if (c->release()) continue;
+    if (c->release(state)) continue;
     PyObject* exc = PyErr_GetRaisedException();
     PyObject* err =
         PyObject_CallFunction(PyExc_RuntimeError, "sO", "the value left in this cown could not cross interpreters",
                               exc != nullptr ? exc : Py_None);
-    if (err != nullptr && c->set_value(err) && c->set_exception_flag(true) && c->release()) {
+    if (err != nullptr && c->set_value(err) && c->set_exception_flag(true) && c->release(state)) {
       PyErr_SetRaisedException(exc);
       PyErr_WriteUnraisable(nullptr);
     } else {

@@ -122,8 +122,10 @@ PyCown::~PyCown() {
   }
 }
 
-bool PyCown::acquire() {
-  const std::int64_t me = current_interp_id();
+bool PyCown::acquire(InterpState* st) {
+  // One interpreter lookup for both (each is a thread-local lookup in libpython).
+  if (st == nullptr) st = current_state();
+  const std::int64_t me = st != nullptr ? st->interp_id : current_interp_id();
   if (pinned()) {
     if (me != 0) {
       PyErr_Format(PyExc_RuntimeError,
@@ -157,9 +159,8 @@ bool PyCown::acquire() {
       has_pending_error_ = false;
       pending_error_.clear();
     }
-  } else if (InterpState* st = current_state(); st != nullptr && st->kept &&
-                                                (value = st->kept->take(id(), parcel_gen_)) != nullptr &&
-                                                reclaim_reusable(value)) {
+  } else if (st != nullptr && st->kept && (value = st->kept->take(id(), parcel_gen_)) != nullptr &&
+             reclaim_reusable(value)) {
     // This interpreter released it last and nobody could touch it since:
     // the object is what decoding the parcel would give (kept_values.h).
   } else {
@@ -180,7 +181,7 @@ bool PyCown::acquire() {
   return true;
 }
 
-bool PyCown::release() {
+bool PyCown::release(InterpState* st) {
   if (pinned()) {
     if (current_interp_id() != 0) {
       PyErr_Format(PyExc_RuntimeError,
@@ -191,7 +192,8 @@ bool PyCown::release() {
     }
     return true;
   }
-  const std::int64_t me = current_interp_id();
+  if (st == nullptr) st = current_state();  // as in acquire()
+  const std::int64_t me = st != nullptr ? st->interp_id : current_interp_id();
   const std::int64_t owner_now = owner();
   if (owner_now == kNoOwner) return true;
   if (owner_now != me) {
@@ -202,16 +204,15 @@ bool PyCown::release() {
   if (!parcel_encode(live_ != nullptr ? live_ : Py_None, parcel_)) return false;
   ++parcel_gen_;
   bare_handle_ = is_bare_handle(live_, false);
-  keep_or_clear_live();
+  keep_or_clear_live(st);
   // Release: publishes the parcel to the next acquirer (see acquire()).
   owner_.store(kNoOwner, std::memory_order_release);
   return true;
 }
 
-void PyCown::keep_or_clear_live() {
+void PyCown::keep_or_clear_live(InterpState* st) {
   bool was_tracked = false;
-  InterpState* st = live_ != nullptr ? current_state() : nullptr;
-  if (st == nullptr || !prepare_reusable(live_, &was_tracked)) {
+  if (live_ == nullptr || st == nullptr || !prepare_reusable(live_, &was_tracked)) {
     Py_CLEAR(live_);
     return;
   }

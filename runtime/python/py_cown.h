@@ -16,6 +16,8 @@
 
 namespace boc::py {
 
+struct InterpState;
+
 inline constexpr std::int64_t kNoOwner = -1;
 
 /// The id of the current interpreter (GIL held).
@@ -42,11 +44,13 @@ class PyCown final : public CownBase {
 
   /// Takes ownership for the current interpreter and decodes the value into
   /// it. No-op if already owned here. False + Python error otherwise.
-  bool acquire();
+  /// `st`: the current interpreter's state when the caller has it (saves a
+  /// lookup per cown), else it is looked up.
+  bool acquire(InterpState* st = nullptr);
   /// Encodes the value back and gives up ownership. No-op if ownerless. False
   /// + Python error if owned elsewhere or the value cannot be encoded (the
-  /// cown then stays owned).
-  bool release();
+  /// cown then stays owned). `st` as for acquire().
+  bool release(InterpState* st = nullptr);
 
   /// Borrowed value; the current interpreter must own the cown (checked).
   PyObject* value_borrowed();
@@ -75,9 +79,9 @@ class PyCown final : public CownBase {
 
  private:
   explicit PyCown(bool pinned) : CownBase(pinned) {}
-  // After the release encode: hands live_ to this interpreter's kept values
-  // when it may stand in for the parcel (kept_values.h), else drops it.
-  void keep_or_clear_live();
+  // After the release encode: hands live_ to `st`'s (this interpreter's) kept
+  // values when it may stand in for the parcel (kept_values.h), else drops it.
+  void keep_or_clear_live(InterpState* st);
 
   std::atomic<std::int64_t> owner_{kNoOwner};
   // The live object while owned (owner's interpreter), or the pinned value.

@@ -79,6 +79,14 @@ bool matrix_check(PyObject* obj) {
   if (!is_matrix(obj)) {
     return false;
   }
+  // The type this thread resolved last, its interpreter still alive (epoch):
+  // a worker thread stays in one interpreter, so this is the usual answer,
+  // without the interpreter lookup and error save/restore below (each a
+  // thread-local lookup in libpython, several per value crossing).
+  // Acquire: as in current_matrix_type().
+  if (Py_TYPE(obj) == t_type && t_type_epoch == g_type_epoch.load(std::memory_order_acquire)) {
+    return true;
+  }
   PyObject* saved = PyErr_GetRaisedException();
   PyTypeObject* type = current_matrix_type();
   const bool result = type != nullptr && Py_TYPE(obj) == type;
