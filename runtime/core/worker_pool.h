@@ -3,7 +3,12 @@
 // steal from; parking after a short bounded spin.
 //
 // A worker's own dispatches (a released cown's successor, a body's when())
-// go to its private list without any atomic operation. Only while some worker
+// go to its private list without any atomic operation. The newest of them
+// waits in a one-behavior slot (verona-rt's next_work, bocpy's "pending").
+// While another worker is idle the slot runs next, at most kBatch times in a
+// row before the list gets a turn: a producer that reschedules itself keeps
+// its worker while the idle one takes what it made. Otherwise the list is
+// FIFO and the slot queues behind it. Only while some worker
 // is idle does the owner move work to its shared queue, where the idle one
 // steals it: sharing costs a lock only when there is someone to share with.
 // Pushes from other threads go to a shared queue, round-robin.
@@ -84,7 +89,12 @@ class WorkerPool {
     // An owner with private work looks at its own shared queue first every
     // this many pops, so remote pushes are not starved by a long private chain.
     static constexpr unsigned kSharedCheckPeriod = 61;
+    // How many times in a row `pending` may jump the private list (verona-rt
+    // and bocpy use 100): bounds how long a self-rescheduling chain delays it.
+    static constexpr unsigned kBatch = 100;
     // Owner only.
+    Behavior* pending = nullptr;  // the newest own dispatch: runs next
+    unsigned batch = kBatch;      // pending's turns left before the list's
     List local;
     unsigned pops_to_shared_check = kSharedCheckPeriod;  // pops until the next periodic look at shared
     Stat pushed_local;
@@ -119,9 +129,11 @@ class WorkerPool {
   Behavior* take_shared(std::size_t victim, Worker& self, bool steal) noexcept;
   Behavior* find_work(std::size_t self) noexcept;
   Behavior* find_work_slow(std::size_t self, Worker& w) noexcept;
-  /// Takes the next behavior of the caller's non-empty private list (and
-  /// shares part of the rest when another worker is idle).
-  Behavior* pop_local(Worker& w, std::size_t self) noexcept;
+  /// Takes the caller's next private behavior (`pending` or the list's head;
+  /// there is one) and shares part of the rest when another worker is idle.
+  Behavior* pop_private(Worker& w, std::size_t self) noexcept;
+  /// Work from elsewhere was taken: `pending` (if any) waits behind the list.
+  static void requeue_pending(Worker& w) noexcept;
   bool any_shared_work() const noexcept;
 
   Runtime& rt_;

@@ -59,8 +59,8 @@ enum class WakeReason { kTerminated, kPumpReady, kTimedOut };
 /// Counters of one worker (bocpy's scheduler_stats() per worker).
 struct WorkerStats {
   std::size_t worker_index = 0;
-  std::uint64_t pushed_local = 0;           ///< dispatched by this worker behind its own queued work
-  std::uint64_t dispatched_to_pending = 0;  ///< dispatched by this worker into its empty queue (runs next)
+  std::uint64_t pushed_local = 0;           ///< dispatched by this worker while its pending slot was full
+  std::uint64_t dispatched_to_pending = 0;  ///< dispatched by this worker into its empty pending slot
   std::uint64_t pushed_remote = 0;          ///< dispatched to this worker's queue by other threads
   std::uint64_t popped_local = 0;           ///< taken from its own queue
   std::uint64_t popped_via_steal = 0;       ///< taken from another worker's queue
