@@ -132,7 +132,8 @@ class WorkerPool {
   /// Takes the caller's next private behavior (`pending` or the list's head;
   /// there is one) and shares part of the rest when another worker is idle.
   Behavior* pop_private(Worker& w, std::size_t self) noexcept;
-  /// Work from elsewhere was taken: `pending` (if any) waits behind the list.
+  /// The list had its turn, or work came from elsewhere: `pending` (if any)
+  /// waits behind the list.
   static void requeue_pending(Worker& w) noexcept;
   bool any_shared_work() const noexcept;
 
