@@ -291,7 +291,7 @@ bool encode_captures(PyObject* caps, bool any_pinned, PyBehavior::Spec& spec) {
   return true;
 }
 
-bool submit_behavior(PyBehavior::Spec spec) {
+bool submit_behavior(PyBehavior::Spec&& spec) {
   if (!in_behavior_body()) {
     for (const CownArg& a : spec.args) {
       for (const auto& c : a.cowns) {

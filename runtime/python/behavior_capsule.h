@@ -23,6 +23,6 @@ bool encode_captures(PyObject* caps, bool any_pinned, PyBehavior::Spec& spec);
 /// Hands `spec` to the running runtime. Outside a behavior, a cown this
 /// interpreter holds (e.g. rescued by wait()) is handed back first. False +
 /// RuntimeError when no runtime runs or it is shutting down.
-bool submit_behavior(PyBehavior::Spec spec);
+bool submit_behavior(PyBehavior::Spec&& spec);
 
 }  // namespace boc::py

@@ -99,7 +99,7 @@ bool in_behavior_body() noexcept { return tl_body_depth > 0; }
 void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
 PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
-std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
+std::unique_ptr<PyBehavior> PyBehavior::create(Spec&& spec) {
   // The request set: every argument's cowns, then the result cown. Usual
   // sets fit on the stack (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
@@ -120,7 +120,7 @@ std::unique_ptr<PyBehavior> PyBehavior::create(Spec spec) {
 }
 
 // Borrows: spec_ holds a reference to every cown for the behavior's lifetime.
-PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec spec)
+PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec&& spec)
     : Behavior(cowns, BorrowRefs{}), spec_(std::move(spec)) {}
 
 PyBehavior::~PyBehavior() = default;

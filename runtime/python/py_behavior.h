@@ -73,7 +73,7 @@ class PyBehavior final : public Behavior {
     bool varargs = false;
   };
 
-  static std::unique_ptr<PyBehavior> create(Spec spec);
+  static std::unique_ptr<PyBehavior> create(Spec&& spec);
   ~PyBehavior() override;
 
   BodyResult run() override;
@@ -83,7 +83,7 @@ class PyBehavior final : public Behavior {
   PyCown* result() const noexcept { return spec_.result.get(); }
 
  private:
-  PyBehavior(std::span<CownBase* const> cowns, Spec spec);
+  PyBehavior(std::span<CownBase* const> cowns, Spec&& spec);
   BodyResult run_with_gil();
 
   Spec spec_;

@@ -29,8 +29,10 @@ struct DeferredDecrefs {
 // from a Cown wraps it. A parcel keeps only the cown, so the cown remembers
 // which of the two its value was (bare_handle_).
 bool is_bare_handle(PyObject* v, bool as_result) {
+  // None first: every result cown starts as one (no interpreter lookup).
+  if (v == nullptr || v == Py_None) return false;
   InterpState* st = current_state();
-  if (st == nullptr || v == nullptr) return false;
+  if (st == nullptr) return false;
   return Py_TYPE(v) == st->capsule_type || (as_result && Py_TYPE(v) == st->cown_type);
 }
 
