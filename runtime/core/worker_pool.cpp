@@ -153,7 +153,7 @@ Behavior* WorkerPool::take_shared(std::size_t victim, Worker& self, bool steal) 
 Behavior* WorkerPool::find_work(std::size_t self) noexcept {
   Worker& w = *workers_[self];
   // A countdown, not a modulo: this runs once per behavior.
-  if ((w.pending != nullptr || w.local.count > 0) && --w.pops_to_shared_check != 0) return pop_private(w, self);
+  if (has_private(w) && --w.pops_to_shared_check != 0) return pop_private(w, self);
   return find_work_slow(self, w);
 }
 
@@ -192,7 +192,7 @@ inline Behavior* WorkerPool::pop_private(Worker& w, std::size_t self) noexcept {
 // Out of line: the periodic shared check and stealing, kept out of the
 // per-behavior path above (its stack frame and saved registers).
 [[gnu::noinline]] Behavior* WorkerPool::find_work_slow(std::size_t self, Worker& w) noexcept {
-  if (w.pending != nullptr || w.local.count > 0) {
+  if (has_private(w)) {
     w.pops_to_shared_check = Worker::kSharedCheckPeriod;
     // Relaxed: a hint; a stale zero only delays a remote push by a few pops.
     if (w.shared_count.load(std::memory_order_relaxed) > 0) {

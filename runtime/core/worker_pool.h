@@ -129,6 +129,8 @@ class WorkerPool {
   Behavior* take_shared(std::size_t victim, Worker& self, bool steal) noexcept;
   Behavior* find_work(std::size_t self) noexcept;
   Behavior* find_work_slow(std::size_t self, Worker& w) noexcept;
+  /// Work only the owner runs: its pending slot or its private list.
+  static bool has_private(const Worker& w) noexcept { return w.pending != nullptr || w.local.count > 0; }
   /// Takes the caller's next private behavior (`pending` or the list's head;
   /// there is one) and shares part of the rest when another worker is idle.
   Behavior* pop_private(Worker& w, std::size_t self) noexcept;
