@@ -132,15 +132,11 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
   }
 
   count_requests_ = n;
-  if (n <= kInlineRequests) {
-    // Request is trivially destructible, so these need no destructor call.
-    static_assert(std::is_trivially_destructible_v<Request>);
-    requests_ = reinterpret_cast<Request*>(requests_inline_);
-    for (std::size_t i = 0; i < n; ++i) new (&requests_[i]) Request();
-  } else {
-    requests_heap_ = std::make_unique<Request[]>(n);
-    requests_ = requests_heap_.get();
-  }
+  // Request is trivially destructible: neither storage needs destructor calls.
+  static_assert(std::is_trivially_destructible_v<Request>);
+  requests_ = n <= kInlineRequests ? reinterpret_cast<Request*>(requests_inline_)
+                                   : static_cast<Request*>(detail::pooled_alloc(n * sizeof(Request)));
+  for (std::size_t i = 0; i < n; ++i) new (&requests_[i]) Request();
   for (std::size_t i = 0; i < n; ++i) {
     requests_[i].cown_ = sorted[i];
     if (retain) sorted[i]->retain();
@@ -155,6 +151,7 @@ Behavior::~Behavior() {
   if (owns_refs_) {
     for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   }
+  if (count_requests_ > kInlineRequests) detail::pooled_free(requests_, count_requests_ * sizeof(Request));
   live_behaviors().add(-1);
 }
 

@@ -77,7 +77,7 @@ detail::ShardedCounter& live_cowns() { return g_live_cowns; }
 std::atomic<std::size_t> g_live_pinned{0};
 }  // namespace
 
-CownBase::CownBase(bool pinned) : id_(next_cown_id()), pinned_(pinned) {
+CownBase::CownBase(bool pinned) : pinned_(pinned), id_(next_cown_id()) {
   live_cowns().add(1);
   if (pinned_) {
     // Relaxed: quiesce() only uses this as a hint to start pumping; pinned

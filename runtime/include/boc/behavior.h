@@ -130,15 +130,17 @@ class Behavior : public detail::Pooled {
   void init_requests(std::span<CownBase* const> cowns, bool retain);
   void init_sorted_requests(std::span<CownBase* const> cowns, bool retain);
 
-  static constexpr std::size_t kInlineRequests = 4;
+  // Two: a one-cown behavior with a small body then fills two 64-byte pool
+  // classes instead of three (peer_schedule keeps 256 of them in flight, and
+  // their lines decide how often its exchange misses the cache).
+  static constexpr std::size_t kInlineRequests = 2;
 
   Runtime* runtime_ = nullptr;
   // Small request sets live inside the behavior (one allocation per behavior);
-  // larger ones in requests_heap_. requests_ points at whichever is used.
-  // Raw storage: only the requests in use are constructed (zeroing all four
-  // showed in the profile of peer_schedule).
+  // larger ones in a pooled array (count_requests_ > kInlineRequests).
+  // requests_ points at whichever is used. Raw storage: only the requests in
+  // use are constructed (zeroing all of them showed in peer_schedule's profile).
   alignas(Request) unsigned char requests_inline_[kInlineRequests * sizeof(Request)];
-  std::unique_ptr<Request[]> requests_heap_;
   Request* requests_ = nullptr;
   std::size_t count_requests_ = 0;
   std::atomic<std::size_t> countdown_{0};

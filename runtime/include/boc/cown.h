@@ -63,8 +63,10 @@ class CownBase : public detail::Pooled {
   // waits for it. Only touched by the two-phase protocol in behavior.cpp.
   std::atomic<Request*> last_{nullptr};
   mutable std::atomic<std::uint32_t> refs_{1};
-  const std::uint64_t id_;
+  // Beside refs_ (its padding): the header is 32 bytes, so a cown with a
+  // value up to 32 bytes fills one 64-byte pool class (boc/small_alloc.h).
   const bool pinned_;
+  const std::uint64_t id_;
 };
 
 /// Intrusive strong reference to a cown (or a subclass T of CownBase).
