@@ -11,7 +11,7 @@
 namespace boc::detail {
 
 /// Objects up to this size come from the pools; larger ones from ::operator
-/// new. Python behaviors (runtime/python/py_behavior.h) are about 550 bytes;
+/// new. Python behaviors (runtime/python/py_behavior.h) are 464 bytes;
 /// a 16 x 32 Matrix buffer (runtime/python/matrix/matrix_kernels.h) 4 KiB.
 inline constexpr std::size_t kPooledMax = kSmallMax;
 
