@@ -136,8 +136,8 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
   static_assert(std::is_trivially_destructible_v<Request>);
   requests_ = n <= kInlineRequests ? reinterpret_cast<Request*>(requests_inline_)
                                    : static_cast<Request*>(detail::pooled_alloc(n * sizeof(Request)));
-  for (std::size_t i = 0; i < n; ++i) new (&requests_[i]) Request();
   for (std::size_t i = 0; i < n; ++i) {
+    new (&requests_[i]) Request();
     requests_[i].cown_ = sorted[i];
     if (retain) sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();
