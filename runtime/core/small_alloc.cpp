@@ -195,38 +195,49 @@ void release_pool_surplus() noexcept {
   Depot& d = depot();
   // Relaxed: a hint; a stale value only delays the release to the next park.
   if (d.held_bytes.load(std::memory_order_relaxed) <= kReleaseAboveBytes) return;
-  FreeObject* surplus[kClasses] = {};  // objects, chained through next
+  // Whole batches (chained through next_batch) and loose objects (through
+  // next), per class. Only unlinked under the lock: walking cold lists there
+  // stalled every worker whose free or refill needed the depot (peer_banking
+  // at 2 workers parked into a 50 MB depot).
+  FreeObject* batches[kClasses] = {};
+  FreeObject* loose[kClasses] = {};
   {
     std::lock_guard lock(d.mu);
     for (std::size_t c = kClasses; c-- > 0 && d.held_bytes.load(std::memory_order_relaxed) > kDepotCapBytes;) {
-      // Batches first (whole ones), then the loose objects of exited threads.
+      // Batches first, then the loose objects of exited threads.
       while (FreeObject* b = d.batches[c]) {
         d.batches[c] = b->next_batch;
-        FreeObject* tail = b;
-        while (tail->next != nullptr) tail = tail->next;
-        tail->next = surplus[c];
-        surplus[c] = b;
+        b->next_batch = batches[c];
+        batches[c] = b;
         add_held(d, -static_cast<std::ptrdiff_t>(kBatch * class_bytes(c)));
         if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) break;
       }
       while (FreeObject* o = d.loose[c]) {
         if (d.held_bytes.load(std::memory_order_relaxed) <= kDepotCapBytes) break;
         d.loose[c] = o->next;
-        o->next = surplus[c];
-        surplus[c] = o;
+        o->next = loose[c];
+        loose[c] = o;
         add_held(d, -static_cast<std::ptrdiff_t>(class_bytes(c)));
       }
     }
   }
   // Outside the lock: the frees and the trim take malloc's own locks.
   bool released = false;
-  for (std::size_t c = 0; c < kClasses; ++c) {
-    released |= surplus[c] != nullptr;
-    for (FreeObject* o = surplus[c]; o != nullptr;) {
+  const auto free_list = [&released](FreeObject* o, std::size_t c) noexcept {
+    while (o != nullptr) {
       FreeObject* next = o->next;
       free_object(o, c);
       o = next;
+      released = true;
     }
+  };
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    for (FreeObject* b = batches[c]; b != nullptr;) {
+      FreeObject* next_batch = b->next_batch;
+      free_list(b, c);
+      b = next_batch;
+    }
+    free_list(loose[c], c);
   }
 #if defined(__GLIBC__)
   if (released) malloc_trim(0);  // another parking worker may have released it all first

@@ -266,8 +266,10 @@ void WorkerPool::worker_main(std::size_t index) {
     }
 #endif
     if (b == nullptr) {
-      // Idle: a good moment to hand a drained backlog's memory back.
-      detail::release_pool_surplus();
+      // Every worker idle: a drained backlog's memory can go back. Not while
+      // another one still runs it: that worker would refill from malloc what
+      // this one just trimmed. Relaxed: a hint (see the header).
+      if (idle_.load(std::memory_order_relaxed) == workers_.size()) detail::release_pool_surplus();
       std::unique_lock lock(park_mu_);
       self.parked.bump();
       // Seq_cst: Dekker pair with shared_count (see push_shared).
