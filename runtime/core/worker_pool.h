@@ -4,13 +4,13 @@
 //
 // A worker's own dispatches (a released cown's successor, a body's when())
 // go to its private list without any atomic operation. The newest of them
-// waits in a one-behavior slot (verona-rt's next_work, bocpy's "pending").
-// While another worker is idle the slot runs next, at most kBatch times in a
-// row before the list gets a turn: a producer that reschedules itself keeps
-// its worker while the idle one takes what it made. Otherwise the list is
-// FIFO and the slot queues behind it. Only while some worker
-// is idle does the owner move work to its shared queue, where the idle one
-// steals it: sharing costs a lock only when there is someone to share with.
+// waits in a one-behavior slot (verona-rt's next_work, bocpy's "pending")
+// that queues behind the list, so a worker runs its own dispatches in order.
+// Only while some worker is idle does the owner move work to its shared
+// queue, where the idle one steals it: the slot if it holds a behavior (a
+// producer's next step, which then makes its children on the other worker),
+// else half of the list. Sharing costs a lock only when there is someone to
+// share with.
 // Pushes from other threads go to a shared queue, round-robin.
 #pragma once
 
@@ -89,12 +89,8 @@ class WorkerPool {
     // An owner with private work looks at its own shared queue first every
     // this many pops, so remote pushes are not starved by a long private chain.
     static constexpr unsigned kSharedCheckPeriod = 61;
-    // How many times in a row `pending` may jump the private list (verona-rt
-    // and bocpy use 100): bounds how long a self-rescheduling chain delays it.
-    static constexpr unsigned kBatch = 100;
     // Owner only.
-    Behavior* pending = nullptr;  // the newest own dispatch: runs next
-    unsigned batch = kBatch;      // pending's turns left before the list's
+    Behavior* pending = nullptr;  // the newest own dispatch: runs after the list
     List local;
     unsigned pops_to_shared_check = kSharedCheckPeriod;  // pops until the next periodic look at shared
     Stat pushed_local;
