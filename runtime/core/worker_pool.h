@@ -119,6 +119,8 @@ class WorkerPool {
   void worker_main(std::size_t index);
   /// Appends behaviors to worker `index`'s shared queue and wakes a sleeper.
   void push_shared(std::size_t index, List& batch, bool remote) noexcept;
+  /// The same for one behavior.
+  void push_shared(std::size_t index, Behavior* b, bool remote) noexcept;
   /// Moves part of the caller's private list to its shared queue when another
   /// worker is idle.
   void share(Worker& self, std::size_t index) noexcept;
