@@ -10,7 +10,10 @@
 // queue, where the idle one steals it: the slot if it holds a behavior (a
 // producer's next step, which then makes its children on the other worker),
 // else half of the list. Sharing costs a lock only when there is someone to
-// share with.
+// share with, or when behaviors are long enough (kLongPops) that the lock is
+// cheap beside them: then an owner keeps half of what waits in its list in
+// the shared queue, so a worker that runs out steals it at once instead of
+// waiting for the owner's current behavior to end.
 // Pushes from other threads go to a shared queue, round-robin.
 #pragma once
 
@@ -89,10 +92,15 @@ class WorkerPool {
     // An owner with private work looks at its own shared queue first every
     // this many pops, so remote pushes are not starved by a long private chain.
     static constexpr unsigned kSharedCheckPeriod = 61;
+    // Pops are "long" when kSharedCheckPeriod of them took more than this
+    // (1 µs each on average), measured at the periodic check.
+    static constexpr std::chrono::nanoseconds kLongPops{kSharedCheckPeriod * 1000};
     // Owner only.
     Behavior* pending = nullptr;  // the newest own dispatch: runs after the list
     List local;
     unsigned pops_to_shared_check = kSharedCheckPeriod;  // pops until the next periodic look at shared
+    bool long_pops = false;                              // see kLongPops
+    std::chrono::steady_clock::time_point last_check{};  // the last periodic check
     Stat pushed_local;
     Stat dispatched_to_pending;
     Stat popped_local;

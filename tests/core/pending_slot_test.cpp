@@ -1,7 +1,10 @@
-// The worker's pending slot (runtime/core/worker_pool.h): a worker runs its
-// own dispatches in the order they were made, and while another worker is
-// idle it hands that one its newest dispatch rather than its older ones.
+// The worker's pending slot and sharing (runtime/core/worker_pool.h): a
+// worker runs its own dispatches in the order they were made, while another
+// worker is idle it hands that one its newest dispatch rather than its older
+// ones, and with long behaviors it keeps half of its waiting list stealable.
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -12,6 +15,12 @@ namespace boc::test {
 namespace {
 
 constexpr int kChildren = 8;
+
+void busy_for(std::chrono::microseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
 
 struct ChildRun {
   int id;
@@ -36,9 +45,7 @@ struct Fanout {
             std::lock_guard lock(mu);
             runs.push_back({i, std::this_thread::get_id()});
           }
-          const auto until = std::chrono::steady_clock::now() + child_work;
-          while (std::chrono::steady_clock::now() < until) {
-          }
+          busy_for(child_work);
         });
       }
     });
@@ -86,6 +93,58 @@ TEST_F(PendingSlotTest, WithAnIdleWorkerTheNewestDispatchGoesToIt) {
     }
   }
   EXPECT_GT(newest_elsewhere, 0) << "in " << kTrials << " trials";
+}
+
+// A worker whose behaviors are long keeps half of its list in its shared
+// queue, so a worker that runs out while the owner is in the middle of one
+// takes it at once. Here worker A runs a chain of 5 µs steps (long enough for
+// the pool to call its pops long; about 1.2 ms), and then three 3 ms
+// children; worker B runs a 2 ms behavior meanwhile, so it becomes idle while
+// A runs the first child. A pool that shares only when a worker is idle at the owner's pop
+// starts the second child after the first one ends.
+TEST_F(PendingSlotTest, WithLongBehaviorsAWorkerThatRunsOutStealsFromABusyOnesList) {
+  if (kSystematic) GTEST_SKIP() << "a scheduling-policy check on the real clock";
+  RuntimeOptions o;
+  o.worker_count = 2;
+  Runtime rt(o);
+  constexpr int kSteps = 200;
+  constexpr auto kChild = std::chrono::milliseconds(3);
+  int overlapped = 0;
+  constexpr int kTrials = 5;
+  for (int trial = 0; trial < kTrials && overlapped == 0; ++trial) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    using Clock = std::chrono::steady_clock;
+    std::atomic<Clock::rep> first_end{0};
+    std::atomic<Clock::rep> second_start{0};
+    std::atomic<bool> second_elsewhere{false};
+    auto chain = make_cown<int>(0);
+    // The last step makes the children on its own worker's list.
+    std::function<void(int&)> step;
+    step = [&](int& n) {
+      busy_for(std::chrono::microseconds(5));
+      if (++n < kSteps) {
+        when_detached(chain, [&](int& m) { step(m); });
+        return;
+      }
+      const auto parent = std::this_thread::get_id();
+      for (int i = 0; i < 3; ++i) {
+        when_detached(make_cown<int>(i), [&, i, parent](int&) {
+          if (i == 1) {
+            second_start = Clock::now().time_since_epoch().count();
+            second_elsewhere = std::this_thread::get_id() != parent;
+          }
+          busy_for(kChild);
+          if (i == 0) first_end = Clock::now().time_since_epoch().count();
+        });
+      }
+    };
+    when_detached(chain, [&](int& n) { step(n); });
+    when_detached(make_cown<int>(0), [](int&) { busy_for(std::chrono::milliseconds(2)); });
+    rt.quiesce();
+    if (second_elsewhere && second_start < first_end) ++overlapped;
+  }
+  EXPECT_GT(overlapped, 0) << "the second child never started on the other worker before the first one ended, in "
+                           << kTrials << " trials";
 }
 
 }  // namespace
