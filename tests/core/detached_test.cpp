@@ -254,6 +254,43 @@ TEST_F(DetachedTest, MakesNoResultCown) {
   EXPECT_EQ(inside_when, before + 1);  // when() keeps a result cown alive while it runs
 }
 
+// A body that counts how often it is copied and moved.
+struct CountingBody {
+  std::atomic<int>* copies;
+  std::atomic<int>* moves;
+  CountingBody(std::atomic<int>* c, std::atomic<int>* m) : copies(c), moves(m) {}
+  CountingBody(const CountingBody& o) : copies(o.copies), moves(o.moves) { ++*copies; }
+  CountingBody(CountingBody&& o) noexcept : copies(o.copies), moves(o.moves) { ++*moves; }
+  void operator()(int& v) const { ++v; }
+};
+
+// The body reaches the behavior with one move (a temporary) or one copy (an
+// lvalue), not one per call layer: a lambda with a const capture copies on
+// every move, and each copy of a captured CownPtr is an atomic retain and
+// release (runtime/include/boc/when.h).
+TEST_F(DetachedTest, TheBodyIsMovedOrCopiedOnceIntoTheBehavior) {
+  Runtime rt;
+  auto c = make_cown<int>(0);
+  std::atomic<int> copies{0};
+  std::atomic<int> moves{0};
+  when_detached(c, CountingBody(&copies, &moves));
+  EXPECT_EQ(copies.load(), 0);
+  EXPECT_EQ(moves.load(), 1);
+  const CountingBody body(&copies, &moves);
+  copies = 0;
+  moves = 0;
+  when_detached(c, body);
+  EXPECT_EQ(copies.load(), 1);
+  EXPECT_EQ(moves.load(), 0);
+  copies = 0;
+  moves = 0;
+  auto r = when(c, CountingBody(&copies, &moves));
+  EXPECT_EQ(copies.load(), 0);
+  EXPECT_EQ(moves.load(), 1);
+  ASSERT_TRUE(rt.quiesce(60s));
+  EXPECT_EQ(c->value(), 3);
+}
+
 TEST_F(DetachedTest, RunsAfterAResultItRequests) {
   Runtime rt;
   auto a = make_cown<long>(5);
