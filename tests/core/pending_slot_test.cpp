@@ -97,23 +97,26 @@ TEST_F(PendingSlotTest, WithAnIdleWorkerTheNewestDispatchGoesToIt) {
 
 // A worker whose behaviors are long keeps half of its list in its shared
 // queue, so a worker that runs out while the owner is in the middle of one
-// takes it at once. Here worker A runs a chain of 5 µs steps (long enough for
-// the pool to call its pops long; about 1.2 ms), and then three 3 ms
-// children; worker B runs a 2 ms behavior meanwhile, so it becomes idle while
-// A runs the first child. A pool that shares only when a worker is idle at the owner's pop
-// starts the second child after the first one ends.
+// takes it at once. Worker A runs a chain of 5 µs steps (long enough for the
+// pool to call its pops long) and then makes three 20 ms children (long
+// beside a time slice: ctest runs other tests beside it); worker B
+// runs a behavior that lasts until the first child has started, so B runs
+// out while A is inside that child. A pool that shares only with a worker
+// that is idle at the owner's pop starts the second child after the first
+// one ends.
 TEST_F(PendingSlotTest, WithLongBehaviorsAWorkerThatRunsOutStealsFromABusyOnesList) {
   if (kSystematic) GTEST_SKIP() << "a scheduling-policy check on the real clock";
   RuntimeOptions o;
   o.worker_count = 2;
   Runtime rt(o);
   constexpr int kSteps = 200;
-  constexpr auto kChild = std::chrono::milliseconds(3);
+  constexpr auto kChild = std::chrono::milliseconds(20);
   int overlapped = 0;
   constexpr int kTrials = 5;
   for (int trial = 0; trial < kTrials && overlapped == 0; ++trial) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     using Clock = std::chrono::steady_clock;
+    std::atomic<bool> first_started{false};
     std::atomic<Clock::rep> first_end{0};
     std::atomic<Clock::rep> second_start{0};
     std::atomic<bool> second_elsewhere{false};
@@ -129,6 +132,7 @@ TEST_F(PendingSlotTest, WithLongBehaviorsAWorkerThatRunsOutStealsFromABusyOnesLi
       const auto parent = std::this_thread::get_id();
       for (int i = 0; i < 3; ++i) {
         when_detached(make_cown<int>(i), [&, i, parent](int&) {
+          if (i == 0) first_started = true;
           if (i == 1) {
             second_start = Clock::now().time_since_epoch().count();
             second_elsewhere = std::this_thread::get_id() != parent;
@@ -139,7 +143,13 @@ TEST_F(PendingSlotTest, WithLongBehaviorsAWorkerThatRunsOutStealsFromABusyOnesLi
       }
     };
     when_detached(chain, [&](int& n) { step(n); });
-    when_detached(make_cown<int>(0), [](int&) { busy_for(std::chrono::milliseconds(2)); });
+    // Worker B: busy until the first child runs (bounded, in case both
+    // behaviors landed on one worker this trial).
+    when_detached(make_cown<int>(0), [&](int&) {
+      const auto give_up = Clock::now() + std::chrono::milliseconds(200);
+      while (!first_started && Clock::now() < give_up) {
+      }
+    });
     rt.quiesce();
     if (second_elsewhere && second_start < first_end) ++overlapped;
   }
