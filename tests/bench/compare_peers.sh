@@ -105,9 +105,22 @@ steal_end() {
   printf -v "$1" '%s' "$(awk -v t0="$STEAL_T0" -v t1="$t1" -v s0="$STEAL_S0" -v s1="$s1" -v hz="$CLK_TCK" -v n="$NCPU" \
     'BEGIN { w = (t1 - t0) / 1e9 * hz * n; printf "%.1f", (w > 0 ? 100 * (s1 - s0) / w : 0) }')"
 }
-# too_much_steal PCT ATTEMPT: true when the pair should run again.
-too_much_steal() {
-  awk -v s="$1" -v m="$MAX_STEAL" 'BEGIN { exit !(m > 0 && s > m) }' && (($2 <= RETRIES))
+# with_steal_retries MEASURE REPORT: runs MEASURE (one pair or triple) with
+# the capacity tool before it, sets $cap and $steal, runs REPORT (prints the
+# attempt), and repeats while the steal was above --max-steal, at most
+# --retries more times. The last attempt is kept. MEASURE and REPORT read and
+# set the calling row function's locals (bash's dynamic scope).
+with_steal_retries() {
+  local attempt
+  for ((attempt = 0; ; ++attempt)); do
+    cap=$(capacity_now)
+    steal_begin
+    "$1"
+    steal_end steal
+    "$2"
+    awk -v s="$steal" -v m="$MAX_STEAL" 'BEGIN { exit !(m > 0 && s > m) }' && ((attempt < RETRIES)) || break
+    echo "     (steal above $MAX_STEAL%: again)"
+  done
 }
 
 capacity_now() {
@@ -116,6 +129,24 @@ capacity_now() {
 }
 
 # ---------------------------------------------------------------- verona-rt
+# One pair of verona_rows (its locals rep, c, args, peer_bin, ours_bin; sets
+# tp and to). Alternates which side goes first so drift in the machine's load
+# does not always favour the same side.
+verona_pair() {
+  # shellcheck disable=SC2086
+  if ((rep % 2)); then
+    time_run tp "$peer_bin" --cores "$c" $args
+    time_run to "$ours_bin" --cores "$c" $args
+  else
+    time_run to "$ours_bin" --cores "$c" $args
+    time_run tp "$peer_bin" --cores "$c" $args
+  fi
+}
+verona_report() {
+  printf '   rep %d %-13s cores=%s capacity=%s steal=%s%%  verona %.3fs  ours %.3fs\n' "$rep" "$name" "$c" "$cap" \
+    "$steal" "$tp" "$to"
+}
+
 verona_rows() {
   local peer=$SHARED/peer/verona-rt
   if [[ ! -d "$peer" ]]; then
@@ -138,7 +169,7 @@ verona_rows() {
     "schedule|$((20 * 256 * loops))|--cowns 8 --loops $loops"
   )
   echo "== verona-rt vs ours: $REPS interleaved pairs per row, cores: $CORES"
-  local rep row name beh args c cap tp to ours_bin peer_bin attempt steal
+  local rep row name beh args c cap tp to ours_bin peer_bin steal
   for ((rep = 1; rep <= REPS; ++rep)); do
     for row in "${rows[@]}"; do
       IFS='|' read -r name beh args <<< "$row"
@@ -147,26 +178,7 @@ verona_rows() {
         schedule) peer_bin=$vsched; ours_bin=$OURS/peer_schedule ;;
       esac
       for c in $CORES; do
-        attempt=0
-        while :; do
-          cap=$(capacity_now)
-          steal_begin
-          # Alternate which side goes first so drift in the machine's load
-          # does not always favour the same side.
-          # shellcheck disable=SC2086
-          if ((rep % 2)); then
-            time_run tp "$peer_bin" --cores "$c" $args
-            time_run to "$ours_bin" --cores "$c" $args
-          else
-            time_run to "$ours_bin" --cores "$c" $args
-            time_run tp "$peer_bin" --cores "$c" $args
-          fi
-          steal_end steal
-          printf '   rep %d %-13s cores=%s capacity=%s steal=%s%%  verona %.3fs  ours %.3fs\n' "$rep" "$name" "$c" \
-            "$cap" "$steal" "$tp" "$to"
-          too_much_steal "$steal" $((++attempt)) || break
-          echo "     (steal above $MAX_STEAL%: again)"
-        done
+        with_steal_retries verona_pair verona_report
         echo "verona-rt $name $c $beh $tp $to $cap $steal" >> "$SAMPLES"
       done
     done
@@ -211,6 +223,25 @@ py_seconds() {
   printf -v "$__out" '%s' "$val"
 }
 
+# One triple of python_rows (its locals rep, name, c, py, runner and the
+# paths; sets tp, ts and tr, empty for a failed run). Rotates who goes first
+# so load drift does not favour one side.
+python_triple() {
+  local k
+  tp="" ts="" tr=""
+  for k in 0 1 2; do
+    case $(((k + rep) % 3)) in
+      0) py_seconds tp "$name" "$c" -- env PYTHONPATH="$peer_path:$EXAMPLES" "$py" || tp="" ;;
+      1) py_seconds ts "$name" "$c" -- env PYTHONPATH="$ours_path:$EXAMPLES" "$py" || ts="" ;;
+      2) py_seconds tr "$name" "$c" -- env PYTHONPATH="$EXAMPLES" "$runner" || tr="" ;;
+    esac
+  done
+}
+python_report() {
+  printf '   rep %d %-11s cores=%s capacity=%s steal=%s%%  bocpy %ss  ours %ss  runner %ss\n' "$rep" "$name" "$c" "$cap" \
+    "$steal" "${tp:-fail}" "${ts:-fail}" "${tr:-fail}"
+}
+
 python_rows() {
   local peer_src=$SHARED/peer/bocpy-0.13.0
   if [[ ! -d "$peer_src" || ! -x "$SHARED/tools/build-bocpy-peer" ]]; then
@@ -243,30 +274,12 @@ python_rows() {
   # name | behaviors the seconds are for | cores to run
   local rows=("chain_ring|1000000|$CORES" "fanout|1000000|$CORES" "boids2000|$PY_FRAMES|$CORES" "pump|$PY_PUMP_N|1")
   echo "== bocpy 0.13.0 vs ours (stock python / runner): $REPS interleaved triples per row, cores: $CORES"
-  local rep row name beh cores c cap tp ts tr k attempt steal
+  local rep row name beh cores c cap tp ts tr steal
   for ((rep = 1; rep <= REPS; ++rep)); do
     for row in "${rows[@]}"; do
       IFS='|' read -r name beh cores <<< "$row"
       for c in $cores; do
-        attempt=0
-        while :; do
-          cap=$(capacity_now)
-          tp="" ts="" tr=""
-          steal_begin
-          # Rotate who goes first so load drift does not favour one side.
-          for k in 0 1 2; do
-            case $(((k + rep) % 3)) in
-              0) py_seconds tp "$name" "$c" -- env PYTHONPATH="$peer_path:$EXAMPLES" "$py" || tp="" ;;
-              1) py_seconds ts "$name" "$c" -- env PYTHONPATH="$ours_path:$EXAMPLES" "$py" || ts="" ;;
-              2) py_seconds tr "$name" "$c" -- env PYTHONPATH="$EXAMPLES" "$runner" || tr="" ;;
-            esac
-          done
-          steal_end steal
-          printf '   rep %d %-11s cores=%s capacity=%s steal=%s%%  bocpy %ss  ours %ss  runner %ss\n' "$rep" "$name" "$c" \
-            "$cap" "$steal" "${tp:-fail}" "${ts:-fail}" "${tr:-fail}"
-          too_much_steal "$steal" $((++attempt)) || break
-          echo "     (steal above $MAX_STEAL%: again)"
-        done
+        with_steal_retries python_triple python_report
         [[ -n "$tp" && -n "$ts" ]] && echo "bocpy $name $c $beh $tp $ts $cap $steal" >> "$SAMPLES"
         [[ -n "$tp" && -n "$tr" ]] && echo "bocpy $name@runner $c $beh $tp $tr $cap $steal" >> "$SAMPLES"
       done
