@@ -42,6 +42,32 @@ set(BOC_PYTHON_EXECUTABLE "${Python3_EXECUTABLE}" CACHE INTERNAL "")
 # (runtime/python/extension), whose symbols come from the interpreter that
 # loads it. Evaluated on the consuming target, so one set of static libraries
 # serves both.
+#
+# Hosts link CPython's static archive when the installation has one (pyenv and
+# source builds install it in sysconfig's LIBPL): calls into CPython then skip
+# the PLT, and its thread-state lookups (`_Py_tss_tstate`, several per
+# behavior) become one %fs-relative load instead of a `__tls_get_addr` call.
+# The whole archive goes in and the executable exports its symbols, as
+# CPython's own `python` is linked (sysconfig's LINKFORSHARED), so the stdlib's
+# extension modules (lib-dynload/*.so, which do not link libpython) resolve
+# every C-API function they use. README "Python selection".
+option(BOC_STATIC_LIBPYTHON "Link libpython's static archive into the hosts when it exists" ON)
+set(_boc_host_python Python3::Python)
+if(BOC_STATIC_LIBPYTHON)
+  execute_process(
+    COMMAND "${Python3_EXECUTABLE}" -c
+      "import sysconfig as s; print(s.get_config_var('LIBPL') or '', s.get_config_var('LIBRARY') or '', sep='/')"
+    OUTPUT_VARIABLE _boc_libpython_a OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _boc_rc)
+  if(_boc_rc EQUAL 0 AND _boc_libpython_a MATCHES "\\.a$" AND EXISTS "${_boc_libpython_a}")
+    add_library(boc_libpython_static STATIC IMPORTED GLOBAL)
+    set_target_properties(boc_libpython_static PROPERTIES IMPORTED_LOCATION "${_boc_libpython_a}")
+    target_include_directories(boc_libpython_static INTERFACE ${Python3_INCLUDE_DIRS})
+    target_link_libraries(boc_libpython_static INTERFACE ${CMAKE_DL_LIBS} m Threads::Threads)
+    target_link_options(boc_libpython_static INTERFACE "LINKER:--export-dynamic")
+    set(_boc_host_python "$<LINK_LIBRARY:WHOLE_ARCHIVE,boc_libpython_static>")
+    message(STATUS "bocpy: hosts link ${_boc_libpython_a}")
+  endif()
+endif()
 add_library(boc_cpython INTERFACE)
 target_link_libraries(boc_cpython INTERFACE
-  "$<IF:$<BOOL:$<TARGET_PROPERTY:BOC_PYTHON_EXTENSION>>,Python3::Module,Python3::Python>")
+  "$<IF:$<BOOL:$<TARGET_PROPERTY:BOC_PYTHON_EXTENSION>>,Python3::Module,${_boc_host_python}>")

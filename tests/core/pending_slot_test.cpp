@@ -112,7 +112,10 @@ TEST_F(PendingSlotTest, WithLongBehaviorsAWorkerThatRunsOutStealsFromABusyOnesLi
   constexpr int kSteps = 200;
   constexpr auto kChild = std::chrono::milliseconds(20);
   int overlapped = 0;
-  constexpr int kTrials = 5;
+  // Many trials, stopping at the first overlap: under ctest -j2 another test's
+  // threads can hold the second CPU through a whole trial; the previous pool
+  // never overlaps, however many trials.
+  constexpr int kTrials = 40;
   for (int trial = 0; trial < kTrials && overlapped == 0; ++trial) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     using Clock = std::chrono::steady_clock;
