@@ -65,6 +65,7 @@ Runtime::Runtime(RuntimeOptions options)
   pinned_ = std::make_unique<PinnedQueue>(*clock_);
   watchdog_ = std::make_unique<Watchdog>(clock_, [this] { return pinned_->state(); });
   const std::size_t workers = options_.worker_count == 0 ? 1 : options_.worker_count;
+  workers_fill_cores_ = workers >= std::max(1u, std::thread::hardware_concurrency());
   slot_count_ = workers + 1;
   slots_ = std::make_unique<CountSlot[]>(slot_count_);
   pool_ = std::make_unique<WorkerPool>(*this, workers, options_.on_worker_start, options_.on_worker_stop,
@@ -154,6 +155,7 @@ RuntimeStats Runtime::stats() const noexcept {
   }
   s.pinned_executed = pinned_executed_.load(std::memory_order_relaxed);
   s.cancelled = cancelled_.load(std::memory_order_relaxed);
+  s.pump_yields = pump_yields_.load(std::memory_order_relaxed);
   s.in_flight = in_flight();
   s.pinned_depth = pinned_->depth();
   return s;
@@ -364,7 +366,37 @@ PumpReport Runtime::pump_report(const PumpOptions& options) {
       break;
     }
   }
+  yield_if_polling(report.result.executed == 0);
   return report;
+}
+
+void Runtime::yield_if_polling(bool empty) noexcept {
+  // A loop that polls pump() until a worker's write-back arrives (bocpy's
+  // boids window; tests/bench/boids_sim_driver.py) keeps a core busy doing
+  // nothing. When the workers have behaviors running and fill every core,
+  // that core is one of theirs: an empty pump that follows another empty one
+  // by less than kPollGapNs gives the rest of its time slice to them. A frame
+  // loop's pumps (the demo's, a frame or more apart) and a poll with no work
+  // running (pump_bench's empty loop) never yield.
+  constexpr std::int64_t kPollGapNs = 200'000;
+  if (!empty || !workers_fill_cores_ || worker_active() == 0) {
+    last_empty_pump_ns_ = 0;
+    return;
+  }
+  const std::int64_t now = clock_->now_ns();
+  const bool polling = last_empty_pump_ns_ != 0 && now - last_empty_pump_ns_ < kPollGapNs;
+  last_empty_pump_ns_ = now;
+#ifndef BOC_SYSTEMATIC
+  if (polling) {
+    // Relaxed: statistic, written by the pumper only.
+    pump_yields_.store(pump_yields_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::this_thread::yield();
+    // The gap to the next pump starts after the yield, however long it took.
+    last_empty_pump_ns_ = clock_->now_ns();
+  }
+#else
+  (void)polling;
+#endif
 }
 
 PumpResult Runtime::pump(const PumpOptions& options) {

@@ -1,4 +1,6 @@
 // Every pump rule of the pinned-cown contract (boc/pump.h), with a manual clock.
+#include <algorithm>
+#include <atomic>
 #include <limits>
 #include <thread>
 
@@ -358,6 +360,75 @@ TEST_P(PumpTest, ScheduleAfterShutdownIsRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, PumpTest, ::testing::Values(1, 2, 4, 8), workers_name);
+
+// A loop polling pump() while the workers are busy and fill every core gives
+// them the CPU: an empty pump less than 200 us after another empty one yields
+// (Runtime::yield_if_polling).
+class PollingPumpTest : public LeakCheckedTest {
+ protected:
+  // Runs `check` while one worker spins in a behavior (the others idle).
+  template <class F>
+  void with_busy_worker(Runtime& rt, F check) {
+    std::atomic<bool> started{false};
+    std::atomic<bool> finish{false};
+    auto c = make_cown<int>(0);
+    when_detached_in(rt, c, [&](int&) {
+      // Release/acquire: the test thread waits for the body to be running.
+      started.store(true, std::memory_order_release);
+      while (!finish.load(std::memory_order_acquire)) std::this_thread::yield();
+    });
+    wait_until([&] { return started.load(std::memory_order_acquire); });
+    check();
+    finish.store(true, std::memory_order_release);
+    ASSERT_TRUE(rt.quiesce(5s));
+  }
+  static std::size_t cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+};
+
+TEST_F(PollingPumpTest, BackToBackEmptyPumpsYieldWhileWorkersAreBusy) {
+#ifdef BOC_SYSTEMATIC
+  GTEST_SKIP() << "the systematic scheduler runs one thread at a time: pump never yields";
+#endif
+  RuntimeOptions o;
+  o.worker_count = cores();
+  Runtime rt(o);
+  with_busy_worker(rt, [&] {
+    EXPECT_EQ(rt.pump().executed, 0u);
+    EXPECT_EQ(rt.stats().pump_yields, 0u);  // the first empty pump has nothing to follow
+    for (int i = 0; i < 100; ++i) rt.pump();
+    const std::uint64_t polled = rt.stats().pump_yields;
+    EXPECT_GE(polled, 1u);
+    EXPECT_LE(polled, 100u);
+    // A frame loop's pumps, a frame apart, do not.
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(1ms);
+      rt.pump();
+    }
+    EXPECT_EQ(rt.stats().pump_yields, polled);
+    // Nor does the first empty pump after one that ran pinned work.
+    auto pin = make_pinned_cown<int>(0);
+    when_detached_in(rt, pin, [](int& v) { ++v; });
+    wait_until([&] { return rt.pinned_depth() == 1; });
+    EXPECT_EQ(rt.pump().executed, 1u);
+    rt.pump();
+    EXPECT_EQ(rt.stats().pump_yields, polled);
+  });
+  // Nothing running: polling costs the workers nothing.
+  const std::uint64_t before = rt.stats().pump_yields;
+  for (int i = 0; i < 100; ++i) rt.pump();
+  EXPECT_EQ(rt.stats().pump_yields, before);
+}
+
+TEST_F(PollingPumpTest, NeverYieldsWhenACoreIsLeftOver) {
+  if (cores() < 2) GTEST_SKIP() << "one core: the workers always fill it";
+  RuntimeOptions o;
+  o.worker_count = cores() - 1;
+  Runtime rt(o);
+  with_busy_worker(rt, [&] {
+    for (int i = 0; i < 100; ++i) rt.pump();
+  });
+  EXPECT_EQ(rt.stats().pump_yields, 0u);
+}
 
 }  // namespace
 }  // namespace boc::test

@@ -85,6 +85,8 @@ struct RuntimeStats {
   std::uint64_t cancelled = 0;  ///< pinned behaviors drained at shutdown
   std::size_t in_flight = 0;
   std::size_t pinned_depth = 0;
+  /// Empty pump() calls that gave the CPU to busy workers (see Runtime::pump)
+  std::uint64_t pump_yields = 0;
 };
 
 class Runtime {
@@ -204,6 +206,9 @@ class Runtime {
   /// that worker's own slot.
   void complete_on_worker(Behavior* b, std::size_t worker) noexcept;
   void notify_waiters() noexcept;
+  /// After a pump: yields the CPU to busy workers while a caller polls an
+  /// empty pinned queue (see runtime.cpp).
+  void yield_if_polling(bool empty) noexcept;
   /// wait_for_work(); queued pinned work only ends the wait if `pinned_wakes`
   /// (a thread that cannot pump waits for termination alone).
   WakeReason wait_for_work(std::chrono::nanoseconds max_wait, bool pinned_wakes);
@@ -239,6 +244,12 @@ class Runtime {
 
   // Single-pumper gate: id of the thread inside pump(), 0 when none.
   std::atomic<std::uint64_t> pumper_{0};
+  // When the last empty pump() that found the workers busy ended, 0 after
+  // any other pump (read and written only by the pumper, inside the gate),
+  // and whether the workers fill every core (see yield_if_polling()).
+  std::int64_t last_empty_pump_ns_ = 0;
+  bool workers_fill_cores_ = false;
+  std::atomic<std::uint64_t> pump_yields_{0};
   std::atomic<std::int64_t> wait_poll_ms_{50};
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
