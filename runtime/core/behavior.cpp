@@ -76,6 +76,23 @@ void Request::release() noexcept {
   next->resolve();
 }
 
+bool Request::sole_holder(std::uint32_t refs) const noexcept {
+  // Acquire: pairs with the acq_rel decrement of a reference dropped after
+  // its owner queued a behavior behind this one (a borrowing C++ caller,
+  // when.h), so the tail load below sees that exchange. Any other holder
+  // still has its reference and the count is larger.
+  if (cown_->refs_.load(std::memory_order_acquire) != refs + 1) return false;  // + the queue's
+  // Acquire: as in release(); a successor linked or about to link is behind us.
+  return next_.load(std::memory_order_acquire) == nullptr && cown_->last_.load(std::memory_order_acquire) == this;
+}
+
+bool Behavior::sole_holder_of(const CownBase* c, std::uint32_t own_refs) const noexcept {
+  for (std::size_t i = 0; i < count_requests_; ++i) {
+    if (requests_[i].cown_ == c) return requests_[i].sole_holder(own_refs);
+  }
+  return false;
+}
+
 Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, true); }
 
 Behavior::Behavior(std::span<CownBase* const> cowns, BorrowRefs) { init_requests(cowns, false); }

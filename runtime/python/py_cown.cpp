@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "interp_state.h"
+#include "matrix_transport.h"
 #include "module_cown.h"
 #include "py_compat.h"
 #include "reusable_value.h"
@@ -183,7 +184,21 @@ bool PyCown::acquire(InterpState* st) {
   return true;
 }
 
-bool PyCown::release(InterpState* st) {
+namespace {
+// A value that dropping now or encoding for nobody leaves the same: None, an
+// immutable scalar, or a Matrix only the cown refers to (encoding it would
+// move its buffer, and whoever else held the object would see that).
+bool droppable(PyObject* v) {
+  if (v == nullptr || v == Py_None) return true;
+  if (PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || PyUnicode_CheckExact(v) ||
+      PyBytes_CheckExact(v)) {
+    return true;
+  }
+  return matrix_private(v);
+}
+}  // namespace
+
+bool PyCown::release(InterpState* st, bool unreachable) {
   if (pinned()) {
     if (current_interp_id() != 0) {
       PyErr_Format(PyExc_RuntimeError,
@@ -202,6 +217,15 @@ bool PyCown::release(InterpState* st) {
     PyErr_Format(PyExc_RuntimeError, "%lld cannot release cown (acquired by %lld)", static_cast<long long>(me),
                  static_cast<long long>(owner_now));
     return false;
+  }
+  if (unreachable && !exception_ && droppable(live_)) {
+    // Nobody can acquire the cown again: its last value needs no parcel (a
+    // fanout child's fresh cown; bocpy's examples/fanout_benchmark.py).
+    Py_CLEAR(live_);
+    ++parcel_gen_;
+    // Release: as below, for the destructor's thread.
+    owner_.store(kNoOwner, std::memory_order_release);
+    return true;
   }
   if (!parcel_encode(live_ != nullptr ? live_ : Py_None, parcel_)) return false;
   ++parcel_gen_;

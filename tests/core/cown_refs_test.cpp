@@ -3,6 +3,8 @@
 // scheduled and a cown outlives its last handle until its queue drains.
 // No timing assertions: only counts, order and destruction.
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <random>
 
 #include "test_support.h"
@@ -175,6 +177,55 @@ std::vector<RandomParam> random_params() {
 
 std::string random_name(const ::testing::TestParamInfo<RandomParam>& info) {
   return "workers" + std::to_string(info.param.workers) + "_seed" + std::to_string(info.param.seed);
+}
+
+// Asks, inside its body, whether it is the sole holder of its one cown
+// (Behavior::sole_holder_of: nothing could acquire the cown after it). It
+// owns no reference of its own once scheduled (the queue took it).
+class SoleHolderProbe final : public Behavior {
+ public:
+  SoleHolderProbe(CownBase* const& cown, std::function<void()> before, std::atomic<int>& seen)
+      : Behavior(std::span<CownBase* const>(&cown, 1)), cown_(cown), before_(std::move(before)), seen_(seen) {}
+  BodyResult run() override {
+    before_();
+    // Release: read by the test thread after quiesce.
+    seen_.store(sole_holder_of(cown_, 0) ? 1 : 0, std::memory_order_release);
+    return {};
+  }
+  void cancel(std::string_view) override {}
+
+ private:
+  CownBase* cown_;
+  std::function<void()> before_;
+  std::atomic<int>& seen_;
+};
+
+// The probe runs once `dropped` is set; `keep` and `queue_behind` decide who
+// else refers to the cown by then. Returns what the probe saw (1 = sole).
+int probe_sole_holder(Runtime& rt, bool keep, bool queue_behind) {
+  std::atomic<bool> dropped{false};
+  std::atomic<int> seen{-1};
+  CownPtr<int> kept;
+  {
+    auto c = make_cown<int>(0);
+    CownBase* raw = c.get();
+    rt.schedule(std::make_unique<SoleHolderProbe>(
+        raw, [&] { wait_until([&] { return dropped.load(std::memory_order_acquire); }); }, seen));
+    // Borrowing, as when.h does: only the queue keeps the cown for it.
+    if (queue_behind) when_detached_in(rt, c, [](int& v) { ++v; });
+    if (keep) kept = c;
+  }
+  dropped.store(true, std::memory_order_release);
+  EXPECT_TRUE(rt.quiesce(5s));
+  return seen.load(std::memory_order_acquire);
+}
+
+TEST_P(CownRefsTest, SoleHolderOnlyWhenNoHandleAndNoSuccessorRemain) {
+  Runtime rt(options());
+  EXPECT_EQ(probe_sole_holder(rt, false, false), 1);
+  EXPECT_EQ(probe_sole_holder(rt, true, false), 0);  // a handle could schedule again
+  EXPECT_EQ(probe_sole_holder(rt, false, true), 0);  // a behavior waits behind
+  EXPECT_EQ(probe_sole_holder(rt, true, true), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, CownRefsTest, ::testing::Values(1, 2, 4), workers_name);

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
@@ -64,6 +65,9 @@ class Request {
   void finish_enqueue() noexcept;
   /// Hands the cown to the next waiting behavior, or frees it.
   void release() noexcept;
+  /// While this request holds its cown: true if `refs` references and the
+  /// queue's are all there are and nobody waits behind (see sole_holder_of).
+  bool sole_holder(std::uint32_t refs) const noexcept;
 
   CownBase* cown_ = nullptr;
   // The behavior queued behind this request on the same cown.
@@ -99,6 +103,13 @@ class Behavior : public detail::Pooled {
 
   /// Number of live Behavior objects in the process (leak checks in tests).
   static std::size_t live_count() noexcept;
+
+  /// While this behavior runs: true if nothing can acquire `c` (one of its
+  /// cowns) again once it is released, because `own_refs` references kept
+  /// for this behavior and the queue's own are all that refer to it and no
+  /// behavior waits behind this one. Its value can then be dropped instead of
+  /// handed on (PyBehavior: a fresh cown's last behavior). False when unsure.
+  bool sole_holder_of(const CownBase* c, std::uint32_t own_refs) const noexcept;
 
  protected:
   /// `cowns` may contain duplicates and nullptrs (ignored). Each distinct cown

@@ -134,6 +134,12 @@ PyObject* matrix_import(std::size_t rows, std::size_t cols, std::vector<double>&
   });
 }
 
+bool matrix_private(PyObject* obj) {
+  if (Py_REFCNT(obj) != 1 || !matrix_check(obj)) return false;
+  const MatrixObject* m = as_matrix(obj);
+  return !m->shared && m->value.rows != 0 && m->exports == 0;
+}
+
 std::shared_ptr<void> matrix_share(PyObject* obj) {
   if (!matrix_check(obj)) {
     PyErr_Format(PyExc_TypeError, "expected a bocpy.Matrix, not %.200s",

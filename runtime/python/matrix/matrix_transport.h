@@ -32,6 +32,12 @@ void matrix_types_forget() noexcept;
 /// that was already set).
 bool matrix_check(PyObject* obj);
 
+/// True if obj is a Matrix of this interpreter that nothing but its holder
+/// references and that owns its buffer outright (never shared, no
+/// memoryview): dropping the object is then all that sending it would
+/// change. Never sets an error.
+bool matrix_private(PyObject* obj);
+
 /// Copies shape and data out. Returns false with a Python error set (TypeError)
 /// if obj is not a Matrix.
 bool matrix_export(PyObject* obj, std::size_t& rows, std::size_t& cols, std::vector<double>& data);
