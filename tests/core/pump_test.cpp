@@ -375,7 +375,9 @@ class PollingPumpTest : public LeakCheckedTest {
     when_detached_in(rt, c, [&](int&) {
       // Release/acquire: the test thread waits for the body to be running.
       started.store(true, std::memory_order_release);
-      while (!finish.load(std::memory_order_acquire)) std::this_thread::yield();
+      // wait_until, not a bare spin: under the systematic scheduler a body
+      // must give way for the test thread to run.
+      wait_until([&] { return finish.load(std::memory_order_acquire); });
     });
     wait_until([&] { return started.load(std::memory_order_acquire); });
     check();
