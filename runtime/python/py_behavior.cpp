@@ -249,8 +249,7 @@ BodyResult PyBehavior::run_with_gil() {
   // stored a lambda) is replaced by the error, flagged as an exception, so
   // the cown is released and the next behavior sees why.
   for (PyCown* c : acquired) {
-    // One reference for this behavior: spec_ holds one per argument.
-    if (c->release(state, sole_holder_of(c, 1))) continue;
+    if (c->release(state, this)) continue;
     PyObject* exc = PyErr_GetRaisedException();
     PyObject* err =
         PyObject_CallFunction(PyExc_RuntimeError, "sO", "the value left in this cown could not cross interpreters",

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "boc/behavior.h"
 #include "interp_state.h"
-#include "matrix_transport.h"
 #include "module_cown.h"
 #include "py_compat.h"
 #include "reusable_value.h"
@@ -184,21 +184,7 @@ bool PyCown::acquire(InterpState* st) {
   return true;
 }
 
-namespace {
-// A value that dropping now or encoding for nobody leaves the same: None, an
-// immutable scalar, or a Matrix only the cown refers to (encoding it would
-// move its buffer, and whoever else held the object would see that).
-bool droppable(PyObject* v) {
-  if (v == nullptr || v == Py_None) return true;
-  if (PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || PyUnicode_CheckExact(v) ||
-      PyBytes_CheckExact(v)) {
-    return true;
-  }
-  return matrix_private(v);
-}
-}  // namespace
-
-bool PyCown::release(InterpState* st, bool unreachable) {
+bool PyCown::release(InterpState* st, const Behavior* releasing) {
   if (pinned()) {
     if (current_interp_id() != 0) {
       PyErr_Format(PyExc_RuntimeError,
@@ -218,7 +204,9 @@ bool PyCown::release(InterpState* st, bool unreachable) {
                  static_cast<long long>(owner_now));
     return false;
   }
-  if (unreachable && !exception_ && droppable(live_)) {
+  // One reference for the releasing behavior: a PyBehavior's spec holds one per argument.
+  if (releasing != nullptr && !exception_ && (live_ == nullptr || droppable_last_value(live_)) &&
+      releasing->sole_holder_of(this, 1)) {
     // Nobody can acquire the cown again: its last value needs no parcel (a
     // fanout child's fresh cown; bocpy's examples/fanout_benchmark.py).
     Py_CLEAR(live_);

@@ -49,10 +49,11 @@ class PyCown final : public CownBase {
   bool acquire(InterpState* st = nullptr);
   /// Encodes the value back and gives up ownership. No-op if ownerless. False
   /// + Python error if owned elsewhere or the value cannot be encoded (the
-  /// cown then stays owned). `st` as for acquire(). `unreachable`: the
-  /// caller knows nothing can acquire this cown again (Behavior::
-  /// sole_holder_of); a value nothing else sees is then dropped, not encoded.
-  bool release(InterpState* st = nullptr, bool unreachable = false);
+  /// cown then stays owned). `st` as for acquire(). `releasing`: the
+  /// PyBehavior that held the cown; when nothing can acquire the cown after it
+  /// (Behavior::sole_holder_of), a value nothing else sees is dropped, not
+  /// encoded (values/reusable_value.h, droppable_last_value).
+  bool release(InterpState* st = nullptr, const Behavior* releasing = nullptr);
 
   /// Borrowed value; the current interpreter must own the cown (checked).
   PyObject* value_borrowed();

@@ -69,6 +69,15 @@ bool prepare_reusable(PyObject* obj, bool* was_tracked) noexcept {
   return true;
 }
 
+bool droppable_last_value(PyObject* obj) noexcept {
+  if (scalar(obj)) return true;
+#ifdef BOC_VALUES_WITH_MATRIX
+  return matrix_private(obj);
+#else
+  return false;
+#endif
+}
+
 void restore_reusable(PyObject* obj, bool was_tracked) noexcept {
   if (was_tracked) PyObject_GC_Track(obj);
 }

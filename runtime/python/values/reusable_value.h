@@ -27,6 +27,13 @@ namespace boc::py {
 /// False (nothing changed, no error) otherwise.
 bool prepare_reusable(PyObject* obj, bool* was_tracked) noexcept;
 
+/// The last value of a cown nothing can acquire again (Behavior::
+/// sole_holder_of): true if dropping obj instead of encoding it changes
+/// nothing anyone could see, i.e. it is an immutable scalar or None, or a
+/// Matrix only the cown refers to that owns its buffer outright (encoding
+/// would move that buffer). Never sets an error.
+bool droppable_last_value(PyObject* obj) noexcept;
+
 /// Gives a prepared object back to Python code (GIL held).
 void restore_reusable(PyObject* obj, bool was_tracked) noexcept;
 
