@@ -21,7 +21,7 @@ detail::ShardedCounter& live_behaviors() { return g_live_behaviors; }
 
 bool Request::start_enqueue(Behavior* owner, bool owned_ref) noexcept {
   // AcqRel: the release half publishes this request's initialisation to the
-  // successor that will read `scheduled_`/write `next_`; the acquire half
+  // successor that will read and then write `link_`; the acquire half
   // pairs with the predecessor's release (exchange or CAS in release()) so we
   // see the cown's state as the previous holder left it.
   BOC_SYSTEMATIC_YIELD("acquire.exchange");
@@ -39,24 +39,25 @@ bool Request::start_enqueue(Behavior* owner, bool owned_ref) noexcept {
   // successor overtake it there. The wait is bounded by that phase 1.
   detail::SpinWait spin("acquire.wait_predecessor_scheduled");
   // Acquire: pairs with the release store in finish_enqueue().
-  while (!prev->scheduled_.load(std::memory_order_acquire)) spin.once();
+  while ((prev->link_.load(std::memory_order_acquire) & kScheduled) == 0) spin.once();
   BOC_SYSTEMATIC_YIELD("acquire.link");
-  // Release: pairs with the acquire loads of next_ in release().
-  prev->next_.store(owner, std::memory_order_release);
-  (void)owner;
+  // Release: pairs with the acquire loads of link_ in release(). Only this
+  // thread writes prev's link now (the scheduled bit is set and stays).
+  prev->link_.store(reinterpret_cast<std::uintptr_t>(owner) | kScheduled, std::memory_order_release);
   return false;
 }
 
 void Request::finish_enqueue() noexcept {
   BOC_SYSTEMATIC_YIELD("acquire.mark_scheduled");
   // Release: pairs with the acquire spin in a successor's start_enqueue().
-  scheduled_.store(true, std::memory_order_release);
+  // A plain store: nobody links behind this request before the bit is set.
+  link_.store(kScheduled, std::memory_order_release);
 }
 
 void Request::release() noexcept {
   BOC_SYSTEMATIC_YIELD("release.load_next");
   // Acquire: pairs with the release store in a successor's start_enqueue().
-  Behavior* next = next_.load(std::memory_order_acquire);
+  Behavior* next = next_of(link_.load(std::memory_order_acquire));
   if (next == nullptr) {
     Request* expected = this;
     BOC_SYSTEMATIC_YIELD("release.cas_tail");
@@ -70,7 +71,7 @@ void Request::release() noexcept {
     // A successor swapped itself in but has not linked yet; it will shortly.
     detail::SpinWait spin("release.wait_successor_link");
     // Acquire: pairs with the release store in the successor's start_enqueue().
-    while ((next = next_.load(std::memory_order_acquire)) == nullptr) spin.once();
+    while ((next = next_of(link_.load(std::memory_order_acquire))) == nullptr) spin.once();
   }
   BOC_SYSTEMATIC_YIELD("release.resolve_next");
   next->resolve();
@@ -83,7 +84,8 @@ bool Request::sole_holder(std::uint32_t refs) const noexcept {
   // still has its reference and the count is larger.
   if (cown_->refs_.load(std::memory_order_acquire) != refs + 1) return false;  // + the queue's
   // Acquire: as in release(); a successor linked or about to link is behind us.
-  return next_.load(std::memory_order_acquire) == nullptr && cown_->last_.load(std::memory_order_acquire) == this;
+  return next_of(link_.load(std::memory_order_acquire)) == nullptr &&
+         cown_->last_.load(std::memory_order_acquire) == this;
 }
 
 bool Behavior::sole_holder_of(const CownBase* c, std::uint32_t own_refs) const noexcept {
@@ -93,30 +95,34 @@ bool Behavior::sole_holder_of(const CownBase* c, std::uint32_t own_refs) const n
   return false;
 }
 
-Behavior::Behavior(std::span<CownBase* const> cowns) { init_requests(cowns, true); }
+Behavior::Behavior(std::span<CownBase* const> cowns, RequestRoom room) { init_requests(cowns, true, room); }
 
-Behavior::Behavior(std::span<CownBase* const> cowns, BorrowRefs) { init_requests(cowns, false); }
+Behavior::Behavior(std::span<CownBase* const> cowns, BorrowRefs, RequestRoom room) {
+  init_requests(cowns, false, room);
+}
 
-void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
+void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room) {
   owns_refs_ = retain;
-  if (cowns.size() == 1 && cowns[0] != nullptr) {
+  if (cowns.size() == 1 && cowns[0] != nullptr && room.capacity >= 1) {
     // The common one-cown case: nothing to sort or fold.
     count_requests_ = 1;
-    requests_ = new (requests_inline_) Request();
+    requests_ = new (room.bytes) Request();
     requests_->cown_ = cowns[0];
     if (retain) cowns[0]->retain();
     pinned_ = cowns[0]->pinned();
     live_behaviors().add(1);
     return;
   }
-  init_sorted_requests(cowns, retain);
+  init_sorted_requests(cowns, retain, room);
 }
 
 // Out of line: keeps the one-cown path above free of this one's stack frame.
-[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool retain) {
+[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool retain,
+                                                     RequestRoom room) {
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
+  constexpr std::size_t kInsertionSortMax = 4;
   CownBase* stack[kStack];
   std::vector<CownBase*> heap;
   CownBase** sorted = stack;
@@ -130,7 +136,7 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
   }
   if (n > 1) {
     const auto by_id = [](const CownBase* a, const CownBase* b) { return a->id() < b->id(); };
-    if (n <= kInlineRequests) {
+    if (n <= kInsertionSortMax) {
       // Insertion sort: the usual 2-4 cowns, without std::sort's setup.
       for (std::size_t i = 1; i < n; ++i) {
         CownBase* c = sorted[i];
@@ -148,11 +154,12 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain) {
     n = kept;
   }
 
-  count_requests_ = n;
+  count_requests_ = static_cast<std::uint32_t>(n);
   // Request is trivially destructible: neither storage needs destructor calls.
   static_assert(std::is_trivially_destructible_v<Request>);
-  requests_ = n <= kInlineRequests ? reinterpret_cast<Request*>(requests_inline_)
-                                   : static_cast<Request*>(detail::pooled_alloc(n * sizeof(Request)));
+  requests_pooled_ = n > room.capacity;
+  requests_ = requests_pooled_ ? static_cast<Request*>(detail::pooled_alloc(n * sizeof(Request)))
+                               : static_cast<Request*>(room.bytes);
   for (std::size_t i = 0; i < n; ++i) {
     new (&requests_[i]) Request();
     requests_[i].cown_ = sorted[i];
@@ -168,7 +175,7 @@ Behavior::~Behavior() {
   if (owns_refs_) {
     for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   }
-  if (count_requests_ > kInlineRequests) detail::pooled_free(requests_, count_requests_ * sizeof(Request));
+  if (requests_pooled_) detail::pooled_free(requests_, count_requests_ * sizeof(Request));
   live_behaviors().add(-1);
 }
 
@@ -192,8 +199,9 @@ void Behavior::schedule(Runtime* rt) noexcept {
   Runtime* rt = runtime_;
   // Count + 1: the extra hold keeps the behavior from dispatching (and being
   // freed) while this thread is still in phase 2.
-  // Relaxed: nobody else can see the behavior before phase 1 publishes it.
-  countdown_.store(count_requests_ + 1, std::memory_order_relaxed);
+  // Starts the countdown's lifetime in the shared word (see Behavior::Wait).
+  // Nobody else can see the behavior before phase 1 publishes it.
+  new (&wait_.countdown) std::atomic<std::size_t>(count_requests_ + 1);
   std::size_t acquired_now = 0;
   for (std::size_t i = 0; i < count_requests_; ++i) {
     if (requests_[i].start_enqueue(this, owned_refs)) ++acquired_now;
@@ -210,7 +218,7 @@ void Behavior::schedule(Runtime* rt) noexcept {
   // Fold the immediately acquired cowns and the +1 into one decrement.
   // AcqRel: the last decrementer must see every releasing predecessor's writes
   // (acquire) and publish ours (release) to whoever dispatches.
-  if (countdown_.fetch_sub(acquired_now + 1, std::memory_order_acq_rel) == acquired_now + 1) {
+  if (wait_.countdown.fetch_sub(acquired_now + 1, std::memory_order_acq_rel) == acquired_now + 1) {
     rt->dispatch(this);
   }
 }
@@ -222,7 +230,7 @@ void Behavior::schedule_one(bool owned_refs) noexcept {
   // behavior: the predecessor's release() dispatches it with no countdown.
   Request& r = requests_[0];
   // Relaxed: published by the acq_rel exchange in start_enqueue().
-  r.scheduled_.store(true, std::memory_order_relaxed);
+  r.link_.store(Request::kScheduled, std::memory_order_relaxed);
   BOC_SYSTEMATIC_YIELD("acquire.one_cown");
   if (r.start_enqueue(this, owned_refs)) runtime_->dispatch(this);
 }
@@ -238,7 +246,7 @@ void Behavior::resolve() noexcept {
   BOC_SYSTEMATIC_YIELD("countdown.resolve");
   // AcqRel: see schedule(); the releasing predecessor's body writes reach the
   // thread that dispatches and runs this behavior.
-  if (countdown_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  if (wait_.countdown.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     runtime_->dispatch(this);
   }
 }

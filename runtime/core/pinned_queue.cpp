@@ -3,11 +3,11 @@
 namespace boc {
 
 void PinnedQueue::push(Behavior* b) noexcept {
-  b->queue_next_ = nullptr;
+  b->wait_.queue_next = nullptr;
   BOC_SYSTEMATIC_YIELD("pinned.push");
   std::lock_guard lock(mu_);
   if (tail_ != nullptr) {
-    tail_->queue_next_ = b;
+    tail_->wait_.queue_next = b;
   } else {
     head_ = b;
   }
@@ -31,7 +31,7 @@ Behavior* PinnedQueue::pop() noexcept {
   std::lock_guard lock(mu_);
   Behavior* b = head_;
   if (b == nullptr) return nullptr;
-  head_ = b->queue_next_;
+  head_ = b->wait_.queue_next;
   if (head_ == nullptr) tail_ = nullptr;
   // Relaxed under mu_: all writers hold the lock.
   const std::size_t after = depth_.load(std::memory_order_relaxed) - 1;

@@ -10,9 +10,9 @@ using detail::tl_index;
 using detail::tl_pool;
 
 void WorkerPool::List::push(Behavior* b) noexcept {
-  b->queue_next_ = nullptr;
+  b->wait_.queue_next = nullptr;
   if (tail != nullptr) {
-    tail->queue_next_ = b;
+    tail->wait_.queue_next = b;
   } else {
     head = b;
   }
@@ -23,7 +23,7 @@ void WorkerPool::List::push(Behavior* b) noexcept {
 Behavior* WorkerPool::List::pop() noexcept {
   Behavior* b = head;
   if (b == nullptr) return nullptr;
-  head = b->queue_next_;
+  head = b->wait_.queue_next;
   if (head == nullptr) tail = nullptr;
   --count;
   return b;
@@ -33,13 +33,13 @@ void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
   if (n == 0) return;
   Behavior* first = head;
   Behavior* last = head;
-  for (std::size_t i = 1; i < n; ++i) last = last->queue_next_;
-  head = last->queue_next_;
+  for (std::size_t i = 1; i < n; ++i) last = last->wait_.queue_next;
+  head = last->wait_.queue_next;
   if (head == nullptr) tail = nullptr;
   count -= n;
-  last->queue_next_ = nullptr;
+  last->wait_.queue_next = nullptr;
   if (to.tail != nullptr) {
-    to.tail->queue_next_ = first;
+    to.tail->wait_.queue_next = first;
   } else {
     to.head = first;
   }

@@ -121,7 +121,7 @@ std::unique_ptr<PyBehavior> PyBehavior::create(Spec&& spec) {
 
 // Borrows: spec_ holds a reference to every cown for the behavior's lifetime.
 PyBehavior::PyBehavior(std::span<CownBase* const> cowns, Spec&& spec)
-    : Behavior(cowns, BorrowRefs{}), spec_(std::move(spec)) {}
+    : Behavior(cowns, BorrowRefs{}, room()), spec_(std::move(spec)) {}
 
 PyBehavior::~PyBehavior() = default;
 

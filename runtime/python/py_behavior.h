@@ -61,7 +61,9 @@ class MainInterpRef {
   PyObject* o_ = nullptr;
 };
 
-class PyBehavior final : public Behavior {
+// Room for four requests inline (three cowns and the result cown, the
+// usual bocpy @when); larger sets take a pooled array (boc/behavior.h).
+class PyBehavior final : private InlineRequests<4>, public Behavior {
  public:
   struct Spec {
     std::uint64_t code_id = 0;

@@ -291,6 +291,36 @@ TEST_F(DetachedTest, TheBodyIsMovedOrCopiedOnceIntoTheBehavior) {
   EXPECT_EQ(c->value(), 3);
 }
 
+// A one-cown behavior whose body captures one pointer (peer_schedule's
+// self-rescheduling step, tests/bench/peer_schedule.cpp) is one 64-byte pool
+// class: its request lives inside it and its cown is read from there.
+TEST_F(DetachedTest, AOneCownBehaviorWithAPointerBodyIsOneCacheLine) {
+  int* target = nullptr;
+  auto body = [target](int& v) { v += target == nullptr ? 1 : 0; };
+  EXPECT_EQ(sizeof(detail::DetachedBehavior<decltype(body), int>), 64u);
+  EXPECT_EQ(sizeof(Request), 16u);
+  Runtime rt;
+  auto c = make_cown<int>(0);
+  when_detached(c, body);
+  when_detached(c.get(), body);
+  ASSERT_TRUE(rt.quiesce(60s));
+  EXPECT_EQ(c->value(), 2);
+}
+
+TEST_F(DetachedTest, ANullCownIsRefusedBeforeAnythingIsMade) {
+  Runtime rt;
+  auto c = make_cown<int>(0);
+  const CownPtr<int> none;
+  const std::size_t before = CownBase::live_count();
+  bool ran = false;
+  EXPECT_THROW(when_detached(none, [&ran](int&) { ran = true; }), std::invalid_argument);
+  EXPECT_THROW(when_detached(c, none, [&ran](int&, int&) { ran = true; }), std::invalid_argument);
+  EXPECT_THROW((void)when(none, [&ran](int&) { ran = true; }), std::invalid_argument);
+  ASSERT_TRUE(rt.quiesce(60s));
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(CownBase::live_count(), before) << "a refused when() left a result cown behind";
+}
+
 TEST_F(DetachedTest, RunsAfterAResultItRequests) {
   Runtime rt;
   auto a = make_cown<long>(5);

@@ -69,11 +69,39 @@ class Request {
   /// queue's are all there are and nobody waits behind (see sole_holder_of).
   bool sole_holder(std::uint32_t refs) const noexcept;
 
+  // Bit 0 of link_: set in phase 2; successors wait for it before linking.
+  static constexpr std::uintptr_t kScheduled = 1;
+  static Behavior* next_of(std::uintptr_t link) noexcept {
+    return reinterpret_cast<Behavior*>(link & ~kScheduled);
+  }
+
   CownBase* cown_ = nullptr;
-  // The behavior queued behind this request on the same cown.
-  std::atomic<Behavior*> next_{nullptr};
-  // Set in phase 2; successors spin on it before linking (see start_enqueue).
-  std::atomic<bool> scheduled_{false};
+  // The behavior queued behind this request on the same cown, and the
+  // scheduled bit (kScheduled) in the same word: a request is 16 bytes, so a
+  // one-cown behavior with a small body fits one cache line (when.h).
+  // Behaviors are cache-line aligned (boc/pooled.h), so bit 0 is free.
+  std::atomic<std::uintptr_t> link_{0};
+};
+
+/// Room for a behavior's requests inside the behavior: a subclass lists
+/// InlineRequests<N> as a base before Behavior (so it is built first) and
+/// passes room() to Behavior's constructor; request sets that do not fit
+/// (after duplicates are folded) get a pooled array instead.
+struct RequestRoom {
+  void* bytes = nullptr;
+  std::size_t capacity = 0;
+};
+
+template <std::size_t N>
+class InlineRequests {
+ protected:
+  InlineRequests() = default;
+  RequestRoom room() noexcept { return {bytes_, N}; }
+
+ private:
+  // Raw storage: Behavior constructs only the requests in use (zeroing all of
+  // them showed in peer_schedule's profile).
+  alignas(Request) unsigned char bytes_[N * sizeof(Request)];
 };
 
 /// A unit of work over a request set. Subclasses supply the body. The runtime
@@ -115,14 +143,14 @@ class Behavior : public detail::Pooled {
   /// `cowns` may contain duplicates and nullptrs (ignored). Each distinct cown
   /// is retained until the behavior is scheduled, when the reference goes to
   /// the cown's queue (see `Request`), or until it is destroyed unscheduled.
-  explicit Behavior(std::span<CownBase* const> cowns);
+  explicit Behavior(std::span<CownBase* const> cowns, RequestRoom room = {});
 
   /// Tag: the behavior takes no reference of its own; the caller keeps every
   /// cown alive until schedule() has returned (when.h: the arguments outlive
   /// the call; PyBehavior: its spec holds them for the behavior's lifetime).
   /// Saves a retain/release pair per cown on every behavior.
   struct BorrowRefs {};
-  Behavior(std::span<CownBase* const> cowns, BorrowRefs);
+  Behavior(std::span<CownBase* const> cowns, BorrowRefs, RequestRoom room = {});
 
  private:
   friend class Request;
@@ -138,28 +166,31 @@ class Behavior : public detail::Pooled {
   void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   void release_all() noexcept;
-  void init_requests(std::span<CownBase* const> cowns, bool retain);
-  void init_sorted_requests(std::span<CownBase* const> cowns, bool retain);
+  void init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
+  void init_sorted_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
 
-  // Two: a one-cown behavior with a small body then fills two 64-byte pool
-  // classes instead of three (peer_schedule keeps 256 of them in flight, and
-  // their lines decide how often its exchange misses the cache).
-  static constexpr std::size_t kInlineRequests = 2;
-
+  // 40 bytes with the vtable pointer: a one-cown when_detached behavior with
+  // an 8-byte body is 64 (one pool class and one cache line, when.h).
+  // peer_schedule keeps 256 behaviors in flight on one worker; at 128 bytes
+  // each, every pop missed L1 on the behavior's two lines.
   Runtime* runtime_ = nullptr;
-  // Small request sets live inside the behavior (one allocation per behavior);
-  // larger ones in a pooled array (count_requests_ > kInlineRequests).
-  // requests_ points at whichever is used. Raw storage: only the requests in
-  // use are constructed (zeroing all of them showed in peer_schedule's profile).
-  alignas(Request) unsigned char requests_inline_[kInlineRequests * sizeof(Request)];
+  // In the subclass's RequestRoom, or a pooled array (requests_pooled_).
   Request* requests_ = nullptr;
-  std::size_t count_requests_ = 0;
-  std::atomic<std::size_t> countdown_{0};
+  std::uint32_t count_requests_ = 0;
   bool pinned_ = false;
   // Holds a reference per request until schedule() hands them to the queues.
   bool owns_refs_ = false;
-  // Intrusive link used by the worker and pinned queues.
-  Behavior* queue_next_ = nullptr;
+  bool requests_pooled_ = false;
+  // A behavior first waits for its cowns (the countdown, multi-cown sets
+  // only) and then, dispatched, in a run queue (the intrusive link of the
+  // worker and pinned queues): never both, so they share a word. The
+  // countdown is last touched by the decrement that reaches zero and
+  // dispatches; the queues write the link only after that.
+  union Wait {
+    Wait() noexcept : queue_next(nullptr) {}
+    std::atomic<std::size_t> countdown;
+    Behavior* queue_next;
+  } wait_;
 };
 
 }  // namespace boc
