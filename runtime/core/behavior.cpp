@@ -117,8 +117,7 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain, Requ
 }
 
 // Out of line: keeps the one-cown path above free of this one's stack frame.
-[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool retain,
-                                                     RequestRoom room) {
+[[gnu::noinline]] void Behavior::init_sorted_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room) {
   // Sort by the global key and fold duplicates, in a stack buffer for the
   // usual small sets (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;

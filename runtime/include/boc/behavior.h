@@ -71,9 +71,7 @@ class Request {
 
   // Bit 0 of link_: set in phase 2; successors wait for it before linking.
   static constexpr std::uintptr_t kScheduled = 1;
-  static Behavior* next_of(std::uintptr_t link) noexcept {
-    return reinterpret_cast<Behavior*>(link & ~kScheduled);
-  }
+  static Behavior* next_of(std::uintptr_t link) noexcept { return reinterpret_cast<Behavior*>(link & ~kScheduled); }
 
   CownBase* cown_ = nullptr;
   // The behavior queued behind this request on the same cown, and the

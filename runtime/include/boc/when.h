@@ -66,10 +66,7 @@ class WhenBehavior final : private BodyHolder<F>, private InlineRequests<sizeof.
   // until the behavior is scheduled, and the cowns' queues from then on.
   template <class G>
   WhenBehavior(std::span<CownBase* const> all, Cown<Result>* result, G&& f, Cown<Ts>*... args)
-      : BodyHolder<F>(std::forward<G>(f)),
-        Behavior(all, BorrowRefs{}, this->room()),
-        result_(result),
-        args_(args...) {}
+      : BodyHolder<F>(std::forward<G>(f)), Behavior(all, BorrowRefs{}, this->room()), result_(result), args_(args...) {}
 
   BodyResult run() override {
     try {
