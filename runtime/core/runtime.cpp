@@ -4,6 +4,7 @@
 #include <limits>
 #include <thread>
 
+#include "behavior_steps.h"
 #include "pinned_queue.h"
 #include "sharded_counter.h"
 #include "worker_pool.h"

@@ -9,26 +9,6 @@ namespace boc {
 using detail::tl_index;
 using detail::tl_pool;
 
-void WorkerPool::List::push(Behavior* b) noexcept {
-  b->wait_.queue_next = nullptr;
-  if (tail != nullptr) {
-    tail->wait_.queue_next = b;
-  } else {
-    head = b;
-  }
-  tail = b;
-  ++count;
-}
-
-Behavior* WorkerPool::List::pop() noexcept {
-  Behavior* b = head;
-  if (b == nullptr) return nullptr;
-  head = b->wait_.queue_next;
-  if (head == nullptr) tail = nullptr;
-  --count;
-  return b;
-}
-
 void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
   if (n == 0) return;
   Behavior* first = head;
@@ -70,22 +50,7 @@ WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_
 
 WorkerPool::~WorkerPool() { stop(); }
 
-void WorkerPool::push(Behavior* b, std::size_t worker) noexcept {
-  BOC_SYSTEMATIC_YIELD("pool.push");
-  if (worker != kNotAWorker) {
-    // The owner runs its private work itself, so no wake-up is needed;
-    // find_work shares it when another worker is idle. The newest dispatch
-    // takes the pending slot and the one it displaces queues behind the rest.
-    Worker& w = *workers_[worker];
-    if (w.pending != nullptr) {
-      w.pushed_local.bump();
-      w.local.push(w.pending);
-    } else {
-      w.dispatched_to_pending.bump();
-    }
-    w.pending = b;
-    return;
-  }
+void WorkerPool::push_remote(Behavior* b) noexcept {
   // Relaxed: only spreads load; any index is correct.
   const std::size_t index = round_robin_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
   push_shared(index, b, true);

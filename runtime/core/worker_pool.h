@@ -55,8 +55,26 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  /// `worker` is current_worker() of the calling thread.
-  void push(Behavior* b, std::size_t worker) noexcept;
+  /// `worker` is current_worker() of the calling thread. Inline: a worker's
+  /// own dispatch (a released cown's successor) is a few plain stores.
+  void push(Behavior* b, std::size_t worker) noexcept {
+    BOC_SYSTEMATIC_YIELD("pool.push");
+    if (worker == kNotAWorker) {
+      push_remote(b);
+      return;
+    }
+    // The owner runs its private work itself, so no wake-up is needed;
+    // find_work shares it when another worker is idle. The newest dispatch
+    // takes the pending slot and the one it displaces queues behind the rest.
+    Worker& w = *workers_[worker];
+    if (w.pending != nullptr) {
+      w.pushed_local.bump();
+      w.local.push(w.pending);
+    } else {
+      w.dispatched_to_pending.bump();
+    }
+    w.pending = b;
+  }
   /// Lets the workers finish what is queued, runs on_stop on each worker
   /// thread and joins them. Idempotent.
   void stop() noexcept;
@@ -82,8 +100,24 @@ class WorkerPool {
     Behavior* head = nullptr;
     Behavior* tail = nullptr;
     std::size_t count = 0;
-    void push(Behavior* b) noexcept;
-    Behavior* pop() noexcept;
+    void push(Behavior* b) noexcept {
+      b->wait_.queue_next = nullptr;
+      if (tail != nullptr) {
+        tail->wait_.queue_next = b;
+      } else {
+        head = b;
+      }
+      tail = b;
+      ++count;
+    }
+    Behavior* pop() noexcept {
+      Behavior* b = head;
+      if (b == nullptr) return nullptr;
+      head = b->wait_.queue_next;
+      if (head == nullptr) tail = nullptr;
+      --count;
+      return b;
+    }
     /// Moves the first n behaviors to the end of `to`.
     void move_front(std::size_t n, List& to) noexcept;
   };
@@ -125,6 +159,8 @@ class WorkerPool {
   /// Locks mu; counts in `contended` a lock another thread held.
   static void lock_counting(detail::Mutex& mu, Stat& contended) noexcept;
   void worker_main(std::size_t index);
+  /// A push from a thread that is not one of the workers: a shared queue, round-robin.
+  void push_remote(Behavior* b) noexcept;
   /// Appends behaviors to worker `index`'s shared queue and wakes a sleeper.
   void push_shared(std::size_t index, List& batch, bool remote) noexcept;
   /// The same for one behavior.

@@ -49,7 +49,7 @@ struct BodyResult {
 /// it. Behaviors queued behind it, or running at its head, need none.
 class Request {
  public:
-  Request() = default;
+  explicit Request(CownBase* cown) noexcept : cown_(cown) {}
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
 
@@ -58,13 +58,14 @@ class Request {
  private:
   friend class Behavior;
 
+  // The inline steps are defined in runtime/core/behavior_steps.h.
   /// Phase 1: append to the cown's queue. True if the cown was free.
   /// `owned_ref`: the behavior owns a reference to hand to the queue.
-  bool start_enqueue(Behavior* owner, bool owned_ref) noexcept;
+  inline bool start_enqueue(Behavior* owner, bool owned_ref) noexcept;
   /// Phase 2: predecessors may now link behind this request.
-  void finish_enqueue() noexcept;
+  inline void finish_enqueue() noexcept;
   /// Hands the cown to the next waiting behavior, or frees it.
-  void release() noexcept;
+  inline void release() noexcept;
   /// While this request holds its cown: true if `refs` references and the
   /// queue's are all there are and nobody waits behind (see sole_holder_of).
   bool sole_holder(std::uint32_t refs) const noexcept;
@@ -157,13 +158,13 @@ class Behavior : public detail::Pooled {
   friend class PinnedQueue;
 
   /// The two-phase enqueue; dispatches through `rt` when ready.
-  void schedule(Runtime* rt) noexcept;
-  void schedule_one(bool owned_refs) noexcept;
+  inline void schedule(Runtime* rt) noexcept;
+  inline void schedule_one(bool owned_refs) noexcept;
   void schedule_many(bool owned_refs) noexcept;
   /// Drops one from the countdown; the thread that reaches zero dispatches.
-  void resolve() noexcept;
+  inline void resolve() noexcept;
   /// Releases every request (hand-off to successors).
-  void release_all() noexcept;
+  inline void release_all() noexcept;
   void init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
   void init_sorted_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
 
@@ -171,21 +172,26 @@ class Behavior : public detail::Pooled {
   // an 8-byte body is 64 (one pool class and one cache line, when.h).
   // peer_schedule keeps 256 behaviors in flight on one worker; at 128 bytes
   // each, every pop missed L1 on the behavior's two lines.
-  Runtime* runtime_ = nullptr;
+  // Each field is written once by the constructor (init_requests), none by
+  // a default initializer first: the one-cown path is a handful of stores.
+  // Set by schedule(); nothing reads it before.
+  Runtime* runtime_;
   // In the subclass's RequestRoom, or a pooled array (requests_pooled_).
-  Request* requests_ = nullptr;
-  std::uint32_t count_requests_ = 0;
-  bool pinned_ = false;
+  Request* requests_;
+  std::uint32_t count_requests_;
+  bool pinned_;
   // Holds a reference per request until schedule() hands them to the queues.
-  bool owns_refs_ = false;
-  bool requests_pooled_ = false;
+  bool owns_refs_;
+  bool requests_pooled_;
   // A behavior first waits for its cowns (the countdown, multi-cown sets
   // only) and then, dispatched, in a run queue (the intrusive link of the
   // worker and pinned queues): never both, so they share a word. The
   // countdown is last touched by the decrement that reaches zero and
   // dispatches; the queues write the link only after that.
   union Wait {
-    Wait() noexcept : queue_next(nullptr) {}
+    // No member is active until schedule_many() starts the countdown or a
+    // queue writes the link.
+    Wait() noexcept {}
     std::atomic<std::size_t> countdown;
     Behavior* queue_next;
   } wait_;
