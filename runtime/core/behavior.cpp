@@ -7,15 +7,9 @@
 #include <type_traits>
 
 #include "behavior_steps.h"
-#include "sharded_counter.h"
+#include "boc/sharded_counter.h"
 
 namespace boc {
-namespace {
-// A statistic for leak checks, read after quiescence.
-// Constant-initialised and trivially destructible: usable during exit too.
-constinit detail::ShardedCounter g_live_behaviors;
-detail::ShardedCounter& live_behaviors() { return g_live_behaviors; }
-}  // namespace
 
 bool Request::sole_holder(std::uint32_t refs) const noexcept {
   // Acquire: pairs with the acq_rel decrement of a reference dropped after
@@ -33,27 +27,6 @@ bool Behavior::sole_holder_of(const CownBase* c, std::uint32_t own_refs) const n
     if (requests_[i].cown_ == c) return requests_[i].sole_holder(own_refs);
   }
   return false;
-}
-
-Behavior::Behavior(std::span<CownBase* const> cowns, RequestRoom room) { init_requests(cowns, true, room); }
-
-Behavior::Behavior(std::span<CownBase* const> cowns, BorrowRefs, RequestRoom room) {
-  init_requests(cowns, false, room);
-}
-
-void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room) {
-  owns_refs_ = retain;
-  if (cowns.size() == 1 && cowns[0] != nullptr && room.capacity >= 1) {
-    // The common one-cown case: nothing to sort or fold.
-    count_requests_ = 1;
-    requests_pooled_ = false;
-    requests_ = new (room.bytes) Request(cowns[0]);
-    if (retain) cowns[0]->retain();
-    pinned_ = cowns[0]->pinned();
-    live_behaviors().add(1);
-    return;
-  }
-  init_sorted_requests(cowns, retain, room);
 }
 
 // Out of line: keeps the one-cown path above free of this one's stack frame.
@@ -105,20 +78,19 @@ void Behavior::init_requests(std::span<CownBase* const> cowns, bool retain, Requ
     if (retain) sorted[i]->retain();
     pinned_ = pinned_ || sorted[i]->pinned();
   }
-  live_behaviors().add(1);
+  detail::g_live_behaviors.add(1);
 }
 
-Behavior::~Behavior() {
+void Behavior::release_storage() noexcept {
   // Only a behavior destroyed unscheduled still has references of its own;
   // a scheduled one gave them to its cowns' queues.
   if (owns_refs_) {
     for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].cown_->release_ref();
   }
   if (requests_pooled_) detail::pooled_free(requests_, count_requests_ * sizeof(Request));
-  live_behaviors().add(-1);
 }
 
-std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(live_behaviors().sum()); }
+std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(detail::g_live_behaviors.sum()); }
 
 // Out of line, as init_sorted_requests.
 [[gnu::noinline]] void Behavior::schedule_many(bool owned_refs) noexcept {

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "sharded_counter.h"
+#include "boc/sharded_counter.h"
 
 namespace boc {
 namespace detail {

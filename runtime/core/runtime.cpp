@@ -6,7 +6,7 @@
 
 #include "behavior_steps.h"
 #include "pinned_queue.h"
-#include "sharded_counter.h"
+#include "boc/sharded_counter.h"
 #include "worker_pool.h"
 
 namespace boc {

@@ -22,12 +22,20 @@
 #include <vector>
 
 #include "boc/pooled.h"
+#include "boc/sharded_counter.h"
 
 #include "boc/cown.h"
 
 namespace boc {
 
 class Runtime;
+
+namespace detail {
+// Live Behavior objects (leak checks in tests, Behavior::live_count). Here so
+// the constructor and destructor of a one-cown behavior are inline in when.h.
+// Constant-initialised and trivially destructible: usable during exit too.
+inline constinit ShardedCounter g_live_behaviors;
+}  // namespace detail
 
 /// How a behavior body ended.
 enum class BodyOutcome {
@@ -110,7 +118,12 @@ class Behavior : public detail::Pooled {
  public:
   Behavior(const Behavior&) = delete;
   Behavior& operator=(const Behavior&) = delete;
-  virtual ~Behavior();
+  // Inline: see init_requests.
+  virtual ~Behavior() {
+    if (owns_refs_ || requests_pooled_) [[unlikely]]
+      release_storage();
+    detail::g_live_behaviors.add(-1);
+  }
 
   /// Runs the body; every requested cown is held. Called exactly once, on a
   /// worker thread, or on the pumping main thread when pinned().
@@ -142,14 +155,14 @@ class Behavior : public detail::Pooled {
   /// `cowns` may contain duplicates and nullptrs (ignored). Each distinct cown
   /// is retained until the behavior is scheduled, when the reference goes to
   /// the cown's queue (see `Request`), or until it is destroyed unscheduled.
-  explicit Behavior(std::span<CownBase* const> cowns, RequestRoom room = {});
+  explicit Behavior(std::span<CownBase* const> cowns, RequestRoom room = {}) { init_requests(cowns, true, room); }
 
   /// Tag: the behavior takes no reference of its own; the caller keeps every
   /// cown alive until schedule() has returned (when.h: the arguments outlive
   /// the call; PyBehavior: its spec holds them for the behavior's lifetime).
   /// Saves a retain/release pair per cown on every behavior.
   struct BorrowRefs {};
-  Behavior(std::span<CownBase* const> cowns, BorrowRefs, RequestRoom room = {});
+  Behavior(std::span<CownBase* const> cowns, BorrowRefs, RequestRoom room = {}) { init_requests(cowns, false, room); }
 
  private:
   friend class Request;
@@ -165,8 +178,27 @@ class Behavior : public detail::Pooled {
   inline void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   inline void release_all() noexcept;
-  void init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
+  // Inline (with the destructor): a one-cown behavior is built and freed
+  // without a call into the core library (peer_schedule: 79 of its ~340
+  // instructions per behavior were the out-of-line constructor, destructor
+  // and their frames). Larger sets are sorted out of line.
+  void init_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room) {
+    owns_refs_ = retain;
+    if (cowns.size() == 1 && cowns[0] != nullptr && room.capacity >= 1) {
+      // The common one-cown case: nothing to sort or fold.
+      count_requests_ = 1;
+      requests_pooled_ = false;
+      requests_ = new (room.bytes) Request(cowns[0]);
+      if (retain) cowns[0]->retain();
+      pinned_ = cowns[0]->pinned();
+      detail::g_live_behaviors.add(1);
+      return;
+    }
+    init_sorted_requests(cowns, retain, room);
+  }
   void init_sorted_requests(std::span<CownBase* const> cowns, bool retain, RequestRoom room);
+  /// The destructor's rare part: references still owned, a pooled request array.
+  void release_storage() noexcept;
 
   // 40 bytes with the vtable pointer: a one-cown when_detached behavior with
   // an 8-byte body is 64 (one pool class and one cache line, when.h).
