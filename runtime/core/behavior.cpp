@@ -92,6 +92,12 @@ void Behavior::release_storage() noexcept {
 
 std::size_t Behavior::live_count() noexcept { return static_cast<std::size_t>(detail::g_live_behaviors.sum()); }
 
+// Out of line: the one-cown completion path that inlines release_all
+// (runtime.cpp) keeps a small frame without this loop.
+[[gnu::noinline]] void Behavior::release_many() noexcept {
+  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].release();
+}
+
 // Out of line, as init_sorted_requests.
 [[gnu::noinline]] void Behavior::schedule_many(bool owned_refs) noexcept {
   Runtime* rt = runtime_;

@@ -118,7 +118,7 @@ inline void Behavior::release_all() noexcept {
     requests_[0].release();
     return;
   }
-  for (std::size_t i = 0; i < count_requests_; ++i) requests_[i].release();
+  release_many();
 }
 
 }  // namespace boc

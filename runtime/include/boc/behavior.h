@@ -178,6 +178,7 @@ class Behavior : public detail::Pooled {
   inline void resolve() noexcept;
   /// Releases every request (hand-off to successors).
   inline void release_all() noexcept;
+  void release_many() noexcept;
   // Inline (with the destructor): a one-cown behavior is built and freed
   // without a call into the core library (peer_schedule: 79 of its ~340
   // instructions per behavior were the out-of-line constructor, destructor
