@@ -2,8 +2,8 @@
 // overview), inline: Runtime::schedule_owned and run_on_worker
 // (runtime/core/runtime.cpp) and schedule_many (behavior.cpp) include them,
 // so scheduling and completing a one-cown behavior is one call frame each
-// instead of four (peer_schedule spent a tenth of its instructions and a
-// quarter of its stores in the calls between these steps).
+// instead of four (peer_schedule per behavior, cachegrind: 339 instructions
+// and 71 stores this way, 363 and 76 with the steps out of line).
 // Ported from verona-rt src/rt/boc/behaviourcore.h and bocpy _core.c.
 #pragma once
 
