@@ -257,16 +257,24 @@ void WorkerPool::worker_main(std::size_t index) {
     }
 #endif
     if (b == nullptr) {
-      // Every worker idle: a drained backlog's memory can go back. Not while
-      // another one still runs it: that worker would refill from malloc what
-      // this one just trimmed. Relaxed: a hint (see the header).
-      if (idle_.load(std::memory_order_relaxed) == workers_.size()) detail::release_pool_surplus();
       std::unique_lock lock(park_mu_);
       self.parked.bump();
       // Seq_cst: Dekker pair with shared_count (see push_shared).
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       BOC_SYSTEMATIC_YIELD("worker.park.recheck");
-      while (!stop_ && !any_shared_work()) park_cv_.wait(lock);
+      const auto woken = [this] { return stop_ || any_shared_work(); };
+      // Every worker idle for kReleaseAfterIdle: a drained backlog's memory
+      // goes back (runtime/core/small_alloc.cpp). Not while another worker
+      // still runs, which would carve again what this one gave back, nor at
+      // once: a burst that resumes sooner reuses it, and a run that ends
+      // (stop_) does not pay for the pass. Relaxed: a hint (see the header).
+      if (idle_.load(std::memory_order_relaxed) == workers_.size() && detail::pool_surplus_pending() &&
+          !park_cv_.wait_for(lock, kReleaseAfterIdle, woken)) {
+        lock.unlock();
+        detail::release_pool_surplus();
+        lock.lock();
+      }
+      while (!woken()) park_cv_.wait(lock);
       BOC_SYSTEMATIC_YIELD("worker.park.woken");
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       // Exit only once nothing is left to run.

@@ -181,6 +181,9 @@ class WorkerPool {
   static void requeue_pending(Worker& w) noexcept;
   bool any_shared_work() const noexcept;
 
+  /// How long every worker stays idle before the pools' surplus goes back.
+  static constexpr std::chrono::milliseconds kReleaseAfterIdle{50};
+
   Runtime& rt_;
   Hook on_start_;
   Hook on_stop_;

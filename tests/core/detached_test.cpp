@@ -1,13 +1,12 @@
 // when_detached (no result cown) and the runtime's split counters and
 // per-thread pools: invariants over random request sets and worker counts.
 // No timing assertions: only exclusivity, order, counts and leaks.
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <random>
 #include <thread>
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "test_support.h"
 
@@ -201,18 +200,28 @@ INSTANTIATE_TEST_SUITE_P(WorkersAndSeeds, DetachedStressTest, ::testing::ValuesI
 
 class DetachedTest : public LeakCheckedTest {};
 
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(BOC_SYSTEMATIC)
-// A backlog's behaviors and cowns come from the pools; once it drained, an
-// idle worker gives the pools' surplus back (runtime/core/small_alloc.cpp), so
-// malloc's in-use bytes return to where they were, not to the backlog's peak.
-// (Sanitizers replace malloc, and the pools are bypassed under ASan.)
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(BOC_SYSTEMATIC)
+// Resident bytes of this process (/proc/self/statm's second field, in pages).
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t size_pages = 0;
+  std::size_t resident_pages = 0;
+  statm >> size_pages >> resident_pages;
+  return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A backlog's behaviors and cowns come from the pools' slabs; once it drained
+// and the workers stayed idle, one of them gives the slabs back to the system
+// (runtime/core/small_alloc.cpp), so the process's resident memory returns to
+// where it was, not to the backlog's peak. (Sanitizers keep freed memory, and
+// the pools are bypassed under ASan.)
 TEST_F(DetachedTest, ADrainedBacklogGivesItsMemoryBack) {
   RuntimeOptions o;
   o.worker_count = 2;
   Runtime rt(o);
   auto gate = make_cown<int>(0);
   ASSERT_TRUE(rt.quiesce(60s));
-  const std::size_t before = mallinfo2().uordblks;  // main arena: the main thread allocates below
+  const std::size_t before = resident_bytes();
   constexpr int kBacklog = sized(200000, 2000);
   std::atomic<int> ran{0};        // relaxed adds: quiesce() orders them before the read
   std::atomic<bool> open{false};  // seq_cst (default): a test's one-off flag
@@ -223,16 +232,16 @@ TEST_F(DetachedTest, ADrainedBacklogGivesItsMemoryBack) {
   for (int i = 0; i < kBacklog; ++i) {
     when_detached(gate, make_cown<int>(i), [&ran](int&, int&) { ran.fetch_add(1, std::memory_order_relaxed); });
   }
-  const std::size_t peak = mallinfo2().uordblks;
+  const std::size_t peak = resident_bytes();
   open.store(true);
   ASSERT_TRUE(rt.quiesce(300s));
   EXPECT_EQ(ran.load(), kBacklog);
   ASSERT_GT(peak, before + (32u << 20)) << "the backlog should have taken tens of MB";
-  // Workers release when they park after the drain; give them the chance.
-  std::size_t after = mallinfo2().uordblks;
+  // Workers release once they have been idle for a while; give them the chance.
+  std::size_t after = resident_bytes();
   for (int i = 0; i < 1000 && after > before + (16u << 20); ++i) {
     std::this_thread::sleep_for(10ms);
-    after = mallinfo2().uordblks;
+    after = resident_bytes();
   }
   EXPECT_LE(after, before + (16u << 20)) << "peak " << (peak >> 20) << " MB, before " << (before >> 20) << " MB";
 }

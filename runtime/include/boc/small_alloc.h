@@ -18,6 +18,7 @@ inline constexpr std::size_t kSmallMax = 4096;
 // free; BOC_PLAIN_ALLOC does the same (to compare allocators).
 inline void* small_alloc(std::size_t size) { return ::operator new(size); }
 inline void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+inline bool pool_surplus_pending() noexcept { return false; }
 inline void release_pool_surplus() noexcept {}
 
 #else
@@ -53,9 +54,12 @@ inline std::size_t small_class_of(std::size_t size) noexcept { return (size + kG
 
 void* small_alloc_slow(std::size_t size);
 
-/// Gives what the shared depot holds beyond its cap back to malloc and the
-/// pages back to the system. Cheap when there is nothing to give (one relaxed
-/// load); workers call it before parking.
+/// Whether the shared depot holds enough beyond its cap for
+/// release_pool_surplus to look at (one relaxed load).
+bool pool_surplus_pending() noexcept;
+/// Gives the pages of what the shared depot holds beyond its cap back to the
+/// system. Cheap when there is nothing to give; a parking worker calls it once
+/// every worker has been idle for a while (runtime/core/worker_pool.cpp).
 void release_pool_surplus() noexcept;
 void small_free_slow(void* p, std::size_t size) noexcept;
 
