@@ -181,8 +181,10 @@ class WorkerPool {
   static void requeue_pending(Worker& w) noexcept;
   bool any_shared_work() const noexcept;
 
-  /// How long every worker stays idle before the pools' surplus goes back.
-  static constexpr std::chrono::milliseconds kReleaseAfterIdle{50};
+  /// How long every worker stays idle before the pools' surplus goes back:
+  /// longer than the gap between a run's last behavior and its Runtime's
+  /// stop, shorter than the demo's idle time between two frames' tiles.
+  static constexpr std::chrono::milliseconds kReleaseAfterIdle{2};
 
   Runtime& rt_;
   Hook on_start_;
