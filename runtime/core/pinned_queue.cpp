@@ -3,15 +3,9 @@
 namespace boc {
 
 void PinnedQueue::push(Behavior* b) noexcept {
-  b->wait_.queue_next = nullptr;
   BOC_SYSTEMATIC_YIELD("pinned.push");
   std::lock_guard lock(mu_);
-  if (tail_ != nullptr) {
-    tail_->wait_.queue_next = b;
-  } else {
-    head_ = b;
-  }
-  tail_ = b;
+  runnable_.push(b);
   BOC_SYSTEMATIC_YIELD("pinned.push.linked");
   // Relaxed under mu_: all writers hold the lock.
   const std::size_t before = depth_.load(std::memory_order_relaxed);
@@ -29,10 +23,8 @@ void PinnedQueue::push(Behavior* b) noexcept {
 Behavior* PinnedQueue::pop() noexcept {
   BOC_SYSTEMATIC_YIELD("pinned.pop");
   std::lock_guard lock(mu_);
-  Behavior* b = head_;
+  Behavior* b = runnable_.pop();
   if (b == nullptr) return nullptr;
-  head_ = b->wait_.queue_next;
-  if (head_ == nullptr) tail_ = nullptr;
   // Relaxed under mu_: all writers hold the lock.
   const std::size_t after = depth_.load(std::memory_order_relaxed) - 1;
   if (after == 0) {

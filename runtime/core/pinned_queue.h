@@ -13,6 +13,7 @@
 #include "boc/clock.h"
 #include "boc/systematic.h"
 #include "boc/watchdog.h"
+#include "behavior_list.h"
 
 namespace boc {
 
@@ -34,8 +35,7 @@ class PinnedQueue {
  private:
   Clock& clock_;
   mutable detail::Mutex mu_;
-  Behavior* head_ = nullptr;
-  Behavior* tail_ = nullptr;
+  detail::BehaviorList runnable_;  // guarded by mu_
   // Written under mu_, read lock-free by the watchdog monitor and diagnostics.
   std::atomic<std::size_t> depth_{0};
   std::atomic<std::int64_t> nonempty_since_ns_{0};

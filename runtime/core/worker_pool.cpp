@@ -9,24 +9,6 @@ namespace boc {
 using detail::tl_index;
 using detail::tl_pool;
 
-void WorkerPool::List::move_front(std::size_t n, List& to) noexcept {
-  if (n == 0) return;
-  Behavior* first = head;
-  Behavior* last = head;
-  for (std::size_t i = 1; i < n; ++i) last = last->wait_.queue_next;
-  head = last->wait_.queue_next;
-  if (head == nullptr) tail = nullptr;
-  count -= n;
-  last->wait_.queue_next = nullptr;
-  if (to.tail != nullptr) {
-    to.tail->wait_.queue_next = first;
-  } else {
-    to.head = first;
-  }
-  to.tail = last;
-  to.count += n;
-}
-
 void WorkerPool::lock_counting(detail::Mutex& mu, Stat& contended) noexcept {
 #ifdef BOC_SYSTEMATIC
   // try_lock is a hook point of its own: keep each run's schedule as it was.

@@ -31,6 +31,7 @@
 #include "boc/behavior.h"
 #include "boc/runtime.h"
 #include "boc/systematic.h"
+#include "behavior_list.h"
 
 namespace boc {
 
@@ -96,31 +97,7 @@ class WorkerPool {
     std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
   };
 
-  struct List {
-    Behavior* head = nullptr;
-    Behavior* tail = nullptr;
-    std::size_t count = 0;
-    void push(Behavior* b) noexcept {
-      b->wait_.queue_next = nullptr;
-      if (tail != nullptr) {
-        tail->wait_.queue_next = b;
-      } else {
-        head = b;
-      }
-      tail = b;
-      ++count;
-    }
-    Behavior* pop() noexcept {
-      Behavior* b = head;
-      if (b == nullptr) return nullptr;
-      head = b->wait_.queue_next;
-      if (head == nullptr) tail = nullptr;
-      --count;
-      return b;
-    }
-    /// Moves the first n behaviors to the end of `to`.
-    void move_front(std::size_t n, List& to) noexcept;
-  };
+  using List = detail::BehaviorList;
 
   struct alignas(64) Worker {
     // An owner with private work looks at its own shared queue first every

@@ -31,6 +31,7 @@ namespace boc {
 class Runtime;
 
 namespace detail {
+struct BehaviorList;
 // Live Behavior objects (leak checks in tests, Behavior::live_count). Here so
 // the constructor and destructor of a one-cown behavior are inline in when.h.
 // Constant-initialised and trivially destructible: usable during exit too.
@@ -169,6 +170,7 @@ class Behavior : public detail::Pooled {
   friend class Runtime;
   friend class WorkerPool;
   friend class PinnedQueue;
+  friend struct detail::BehaviorList;
 
   /// The two-phase enqueue; dispatches through `rt` when ready.
   inline void schedule(Runtime* rt) noexcept;
@@ -218,9 +220,9 @@ class Behavior : public detail::Pooled {
   bool requests_pooled_;
   // A behavior first waits for its cowns (the countdown, multi-cown sets
   // only) and then, dispatched, in a run queue (the intrusive link of the
-  // worker and pinned queues): never both, so they share a word. The
-  // countdown is last touched by the decrement that reaches zero and
-  // dispatches; the queues write the link only after that.
+  // worker and pinned queues, runtime/core/behavior_list.h): never both, so
+  // they share a word. The countdown is last touched by the decrement that
+  // reaches zero and dispatches; the queues write the link only after that.
   union Wait {
     // No member is active until schedule_many() starts the countdown or a
     // queue writes the link.
