@@ -7,9 +7,7 @@ void PinnedQueue::push(Behavior* b) noexcept {
   std::lock_guard lock(mu_);
   runnable_.push(b);
   BOC_SYSTEMATIC_YIELD("pinned.push.linked");
-  // Relaxed under mu_: all writers hold the lock.
-  const std::size_t before = depth_.load(std::memory_order_relaxed);
-  if (before == 0) {
+  if (runnable_.count == 1) {
     // An episode starts on the 0 -> 1 transition. Relaxed stores: readers
     // outside the lock only need eventually-consistent values (the watchdog
     // re-samples); the depth release below orders them for acquire readers.
@@ -17,7 +15,7 @@ void PinnedQueue::push(Behavior* b) noexcept {
     episode_.fetch_add(1, std::memory_order_relaxed);
   }
   // Release: pairs with the acquire in depth(); publishes the episode stamp.
-  depth_.store(before + 1, std::memory_order_release);
+  depth_.store(runnable_.count, std::memory_order_release);
 }
 
 Behavior* PinnedQueue::pop() noexcept {
@@ -25,15 +23,13 @@ Behavior* PinnedQueue::pop() noexcept {
   std::lock_guard lock(mu_);
   Behavior* b = runnable_.pop();
   if (b == nullptr) return nullptr;
-  // Relaxed under mu_: all writers hold the lock.
-  const std::size_t after = depth_.load(std::memory_order_relaxed) - 1;
-  if (after == 0) {
+  if (runnable_.count == 0) {
     // The episode ends when a pop drains the queue; the watchdog re-arms.
     // Relaxed: see push().
     nonempty_since_ns_.store(0, std::memory_order_relaxed);
   }
   // Release: pairs with the acquire in depth().
-  depth_.store(after, std::memory_order_release);
+  depth_.store(runnable_.count, std::memory_order_release);
   return b;
 }
 

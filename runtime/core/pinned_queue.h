@@ -36,7 +36,8 @@ class PinnedQueue {
   Clock& clock_;
   mutable detail::Mutex mu_;
   detail::BehaviorList runnable_;  // guarded by mu_
-  // Written under mu_, read lock-free by the watchdog monitor and diagnostics.
+  // Written under mu_, read lock-free by the watchdog monitor and diagnostics;
+  // depth_ mirrors runnable_.count.
   std::atomic<std::size_t> depth_{0};
   std::atomic<std::int64_t> nonempty_since_ns_{0};
   std::atomic<std::uint64_t> episode_{0};

@@ -61,10 +61,12 @@ std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGrain; }
 // A slab's first line; its objects follow, kGrain-aligned like the header.
 // Written when the slab is carved (under the depot's lock) and by the one
 // release pass (under release_mu), which only touches the headers of slabs
-// whose objects it took from the depot.
+// whose objects it took from the depot. seen and verdict belong to the pass
+// numbered `pass`: a later pass starts them afresh, so none needs resetting.
 struct SlabHeader {
   std::uint32_t capacity;  // objects in the slab
-  std::uint32_t seen;      // release pass: of them, how many were in the depot
+  std::uint64_t pass;      // the release pass seen and verdict are from (0: none)
+  std::uint32_t seen;      // of the objects, how many that pass took from the depot
   enum class Verdict : std::uint32_t { kUndecided, kKeep, kRelease } verdict;
 };
 static_assert(sizeof(SlabHeader) <= kGrain);
@@ -78,6 +80,17 @@ struct Chain {
   FreeObject* head = nullptr;
   FreeObject* tail = nullptr;
   std::size_t count = 0;
+
+  /// The list that starts at `first` (may be null), as it is linked.
+  static Chain of(FreeObject* first) noexcept {
+    Chain chain;
+    chain.head = first;
+    for (FreeObject* o = first; o != nullptr; o = o->next) {
+      chain.tail = o;
+      ++chain.count;
+    }
+    return chain;
+  }
 
   void push(FreeObject* o) noexcept {
     o->next = nullptr;
@@ -107,11 +120,19 @@ struct Depot {
   char* region_next = nullptr;
   char* region_end = nullptr;
 
-  // One release pass at a time. What the last one kept, written under mu;
-  // relaxed like held_bytes.
+  // One release pass at a time, numbered from 1 (under release_mu). What the
+  // last one kept, written under mu; relaxed like held_bytes.
   std::mutex release_mu;
+  std::uint64_t passes = 0;  // 64 bits: never wraps onto an old header's number
   std::atomic<std::size_t> floor_bytes{0};
 };
+
+// Whether a depot holding `held` bytes is worth a release pass: above the
+// trigger and a cap's worth above what the last pass could not give back.
+bool worth_a_pass(const Depot& d, std::size_t held) noexcept {
+  // Relaxed: a hint; a stale value only delays the release to the next park.
+  return held > kReleaseAboveBytes && held > d.floor_bytes.load(std::memory_order_relaxed) + kDepotCapBytes;
+}
 
 void add_held(Depot& d, std::ptrdiff_t bytes) noexcept {
   // Relaxed: written under d.mu only (see held_bytes).
@@ -200,7 +221,7 @@ void refill_locked(Depot& d, ClassCache& cc, std::size_t c) {
   Chain rest;
   while (mine.count < kBatch) {
     char* s = new_slab_locked(d);
-    new (s) SlabHeader{capacity, 0, SlabHeader::Verdict::kUndecided};
+    new (s) SlabHeader{capacity, 0, 0, SlabHeader::Verdict::kUndecided};
     // In address order, so that a run of allocations walks memory forwards.
     for (std::uint32_t i = 0; i < capacity; ++i) {
       auto* o = reinterpret_cast<FreeObject*>(s + kGrain + i * bytes);
@@ -227,13 +248,7 @@ void give_back_all(SmallCache& cache) noexcept {
   Depot& d = depot();
   std::lock_guard lock(d.mu);
   for (std::size_t c = 0; c < kClasses; ++c) {
-    Chain chain;
-    for (FreeObject* o = cache.classes[c].head; o != nullptr;) {
-      FreeObject* next = o->next;
-      chain.push(o);
-      o = next;
-    }
-    if (chain.count > 0) give_locked(d, c, chain);
+    if (cache.classes[c].head != nullptr) give_locked(d, c, Chain::of(cache.classes[c].head));
     cache.classes[c] = {};
   }
 }
@@ -282,13 +297,7 @@ void* small_alloc_slow(std::size_t size) {
     ClassCache taken;
     refill_locked(d, taken, c);
     FreeObject* o = taken.head;
-    Chain rest;
-    for (FreeObject* r = o->next; r != nullptr;) {
-      FreeObject* next = r->next;
-      rest.push(r);
-      r = next;
-    }
-    if (rest.count > 0) give_locked(d, c, rest);
+    if (o->next != nullptr) give_locked(d, c, Chain::of(o->next));
     return o;
   }
   ClassCache& cc = cache.classes[c];
@@ -335,9 +344,8 @@ void small_free_slow(void* p, std::size_t size) noexcept {
 
 bool pool_surplus_pending() noexcept {
   Depot& d = depot();
-  // Relaxed: a hint; a stale value only delays the release to the next park.
-  const std::size_t held = d.held_bytes.load(std::memory_order_relaxed);
-  return held > kReleaseAboveBytes && held > d.floor_bytes.load(std::memory_order_relaxed) + kDepotCapBytes;
+  // Relaxed: a hint (see worth_a_pass).
+  return worth_a_pass(d, d.held_bytes.load(std::memory_order_relaxed));
 }
 
 void release_pool_surplus() noexcept {
@@ -355,7 +363,7 @@ void release_pool_surplus() noexcept {
   {
     std::lock_guard lock(d.mu);
     held = d.held_bytes.load(std::memory_order_relaxed);
-    if (held <= kReleaseAboveBytes || held <= d.floor_bytes.load(std::memory_order_relaxed) + kDepotCapBytes) return;
+    if (!worth_a_pass(d, held)) return;
     for (std::size_t c = 0; c < kClasses; ++c) {
       batches[c] = d.batches[c];
       loose[c] = d.loose[c];
@@ -366,7 +374,16 @@ void release_pool_surplus() noexcept {
   }
   // Count, per slab, its objects in hand; a slab whose every object is here
   // goes back while more than the cap is held; the other objects stay.
-  for_each_object(batches, loose, [](FreeObject* o, std::size_t) { ++slab_of(o)->seen; });
+  const std::uint64_t pass = ++d.passes;
+  for_each_object(batches, loose, [pass](FreeObject* o, std::size_t) {
+    SlabHeader* h = slab_of(o);
+    if (h->pass != pass) {
+      h->pass = pass;
+      h->seen = 0;
+      h->verdict = SlabHeader::Verdict::kUndecided;
+    }
+    ++h->seen;
+  });
   std::vector<char*> released;
   Chain kept[kClasses];
   for_each_object(batches, loose, [&](FreeObject* o, std::size_t c) {
@@ -385,13 +402,6 @@ void release_pool_surplus() noexcept {
     }
     if (h->verdict == SlabHeader::Verdict::kKeep) kept[c].push(o);
   });
-  for (const Chain& chain : kept) {
-    for (FreeObject* o = chain.head; o != nullptr; o = o->next) {
-      SlabHeader* h = slab_of(o);
-      h->seen = 0;
-      h->verdict = SlabHeader::Verdict::kUndecided;
-    }
-  }
   // Before the slabs are published: a refill may carve one at once.
   for (char* s : released) ::madvise(s, kSlabBytes, MADV_DONTNEED);
   std::lock_guard lock(d.mu);
