@@ -313,6 +313,25 @@ TEST(MatrixKernels, MatmulMatchesTextbookLoopBitForBit) {
       }
     }
   }
+  // Wide right-hand sides: blocks of four rows by eight columns (AVX, where
+  // the CPU has it), the two-row and one-row rests and the column tail.
+  const std::size_t shapes[][3] = {{16, 16, 16}, {7, 9, 24}, {6, 3, 8}, {4, 256, 9}, {1, 5, 40}};
+  for (const auto& [m, inner, n] : shapes) {
+    mx::Dense l(m, inner);
+    mx::Dense r(inner, n);
+    mx::fill_normal(rng, 0.0, 10.0, l);
+    mx::fill_normal(rng, 0.0, 10.0, r);
+    const mx::Dense cw = mx::matmul(l, r);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (std::size_t k = 0; k < inner; ++k) {
+          acc += l(i, k) * r(k, j);
+        }
+        EXPECT_EQ(cw(i, j), acc) << m << "x" << inner << " @ " << inner << "x" << n << " at " << i << "," << j;
+      }
+    }
+  }
   try {
     mx::matmul(mx::Dense(2, 3), mx::Dense(2, 3));
     FAIL() << "expected ShapeError";
