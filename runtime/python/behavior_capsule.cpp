@@ -54,12 +54,12 @@ bool parse_group_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out,
     }
     any_pinned = any_pinned || c->pinned();
     if (group_id < 0 && group_id == previous && !out.empty()) {
-      out.back().cowns.emplace_back(c);
+      out.back().add(c);
+    } else if (group_id < 0) {
+      out.push_back(CownArg::list());
+      out.back().add(c);
     } else {
-      CownArg arg;
-      arg.group = group_id < 0;
-      arg.cowns.emplace_back(c);
-      out.push_back(std::move(arg));
+      out.push_back(CownArg::single(c));
     }
     previous = group_id;
   }
@@ -294,7 +294,7 @@ bool encode_captures(PyObject* caps, bool any_pinned, PyBehavior::Spec& spec) {
 bool submit_behavior(PyBehavior::Spec&& spec) {
   if (!in_behavior_body()) {
     for (const CownArg& a : spec.args) {
-      for (const auto& c : a.cowns) {
+      for (const auto& c : a.cowns()) {
         if (!c->pinned() && c->owned_here() && !c->release()) return false;
       }
     }

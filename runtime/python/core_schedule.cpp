@@ -49,10 +49,10 @@ bool parse_cown_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out, 
     PyObject* item = PySequence_Fast_GET_ITEM(fast, i);
     CownArg arg;
     if (PyCown* c = cown_of(st, item)) {
-      arg.cowns.emplace_back(c);
+      arg = CownArg::single(c);
       any_pinned = any_pinned || c->pinned();
     } else if (PyList_Check(item) || PyTuple_Check(item)) {
-      arg.group = true;
+      arg = CownArg::list();
       const Py_ssize_t m = PySequence_Size(item);
       for (Py_ssize_t k = 0; k < m; ++k) {
         PyObject* member = PySequence_GetItem(item, k);
@@ -63,7 +63,7 @@ bool parse_cown_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out, 
           PyErr_SetString(PyExc_TypeError, "can only schedule over cowns or sequences of cowns");
           return false;
         }
-        arg.cowns.emplace_back(mc);
+        arg.add(mc);
         any_pinned = any_pinned || mc->pinned();
       }
     } else {
@@ -164,9 +164,9 @@ PyObject* schedule_through_module(InterpState* st, const PyBehavior::Spec& spec,
   if (!key || !handle || !impl || !pairs || !cap_list) return nullptr;
   int group_id = 1;
   for (const CownArg& a : spec.args) {
-    for (const auto& c : a.cowns) {
+    for (const auto& c : a.cowns()) {
       PyRef cap(new_capsule(st, c));
-      PyRef pair(cap ? Py_BuildValue("(iO)", a.group ? -group_id : group_id, cap.get()) : nullptr);
+      PyRef pair(cap ? Py_BuildValue("(iO)", a.group() ? -group_id : group_id, cap.get()) : nullptr);
       if (!pair || PyList_Append(pairs.get(), pair.get()) < 0) return nullptr;
     }
     ++group_id;

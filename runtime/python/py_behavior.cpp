@@ -99,12 +99,17 @@ bool in_behavior_body() noexcept { return tl_body_depth > 0; }
 void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
 PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
+std::size_t PyBehavior::argument_cown_count(const Spec& spec) noexcept {
+  std::size_t n = 0;
+  for (const CownArg& a : spec.args) n += a.cowns().size();
+  return n;
+}
+
 std::unique_ptr<PyBehavior> PyBehavior::create(Spec&& spec) {
   // The request set: every argument's cowns, then the result cown. Usual
   // sets fit on the stack (no allocation besides the behavior itself).
   constexpr std::size_t kStack = 16;
-  std::size_t n = 1;
-  for (const CownArg& a : spec.args) n += a.cowns.size();
+  const std::size_t n = argument_cown_count(spec) + 1;
   CownBase* stack[kStack];
   std::vector<CownBase*> heap;
   CownBase** cowns = stack;
@@ -114,7 +119,7 @@ std::unique_ptr<PyBehavior> PyBehavior::create(Spec&& spec) {
   }
   std::size_t i = 0;
   for (const CownArg& a : spec.args)
-    for (const auto& c : a.cowns) cowns[i++] = c.get();
+    for (const auto& c : a.cowns()) cowns[i++] = c.get();
   cowns[i] = spec.result.get();
   return std::unique_ptr<PyBehavior>(new PyBehavior(std::span<CownBase* const>(cowns, n), std::move(spec)));
 }
@@ -156,17 +161,27 @@ BodyResult PyBehavior::run_with_gil() {
     return {};
   }
 
-  // Acquire every distinct argument cown into this interpreter.
-  std::vector<PyCown*> acquired;
+  // Acquire every distinct argument cown into this interpreter. Their list
+  // fits on the stack for sets of up to 32 (boids.py's cells name 18).
+  constexpr std::size_t kStack = 32;
+  const std::size_t n_args = argument_cown_count(spec_);
+  PyCown* stack[kStack];
+  std::vector<PyCown*> heap;
+  PyCown** acquired = stack;
+  if (n_args > kStack) {
+    heap.resize(n_args);
+    acquired = heap.data();
+  }
+  std::size_t n_acquired = 0;
   bool ok = true;
   for (const CownArg& a : spec_.args) {
-    for (const auto& c : a.cowns) {
+    for (const auto& c : a.cowns()) {
       if (c->owner() == state->interp_id && !c->pinned()) continue;  // a duplicate already acquired
       if (!c->acquire(state)) {
         ok = false;
         break;
       }
-      acquired.push_back(c.get());
+      acquired[n_acquired++] = c.get();
     }
     if (!ok) break;
   }
@@ -196,10 +211,11 @@ BodyResult PyBehavior::run_with_gil() {
       Py_ssize_t i = 0;
       for (const CownArg& a : spec_.args) {
         PyObject* item = nullptr;
-        if (a.group) {
-          item = PyList_New(static_cast<Py_ssize_t>(a.cowns.size()));
-          for (std::size_t k = 0; item != nullptr && k < a.cowns.size(); ++k) {
-            PyObject* cap = new_capsule(state, a.cowns[k]);
+        const std::span<const Ref<PyCown>> cowns = a.cowns();
+        if (a.group()) {
+          item = PyList_New(static_cast<Py_ssize_t>(cowns.size()));
+          for (std::size_t k = 0; item != nullptr && k < cowns.size(); ++k) {
+            PyObject* cap = new_capsule(state, cowns[k]);
             if (cap == nullptr) {
               Py_CLEAR(item);
               break;
@@ -207,7 +223,7 @@ BodyResult PyBehavior::run_with_gil() {
             PyList_SET_ITEM(item, static_cast<Py_ssize_t>(k), cap);
           }
         } else {
-          item = new_capsule(state, a.cowns.front());
+          item = new_capsule(state, cowns.front());
         }
         if (item == nullptr) {
           Py_CLEAR(args);
@@ -248,7 +264,7 @@ BodyResult PyBehavior::run_with_gil() {
   // Release: encode values back. A value that cannot cross (e.g. the body
   // stored a lambda) is replaced by the error, flagged as an exception, so
   // the cown is released and the next behavior sees why.
-  for (PyCown* c : acquired) {
+  for (PyCown* c : std::span<PyCown* const>(acquired, n_acquired)) {
     if (c->release(state, this)) continue;
     PyObject* exc = PyErr_GetRaisedException();
     PyObject* err =

@@ -18,10 +18,34 @@
 
 namespace boc::py {
 
-/// One positional cown parameter: a single cown or a group (a list).
-struct CownArg {
-  bool group = false;
-  std::vector<Ref<PyCown>> cowns;
+/// One positional cown parameter: a single cown or a group (a list). A
+/// single cown, the usual @when parameter, is held inline, so scheduling it
+/// allocates nothing here.
+class CownArg {
+ public:
+  /// A single-cown parameter (takes a new reference).
+  static CownArg single(PyCown* c) {
+    CownArg a;
+    a.one_ = Ref<PyCown>(c);
+    return a;
+  }
+  /// An empty list parameter; add() its members in order.
+  static CownArg list() {
+    CownArg a;
+    a.group_ = true;
+    return a;
+  }
+  void add(PyCown* c) { members_.emplace_back(c); }
+
+  bool group() const noexcept { return group_; }
+  std::span<const Ref<PyCown>> cowns() const noexcept {
+    return group_ ? std::span<const Ref<PyCown>>(members_) : std::span<const Ref<PyCown>>(&one_, 1);
+  }
+
+ private:
+  bool group_ = false;
+  Ref<PyCown> one_;
+  std::vector<Ref<PyCown>> members_;
 };
 
 /// A strong reference to a main-interpreter exception, carried through
@@ -86,6 +110,8 @@ class PyBehavior final : private InlineRequests<4>, public Behavior {
 
  private:
   PyBehavior(std::span<CownBase* const> cowns, Spec&& spec);
+  /// The cowns named by the arguments, duplicates counted (not the result).
+  static std::size_t argument_cown_count(const Spec& spec) noexcept;
   BodyResult run_with_gil();
 
   Spec spec_;
