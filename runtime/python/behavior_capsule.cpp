@@ -32,7 +32,7 @@ BehaviorCapsuleObject* self_of(PyObject* self) { return reinterpret_cast<Behavio
 
 // bocpy's (group_id, cown) pairs: a positive id is one cown parameter, a run
 // of equal negative ids is one list parameter (bocpy/behaviors.py whencall).
-bool parse_group_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out, bool& any_pinned) {
+bool parse_group_args(InterpState* st, PyObject* seq, CownArgs& out, bool& any_pinned) {
   PyRef fast(PySequence_Fast(seq, "BehaviorCapsule args must be a sequence of (group_id, cown) pairs"));
   if (!fast) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.get());

@@ -40,7 +40,7 @@ bool ensure_runtime() {
   return true;
 }
 
-bool parse_cown_args(InterpState* st, PyObject* seq, std::vector<CownArg>& out, bool& any_pinned) {
+bool parse_cown_args(InterpState* st, PyObject* seq, CownArgs& out, bool& any_pinned) {
   PyObject* fast = PySequence_Fast(seq, "can only schedule over cowns or sequences of cowns");
   if (fast == nullptr) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
@@ -215,7 +215,7 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
     PyErr_Format(PyExc_TypeError, "a behavior must be a Python function, got %s", Py_TYPE(fn)->tp_name);
     return nullptr;
   }
-  std::vector<CownArg> args;
+  CownArgs args;
   bool any_pinned = false;
   if (!parse_cown_args(st, cown_seq, args, any_pinned)) return nullptr;
 

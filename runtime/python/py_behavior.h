@@ -8,11 +8,12 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <utility>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "boc/behavior.h"
+#include "boc/pooled.h"
 #include "parcel.h"
 #include "py_cown.h"
 
@@ -45,8 +46,12 @@ class CownArg {
  private:
   bool group_ = false;
   Ref<PyCown> one_;
-  std::vector<Ref<PyCown>> members_;
+  std::vector<Ref<PyCown>, boc::detail::PoolAllocator<Ref<PyCown>>> members_;
 };
+
+/// A behavior's parameters, from the runtime's pools (boc/pooled.h): a
+/// behavior is often scheduled on one thread and destroyed on another.
+using CownArgs = std::vector<CownArg, boc::detail::PoolAllocator<CownArg>>;
 
 /// A strong reference to a main-interpreter exception, carried through
 /// std::exception_ptr from pump() to the Python caller that re-raises it.
@@ -91,7 +96,7 @@ class PyBehavior final : private InlineRequests<4>, public Behavior {
  public:
   struct Spec {
     std::uint64_t code_id = 0;
-    std::vector<CownArg> args;
+    CownArgs args;
     Ref<PyCown> result;
     Parcel captures;             ///< tuple of capture values (defaults)
     Parcel closure;              ///< tuple of closure cell values (empty: none)
