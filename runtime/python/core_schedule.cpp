@@ -279,6 +279,7 @@ PyObject* schedule(InterpState* st, PyObject* fn, PyObject* cown_seq, PyObject* 
 
 struct WhenObject {
   PyObject_HEAD PyObject* cowns;  // tuple
+  vectorcallfunc vectorcall;      // when_vectorcall: applying the decorator builds no args tuple
 };
 
 void when_dealloc(PyObject* self) {
@@ -288,28 +289,38 @@ void when_dealloc(PyObject* self) {
   Py_DECREF(tp);
 }
 
-PyObject* when_call(PyObject* self, PyObject* args, PyObject* kwargs) {
-  PyObject* fn = nullptr;
-  if (kwargs != nullptr && PyDict_GET_SIZE(kwargs) > 0) {
+PyObject* when_vectorcall(PyObject* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames) {
+  if (kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) {
     PyErr_SetString(PyExc_TypeError, "@when(...) decorates a function and takes no keyword arguments");
     return nullptr;
   }
-  if (!PyArg_UnpackTuple(args, "when", 1, 1, &fn)) return nullptr;
+  const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs != 1) {
+    PyErr_Format(PyExc_TypeError, "when expected 1 argument, got %zd", nargs);
+    return nullptr;
+  }
   InterpState* st = current_state();
-  return schedule(st, fn, reinterpret_cast<WhenObject*>(self)->cowns, nullptr, true);
+  return schedule(st, args[0], reinterpret_cast<WhenObject*>(self)->cowns, nullptr, true);
 }
 
+PyMemberDef when_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(WhenObject, vectorcall), Py_READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr}};
+
 PyType_Slot when_slots[] = {{Py_tp_dealloc, reinterpret_cast<void*>(when_dealloc)},
-                            {Py_tp_call, reinterpret_cast<void*>(when_call)},
+                            {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+                            {Py_tp_members, when_members},
                             {Py_tp_doc, const_cast<char*>("The decorator returned by when(*cowns).")},
                             {0, nullptr}};
-PyType_Spec when_spec = {"bocpy._core._When", sizeof(WhenObject), 0, Py_TPFLAGS_DEFAULT, when_slots};
+PyType_Spec when_spec = {"bocpy._core._When", sizeof(WhenObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+                         when_slots};
 
 PyObject* core_when(PyObject* module, PyObject* args) {
   InterpState* st = core_state(module);
   auto* w = PyObject_New(WhenObject, st->when_type);
   if (w == nullptr) return nullptr;
   w->cowns = Py_NewRef(args);
+  w->vectorcall = when_vectorcall;
   return reinterpret_cast<PyObject*>(w);
 }
 
