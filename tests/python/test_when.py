@@ -633,6 +633,25 @@ class TestValidation(WhenTestCase):
             def f(a):
                 yield a
 
+    def test_decorator_takes_exactly_one_function(self):
+        a = Cown(1)
+
+        def f(a):
+            return a.value + 1
+
+        decorate = when(a)
+        with self.assertRaisesRegex(TypeError, r"^when expected 1 argument, got 2$"):
+            decorate(f, f)
+        with self.assertRaisesRegex(TypeError, r"^when expected 1 argument, got 0$"):
+            decorate()
+        with self.assertRaisesRegex(TypeError, "takes no keyword arguments"):
+            decorate(fn=f)
+        # A refused call schedules nothing; the same decorator still works.
+        r = decorate(f)
+        quiesce(QUIESCE_TIMEOUT)
+        self.assertEqual(r.unwrap(), 2)
+        self.assertEqual(read(a), 1)
+
 
 class TestWhencall(WhenTestCase):
     # whencall() never starts a runtime (only @when does).
