@@ -99,29 +99,51 @@ bool in_behavior_body() noexcept { return tl_body_depth > 0; }
 void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
 PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
-std::size_t PyBehavior::argument_cown_count(const Spec& spec) noexcept {
+namespace {
+
+/// Some of one behavior's cowns, listed on the stack for the usual sets (up to
+/// 32; boids.py's cells name 18) and on the heap past that: the request set
+/// create() builds, the cowns run_with_gil() acquired.
+template <class T>
+class CownList {
+ public:
+  explicit CownList(std::size_t capacity) {
+    if (capacity > kStack) {
+      heap_.resize(capacity);
+      data_ = heap_.data();
+    }
+  }
+  CownList(const CownList&) = delete;  // data_ may point into this object
+  CownList& operator=(const CownList&) = delete;
+
+  void push(T c) noexcept { data_[size_++] = c; }
+  std::span<T const> items() const noexcept { return {data_, size_}; }
+
+ private:
+  static constexpr std::size_t kStack = 32;
+  T stack_[kStack];
+  std::vector<T> heap_;
+  T* data_ = stack_;
+  std::size_t size_ = 0;
+};
+
+/// The cowns the arguments name, duplicates counted (not the result).
+std::size_t argument_cown_count(const PyBehavior::Spec& spec) noexcept {
   std::size_t n = 0;
   for (const CownArg& a : spec.args) n += a.cowns().size();
   return n;
 }
 
+}  // namespace
+
 std::unique_ptr<PyBehavior> PyBehavior::create(Spec&& spec) {
-  // The request set: every argument's cowns, then the result cown. Usual
-  // sets fit on the stack (no allocation besides the behavior itself).
-  constexpr std::size_t kStack = 16;
-  const std::size_t n = argument_cown_count(spec) + 1;
-  CownBase* stack[kStack];
-  std::vector<CownBase*> heap;
-  CownBase** cowns = stack;
-  if (n > kStack) {
-    heap.resize(n);
-    cowns = heap.data();
-  }
-  std::size_t i = 0;
+  // The request set: every argument's cowns, then the result cown (no
+  // allocation besides the behavior itself for the usual sets).
+  CownList<CownBase*> cowns(argument_cown_count(spec) + 1);
   for (const CownArg& a : spec.args)
-    for (const auto& c : a.cowns()) cowns[i++] = c.get();
-  cowns[i] = spec.result.get();
-  return std::unique_ptr<PyBehavior>(new PyBehavior(std::span<CownBase* const>(cowns, n), std::move(spec)));
+    for (const auto& c : a.cowns()) cowns.push(c.get());
+  cowns.push(spec.result.get());
+  return std::unique_ptr<PyBehavior>(new PyBehavior(cowns.items(), std::move(spec)));
 }
 
 // Borrows: spec_ holds a reference to every cown for the behavior's lifetime.
@@ -161,18 +183,8 @@ BodyResult PyBehavior::run_with_gil() {
     return {};
   }
 
-  // Acquire every distinct argument cown into this interpreter. Their list
-  // fits on the stack for sets of up to 32 (boids.py's cells name 18).
-  constexpr std::size_t kStack = 32;
-  const std::size_t n_args = argument_cown_count(spec_);
-  PyCown* stack[kStack];
-  std::vector<PyCown*> heap;
-  PyCown** acquired = stack;
-  if (n_args > kStack) {
-    heap.resize(n_args);
-    acquired = heap.data();
-  }
-  std::size_t n_acquired = 0;
+  // Acquire every distinct argument cown into this interpreter.
+  CownList<PyCown*> acquired(argument_cown_count(spec_));
   bool ok = true;
   for (const CownArg& a : spec_.args) {
     for (const auto& c : a.cowns()) {
@@ -181,7 +193,7 @@ BodyResult PyBehavior::run_with_gil() {
         ok = false;
         break;
       }
-      acquired[n_acquired++] = c.get();
+      acquired.push(c.get());
     }
     if (!ok) break;
   }
@@ -264,7 +276,7 @@ BodyResult PyBehavior::run_with_gil() {
   // Release: encode values back. A value that cannot cross (e.g. the body
   // stored a lambda) is replaced by the error, flagged as an exception, so
   // the cown is released and the next behavior sees why.
-  for (PyCown* c : std::span<PyCown* const>(acquired, n_acquired)) {
+  for (PyCown* c : acquired.items()) {
     if (c->release(state, this)) continue;
     PyObject* exc = PyErr_GetRaisedException();
     PyObject* err =

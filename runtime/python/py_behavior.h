@@ -115,8 +115,6 @@ class PyBehavior final : private InlineRequests<4>, public Behavior {
 
  private:
   PyBehavior(std::span<CownBase* const> cowns, Spec&& spec);
-  /// The cowns named by the arguments, duplicates counted (not the result).
-  static std::size_t argument_cown_count(const Spec& spec) noexcept;
   BodyResult run_with_gil();
 
   Spec spec_;

@@ -168,8 +168,6 @@ class Behavior : public detail::Pooled {
  private:
   friend class Request;
   friend class Runtime;
-  friend class WorkerPool;
-  friend class PinnedQueue;
   friend struct detail::BehaviorList;
 
   /// The two-phase enqueue; dispatches through `rt` when ready.

@@ -580,12 +580,6 @@ class Decoder {
 bool parcel_encode(PyObject* obj, Parcel& out) {
   detail::ParcelWriter w(out);
   w.reset();
-  // None, every result cown's first value, has nothing to take or release:
-  // one tag, as Encoder::encode writes it, into the inline bytes.
-  if (obj == Py_None) {
-    w.put_tag(detail::kNone);
-    return true;
-  }
   try {
     detail::Status s;
     {

@@ -85,10 +85,6 @@ namespace detail {
 
 bool xidata_registered(PyObject* obj) noexcept { return boc_xidata_registered(obj) != 0; }
 
-XIDataTaker::~XIDataTaker() {
-  for (PyObject* o : noted_) Py_DECREF(o);
-}
-
 std::size_t XIDataTaker::note(PyObject* obj) {
   auto [it, fresh] = index_.try_emplace(obj, noted_.size());
   if (fresh) {
@@ -103,8 +99,7 @@ std::size_t XIDataTaker::note(PyObject* obj) {
   return it->second;
 }
 
-bool XIDataTaker::take_noted() {
-  if (noted_.empty()) return true;
+bool XIDataTaker::take_noted_slow() {
   if (!table_) table_ = std::make_unique<std::vector<std::shared_ptr<void>>>();
   std::vector<std::shared_ptr<void>>& table = *table_;
   const std::size_t first = table.size();

@@ -30,7 +30,11 @@ class XIDataTaker {
  public:
   /// `table` is made on the first take (most values have nothing to take).
   explicit XIDataTaker(std::unique_ptr<std::vector<std::shared_ptr<void>>>& table) noexcept : table_(table) {}
-  ~XIDataTaker();
+  // Inline, as is take_noted()'s empty case: every encode makes a taker, and
+  // most values note nothing.
+  ~XIDataTaker() {
+    for (PyObject* o : noted_) Py_DECREF(o);
+  }
   XIDataTaker(const XIDataTaker&) = delete;
   XIDataTaker& operator=(const XIDataTaker&) = delete;
 
@@ -41,9 +45,11 @@ class XIDataTaker {
   /// one getdata fail, those taken are handed back (their new_object runs in
   /// this interpreter, so an owner field comes back here) and dropped: false
   /// with that exception. Throws std::bad_alloc (after handing back).
-  bool take_noted();
+  bool take_noted() { return noted_.empty() || take_noted_slow(); }
 
  private:
+  bool take_noted_slow();
+
   std::unique_ptr<std::vector<std::shared_ptr<void>>>& table_;
   std::vector<PyObject*> noted_;  // strong references, in index order
   std::unordered_map<const PyObject*, std::size_t> index_;
