@@ -257,6 +257,23 @@ TEST(ParcelFormat, SmallValuesStayInline) {
   EXPECT_TRUE(p.bytes() >= begin && p.bytes() < begin + sizeof(Parcel));
 }
 
+TEST(ParcelFormat, ReencodingOverALargeBufferGivesItBackToItsAllocator) {
+  // A parcel re-encoded (a cown's value at every release) drops a heap buffer
+  // above 64 KiB; that buffer came from the runtime's pools, so it must go
+  // back there (under ASan a mismatched free fails this test).
+  vt::MainGil gil;
+  Obj big = eval_or_fail("b'x' * 200000");
+  Obj small = eval_or_fail("('after', 1)");
+  Parcel p;
+  ASSERT_TRUE(parcel_encode(big.get(), p));
+  EXPECT_GT(p.byte_size(), 200000u);
+  ASSERT_TRUE(parcel_encode(small.get(), p));
+  EXPECT_LE(p.byte_size(), Parcel::kInlineCapacity);
+  Obj back(parcel_decode(p));
+  ASSERT_TRUE(back) << vt::take_error();
+  EXPECT_EQ(PyObject_RichCompareBool(back.get(), small.get(), Py_EQ), 1);
+}
+
 // ------------------------------------------------------------ pickle paths --
 
 TEST(ParcelPickle, SubclassesOfBuiltinsArePickled) {

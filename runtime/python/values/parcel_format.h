@@ -83,7 +83,7 @@ class ParcelWriter {
   void reset() noexcept {
     static constexpr std::size_t kKeepCapacity = 64 * 1024;
     if (!p_.is_inline() && p_.capacity_ > kKeepCapacity) {
-      std::free(p_.data_);
+      boc::detail::pooled_free(p_.data_, p_.capacity_);  // pooled_alloc made it (grow below)
       p_.data_ = p_.inline_;
       p_.capacity_ = Parcel::kInlineCapacity;
     }
