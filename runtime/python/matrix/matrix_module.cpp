@@ -1,5 +1,6 @@
 #include "matrix_module.h"
 
+#include "matrix_attributes.h"
 #include "matrix_transport.h"
 #include "matrix_type.h"
 
@@ -18,6 +19,15 @@ int math_exec(PyObject* module) {
     return -1;
   }
   state->row_iter_type = iter_type;
+  auto* method_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, matrix_method_spec(), nullptr));
+  if (method_type == nullptr) {
+    return -1;
+  }
+  state->method_type = method_type;
+  state->method_pool_count = 0;
+  for (MathState::AttributeEntry& entry : state->attribute_cache) {
+    entry = {nullptr, nullptr};
+  }
   state->pool_count = 0;
   state->pool_open = true;
   // PyModule_AddType takes its own reference and names the attribute after
@@ -30,6 +40,7 @@ int math_traverse(PyObject* module, visitproc visit, void* arg) {
   if (state != nullptr) {
     Py_VISIT(state->matrix_type);
     Py_VISIT(state->row_iter_type);
+    Py_VISIT(state->method_type);
   }
   return 0;
 }
@@ -37,7 +48,9 @@ int math_traverse(PyObject* module, visitproc visit, void* arg) {
 int math_clear(PyObject* module) {
   MathState* state = math_state(module);
   if (state != nullptr) {
-    matrix_pool_close(state);  // before the type goes: pooled objects are of it
+    matrix_pool_close(state);  // before the types go: pooled objects are of them
+    matrix_attributes_close(state);
+    Py_CLEAR(state->method_type);
     Py_CLEAR(state->row_iter_type);
     Py_CLEAR(state->matrix_type);
   }

@@ -14,6 +14,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <cstddef>
+
 namespace boc::py {
 
 /// The fully qualified module name used with PyImport_AppendInittab.
@@ -32,6 +34,21 @@ struct MathState {
   PyObject* pool[kPoolMax];
   int pool_count;
   bool pool_open;
+  /// The type of bound methods (matrix_method.h) and its pool of recycled
+  /// objects (open while pool_open, as the Matrix pool).
+  PyTypeObject* method_type;  ///< strong reference
+  static constexpr int kMethodPoolMax = 32;
+  PyObject* method_pool[kMethodPoolMax];
+  int method_pool_count;
+  /// The descriptors attribute names found on matrix_type, by the name's
+  /// identity (matrix_attributes.h): the name is a strong reference, the
+  /// descriptor is borrowed from the type's dict.
+  struct AttributeEntry {
+    PyObject* name;
+    PyObject* descr;
+  };
+  static constexpr std::size_t kAttributeCacheSize = 64;
+  AttributeEntry attribute_cache[kAttributeCacheSize];
 };
 
 /// The module definition (PyType_GetModuleByDef looks modules up by it).

@@ -10,6 +10,7 @@
 
 #include "matrix_convert.h"
 #include "matrix_index.h"
+#include "matrix_attributes.h"
 #include "matrix_methods.h"
 #include "matrix_module.h"
 
@@ -758,6 +759,8 @@ PyType_Spec* matrix_type_spec() {
                                   {Py_tp_iter, slot(matrix_iter)},
                                   {Py_tp_methods, matrix_methods()},
                                   {Py_tp_getset, g_getset},
+                                  {Py_tp_getattro, slot(matrix_getattro)},
+                                  {Py_tp_setattro, slot(matrix_setattro)},
                                   {Py_nb_add, slot(nb_add)},
                                   {Py_nb_subtract, slot(nb_subtract)},
                                   {Py_nb_multiply, slot(nb_multiply)},
