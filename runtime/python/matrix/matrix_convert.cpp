@@ -101,6 +101,21 @@ bool is_real_number(PyObject* obj) {
   return nb != nullptr && (nb->nb_float != nullptr || nb->nb_index != nullptr);
 }
 
+namespace {
+
+/// The value of a real number that is not a float (-1.0 with an error set on
+/// failure). An exact int or a bool converts directly, the value float(obj)
+/// would give without building the float object (int and bool cannot
+/// override __float__); anything else goes through __float__ / __index__.
+double real_as_double(PyObject* obj) {
+  if (PyLong_CheckExact(obj) || PyBool_Check(obj)) {
+    return PyLong_AsDouble(obj);  // OverflowError for huge ints, as float(obj)
+  }
+  return PyFloat_AsDouble(obj);
+}
+
+}  // namespace
+
 bool to_double(PyObject* obj, double& out, const char* what) {
   if (PyFloat_Check(obj)) {
     out = PyFloat_AS_DOUBLE(obj);
@@ -110,7 +125,7 @@ bool to_double(PyObject* obj, double& out, const char* what) {
     PyErr_Format(PyExc_TypeError, "%s must be a real number, not %.200s", what, Py_TYPE(obj)->tp_name);
     return false;
   }
-  out = PyFloat_AsDouble(obj);
+  out = real_as_double(obj);
   return !(out == -1.0 && PyErr_Occurred());
 }
 
@@ -122,15 +137,18 @@ bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* wh
     return false;
   }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
-  PyObject** items = PySequence_Fast_ITEMS(seq.get());
   out.resize(static_cast<std::size_t>(n));
+  return items_to_doubles(PySequence_Fast_ITEMS(seq.get()), n, out.data(), what);
+}
+
+bool items_to_doubles(PyObject* const* items, Py_ssize_t n, double* out, const char* what) {
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = items[i];
     if (!is_real_number(item)) {
       PyErr_Format(PyExc_TypeError, "%s must contain only real numbers, found %.200s", what, Py_TYPE(item)->tp_name);
       return false;
     }
-    if (!to_double(item, out[static_cast<std::size_t>(i)], what)) {
+    if (!to_double(item, out[i], what)) {
       return false;
     }
   }
@@ -156,7 +174,7 @@ Coerced coerce_operand(PyObject* obj, Operand& op) {
     return Coerced::kOk;
   }
   if (is_real_number(obj)) {
-    op.scalar = PyFloat_AsDouble(obj);
+    op.scalar = real_as_double(obj);
     if (op.scalar == -1.0 && PyErr_Occurred()) {
       return Coerced::kError;
     }
@@ -342,7 +360,7 @@ bool normalize_index(PyObject* obj, std::size_t extent, std::size_t& out, PyObje
 }
 
 bool parse_index_list(PyObject* obj, std::size_t extent, std::vector<std::size_t>& out, const char* axis_name) {
-  if (PyLong_Check(obj)) {
+  if (PyLong_CheckExact(obj) || PyBool_Check(obj)) {
     out.resize(1);
     return normalize_index(obj, extent, out[0], PyExc_OverflowError, axis_name);
   }

@@ -70,6 +70,10 @@ bool to_double(PyObject* obj, double& out, const char* what);
 /// not iterable or an item is not a real number.
 bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what);
 
+/// Converts n items (real numbers) into out[0..n), with sequence_to_doubles'
+/// errors.
+bool items_to_doubles(PyObject* const* items, Py_ssize_t n, double* out, const char* what);
+
 /// True if obj is a Matrix of any interpreter's `bocpy._math` (the check is
 /// on the type's dealloc slot, shared by every per-interpreter Matrix type).
 bool is_matrix(PyObject* obj);

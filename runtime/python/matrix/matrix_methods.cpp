@@ -934,20 +934,28 @@ PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObj
       return nullptr;
     }
     bool as_column = false;
-    std::vector<double> values;
-    if (!truthy(argv[1], as_column) || !sequence_to_doubles(argv[0], values, "values")) {
+    if (!truthy(argv[1], as_column)) {
       return nullptr;
     }
-    if (values.empty()) {
+    PyRef seq(PySequence_Fast(argv[0], ""));
+    if (!seq) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_TypeError, "values must be a sequence of real numbers, not %.200s", Py_TYPE(argv[0])->tp_name);
+      return nullptr;
+    }
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(seq.get());
+    if (count == 0) {
       PyErr_SetString(PyExc_ValueError, "vector() needs at least one value");
       return nullptr;
     }
-    const std::size_t n = values.size();
-    PyObject* out = as_column ? matrix_alloc(as_type(cls), n, 1) : matrix_alloc(as_type(cls), 1, n);
-    if (out != nullptr) {
-      std::memcpy(as_matrix(out)->value.data.data(), values.data(), n * sizeof(double));
+    // Straight into the result's buffer (from the object pool for short vectors).
+    const auto n = static_cast<std::size_t>(count);
+    PyRef out(as_column ? matrix_alloc(as_type(cls), n, 1) : matrix_alloc(as_type(cls), 1, n));
+    if (!out ||
+        !items_to_doubles(PySequence_Fast_ITEMS(seq.get()), count, as_matrix(out.get())->value.data.data(), "values")) {
+      return nullptr;
     }
-    return out;
+    return out.release();
   });
 }
 
