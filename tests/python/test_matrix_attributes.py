@@ -2,8 +2,9 @@
 
 Spec: bocpy 0.13.0's Matrix stub (x, y, z, w get/set the element at flat
 index 0..3; the other properties and methods as documented). Matrix looks
-its attributes up through a per-interpreter descriptor cache and hands out
-its own bound-method objects (runtime/python/matrix/matrix_attributes.h);
+its attributes up through a per-interpreter descriptor cache, hands out
+its own bound-method objects and keeps its class methods bound to the type
+(runtime/python/matrix/matrix_attributes.h);
 these tests pin that every name resolves as CPython's generic lookup would,
 in the main interpreter and in a worker's, with the same errors, and that a
 bound method behaves as the builtin method it stands for.
@@ -140,7 +141,18 @@ class TestBoundMethods(unittest.TestCase):
     def test_class_level_lookups_are_untouched(self):
         self.assertIsInstance(Matrix.__dict__["copy"], types.MethodDescriptorType)
         self.assertEqual(Matrix.copy(Matrix(1, 1, 5.0)).tolist(), [[5.0]])
-        self.assertEqual(Matrix(1, 1).zeros((1, 2)).shape, (1, 2))  # a class method through an instance
+
+    def test_class_methods_are_bound_to_the_type(self):
+        for name in ("vector", "concat", "where", "zeros", "ones", "uniform", "normal", "seed", "allclose"):
+            from_class = getattr(Matrix, name)
+            self.assertIsInstance(from_class, types.BuiltinMethodType, msg=name)
+            self.assertIs(from_class.__self__, Matrix, msg=name)
+            self.assertEqual(from_class, getattr(Matrix(1, 1), name), msg=name)
+        self.assertRegex(repr(Matrix.vector), r"^<built-in method vector of type object at 0x")
+        self.assertEqual(Matrix(1, 1).zeros((1, 2)).shape, (1, 2))  # through an instance
+        self.assertEqual(Matrix.concat([Matrix(1, 1, 1.0), Matrix(1, 1, 2.0)]).tolist(), [[1.0], [2.0]])
+        self.assertEqual(list(inspect.signature(Matrix.vector).parameters), ["values", "as_column"])
+        self.assertEqual(pickle.loads(pickle.dumps(Matrix.ones))((1, 2)).tolist(), [[1.0, 1.0]])
 
 
 class TestInWorker(unittest.TestCase):
@@ -153,10 +165,14 @@ class TestInWorker(unittest.TestCase):
             m.y += 10.0
             first = m[0]
             total = m.sum
-            return (m.x, m.y, m.z, m.w, first.x, first.y, total(), m.shape, total.__class__.__name__)
+            ones = Matrix.ones((1, 2)) + m.vector([1, 2])
+            return (m.x, m.y, m.z, m.w, first.x, first.y, total(), m.shape, total.__class__.__name__, ones.tolist())
 
         quiesce(QUIESCE_TIMEOUT)
-        self.assertEqual(step.unwrap(), (1.0, 12.0, 3.0, 4.0, 1.0, 12.0, 20.0, (2, 2), "builtin_function_or_method"))
+        self.assertEqual(
+            step.unwrap(),
+            (1.0, 12.0, 3.0, 4.0, 1.0, 12.0, 20.0, (2, 2), "builtin_function_or_method", [[2.0, 3.0]]),
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 #include "matrix_module.h"
 #include "matrix_type.h"
+#include "py_ref.h"
 
 namespace boc::py {
 namespace {
@@ -237,6 +238,25 @@ int matrix_setattro(PyObject* self, PyObject* name, PyObject* value) {
     }
   }
   return PyObject_GenericSetAttr(self, name, value);
+}
+
+int matrix_bind_class_methods(PyTypeObject* type) {
+  PyRef dict(PyType_GetDict(type));
+  if (!dict) {
+    return -1;
+  }
+  for (PyMethodDef* def = type->tp_methods; def != nullptr && def->ml_name != nullptr; ++def) {
+    if ((def->ml_flags & METH_CLASS) == 0) {
+      continue;
+    }
+    // What the class-method descriptor's __get__ makes (classmethod_get: PyCMethod_New with the type as self).
+    PyRef bound(PyCMethod_New(def, reinterpret_cast<PyObject*>(type), nullptr, nullptr));
+    if (!bound || PyDict_SetItemString(dict.get(), def->ml_name, bound.get()) < 0) {
+      return -1;
+    }
+  }
+  PyType_Modified(type);  // the type's attribute cache and version tag must not keep the descriptors
+  return 0;
 }
 
 void matrix_attributes_close(MathState* state) {

@@ -32,6 +32,14 @@ int matrix_setattro(PyObject* self, PyObject* name, PyObject* value);
 /// The spec of the bound-method type (`bocpy.MatrixMethod`).
 PyType_Spec* matrix_method_spec();
 
+/// Replaces type's class-method descriptors (Matrix.vector, .concat, ...) in
+/// its dict by the builtin methods they bind to, once: CPython 3.13
+/// specialises `Matrix.vector(...)` for a plain callable in a type's dict
+/// (no descriptor), but binds a class-method descriptor anew on every call.
+/// The object is the same one the descriptor would have made (a builtin
+/// method of the type). 0, or -1 with an error set.
+int matrix_bind_class_methods(PyTypeObject* type);
+
 /// Empties state's descriptor cache and frees its pooled bound-method
 /// objects; called once the module is cleared, before its types go.
 void matrix_attributes_close(MathState* state);

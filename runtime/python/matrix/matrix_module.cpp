@@ -14,6 +14,9 @@ int math_exec(PyObject* module) {
     return -1;
   }
   state->matrix_type = type;  // the state owns this reference
+  if (matrix_bind_class_methods(type) < 0) {
+    return -1;
+  }
   auto* iter_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, matrix_row_iter_spec(), nullptr));
   if (iter_type == nullptr) {
     return -1;
