@@ -70,7 +70,7 @@ Runtime::Runtime(RuntimeOptions options)
   slot_count_ = workers + 1;
   slots_ = std::make_unique<CountSlot[]>(slot_count_);
   pool_ = std::make_unique<WorkerPool>(*this, workers, options_.on_worker_start, options_.on_worker_stop,
-                                       options_.worker_spin);
+                                       options_.on_worker_idle, options_.worker_spin);
   // Release: a thread that finds this runtime through current() sees it constructed.
   current_.store(this, std::memory_order_release);
 }

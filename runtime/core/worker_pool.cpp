@@ -21,8 +21,9 @@ void WorkerPool::lock_counting(detail::Mutex& mu, Stat& contended) noexcept {
 #endif
 }
 
-WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, std::chrono::microseconds spin)
-    : rt_(rt), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), spin_(spin) {
+WorkerPool::WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, Hook on_idle,
+                       std::chrono::microseconds spin)
+    : rt_(rt), on_start_(std::move(on_start)), on_stop_(std::move(on_stop)), on_idle_(std::move(on_idle)), spin_(spin) {
   if (workers == 0) workers = 1;
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -213,7 +214,10 @@ void WorkerPool::worker_main(std::size_t index) {
     }
     // Out of work: the private list and slot are empty, so everything left is in shared
     // queues, which the spin and the parking check below look at.
-    if (ran) rt_.on_worker_idle();
+    if (ran) {
+      if (on_idle_) on_idle_(index);
+      rt_.on_worker_idle();
+    }
     ran = false;
     BOC_SYSTEMATIC_YIELD("worker.idle");
     // Relaxed: a hint for sharing (see the header).

@@ -51,7 +51,10 @@ class WorkerPool {
   /// Workers run behaviors through rt.run_on_worker() and call
   /// rt.on_worker_idle() each time they run out of work after having run
   /// something (the terminator check); direct calls, no std::function.
-  WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, std::chrono::microseconds spin);
+  /// on_idle (may be empty) runs each time a worker runs out of work after
+  /// running something, before the terminator check, the spin and parking.
+  WorkerPool(Runtime& rt, std::size_t workers, Hook on_start, Hook on_stop, Hook on_idle,
+             std::chrono::microseconds spin);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -166,6 +169,7 @@ class WorkerPool {
   Runtime& rt_;
   Hook on_start_;
   Hook on_stop_;
+  Hook on_idle_;
   std::chrono::microseconds spin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<detail::Thread> threads_;

@@ -156,6 +156,7 @@ bool BocpyRuntime::start(const StartConfig& config) {
   BocpyRuntime* raw = self.get();
   opts.on_worker_start = [raw](std::size_t i) { raw->worker_started(i); };
   opts.on_worker_stop = [raw](std::size_t i) { raw->worker_stopping(i); };
+  opts.on_worker_idle = [](std::size_t) { release_kept_worker_gil(); };
 
   // Workers take the main GIL briefly to create their interpreters: release it.
   Py_BEGIN_ALLOW_THREADS self->runtime_ = std::make_unique<boc::Runtime>(opts);
@@ -225,6 +226,7 @@ void BocpyRuntime::worker_started(std::size_t index) {
 void BocpyRuntime::worker_stopping(std::size_t) {
   PyThreadState* sub = worker_thread_state();
   if (sub == nullptr) return;
+  release_kept_worker_gil();  // (defensive: the pool's idle hook ran before it parked)
   PyEval_RestoreThread(sub);
   discard_pending_interrupt();
   set_current_worker_slot(nullptr);

@@ -19,15 +19,22 @@ static_assert(sizeof(PyCown) <= boc::detail::kPooledMax, "PyCown outgrew the poo
 namespace {
 
 thread_local PyThreadState* tl_worker_tstate = nullptr;
+thread_local bool tl_worker_gil_kept = false;
 thread_local int tl_body_depth = 0;
 
-// Holds the GIL of the interpreter this thread runs behaviors in.
+// Holds the GIL of the interpreter this thread runs behaviors in. A worker
+// keeps its interpreter's GIL after the behavior (release_kept_worker_gil):
+// taking and dropping it was about 600 instructions of every behavior. Who
+// else takes it (interrupt_runtime(), to raise KeyboardInterrupt in a body)
+// gets it at the body's next eval-breaker check or when the worker idles.
 class BehaviorGil {
  public:
   BehaviorGil() {
     if (tl_worker_tstate != nullptr) {
-      PyEval_RestoreThread(tl_worker_tstate);
-      mode_ = Mode::kWorker;
+      if (!tl_worker_gil_kept) {
+        PyEval_RestoreThread(tl_worker_tstate);
+        tl_worker_gil_kept = true;
+      }
     } else if (current_tstate_unchecked() == nullptr) {
       // A C++ host pumping without the GIL (the demo's frame loop, quiesce).
       gstate_ = PyGILState_Ensure();
@@ -35,9 +42,7 @@ class BehaviorGil {
     }
   }
   ~BehaviorGil() {
-    if (mode_ == Mode::kWorker) {
-      PyEval_SaveThread();
-    } else if (mode_ == Mode::kEnsured) {
+    if (mode_ == Mode::kEnsured) {
       PyGILState_Release(gstate_);
     }
   }
@@ -45,7 +50,7 @@ class BehaviorGil {
   BehaviorGil& operator=(const BehaviorGil&) = delete;
 
  private:
-  enum class Mode { kHeld, kWorker, kEnsured };
+  enum class Mode { kHeld, kEnsured };
   Mode mode_ = Mode::kHeld;
   PyGILState_STATE gstate_{};
 };
@@ -97,6 +102,13 @@ PyObject* PythonError::get() const noexcept { return holder_->exc; }
 
 bool in_behavior_body() noexcept { return tl_body_depth > 0; }
 void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
+
+bool release_kept_worker_gil() noexcept {
+  if (!tl_worker_gil_kept) return false;
+  tl_worker_gil_kept = false;
+  PyEval_SaveThread();
+  return true;
+}
 PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
 namespace {

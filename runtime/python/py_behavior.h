@@ -128,4 +128,10 @@ bool in_behavior_body() noexcept;
 void set_worker_thread_state(PyThreadState* ts) noexcept;
 PyThreadState* worker_thread_state() noexcept;
 
+/// Worker threads: a behavior takes the worker interpreter's GIL and keeps
+/// it for the next one (nothing else runs in that interpreter: it has its own
+/// GIL); the worker gives it back when it runs out of work (the pool's idle
+/// hook) and before it stops. True if this thread held it and gave it back.
+bool release_kept_worker_gil() noexcept;
+
 }  // namespace boc::py

@@ -128,6 +128,33 @@ class InterruptTest(unittest.TestCase):
                 self.assert_sigint_exit(rc, err)
                 self.assertLess(elapsed, EXIT_WITHIN, err)
 
+    def test_workers_that_went_idle_after_behaviors_let_the_interrupt_in(self):
+        # A worker keeps its interpreter's GIL across back-to-back behaviors and
+        # gives it back when it runs out of work (runtime/python/py_behavior.h):
+        # an idle worker holding it would leave the interrupt waiting for it.
+        source = """\
+            import time
+            from bocpy import Cown, quiesce, when, wait
+            # Slow enough that every worker runs some of them.
+            for c in [Cown(i) for i in range(8)]:
+                @when(c)
+                def step(c):
+                    time.sleep(0.05)
+            quiesce()
+            spin = Cown(0)
+            @when(spin)
+            def endless(spin):
+                while True:
+                    pass
+            print("READY", flush=True)
+            wait()
+            """
+        for name, cmd in interpreters():
+            with self.subTest(name):
+                rc, elapsed, out, err = self.run_and_interrupt(cmd, source)
+                self.assert_sigint_exit(rc, err)
+                self.assertLess(elapsed, EXIT_WITHIN, err)
+
     def test_main_in_pump_loop_stops(self):
         source = """\
             import time

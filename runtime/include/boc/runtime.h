@@ -35,6 +35,11 @@ struct RuntimeOptions {
   /// work (the Python layer creates and ends the worker's sub-interpreter here).
   std::function<void(std::size_t worker_index)> on_worker_start;
   std::function<void(std::size_t worker_index)> on_worker_stop;
+  /// Run on a worker thread each time it runs out of work after running
+  /// something, before it spins and parks (the Python layer gives back the
+  /// worker interpreter's GIL there, which it keeps across back-to-back
+  /// behaviors).
+  std::function<void(std::size_t worker_index)> on_worker_idle;
   std::shared_ptr<Clock> clock;  ///< null = steady clock
   /// If false, only the thread that created the Runtime may pump. If true,
   /// any thread may, one at a time (single-pumper CAS).
