@@ -102,6 +102,7 @@ PyObject* PythonError::get() const noexcept { return holder_->exc; }
 
 bool in_behavior_body() noexcept { return tl_body_depth > 0; }
 void set_worker_thread_state(PyThreadState* ts) noexcept { tl_worker_tstate = ts; }
+PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
 bool release_kept_worker_gil() noexcept {
   if (!tl_worker_gil_kept) return false;
@@ -109,7 +110,6 @@ bool release_kept_worker_gil() noexcept {
   PyEval_SaveThread();
   return true;
 }
-PyThreadState* worker_thread_state() noexcept { return tl_worker_tstate; }
 
 namespace {
 

@@ -58,13 +58,8 @@ PyObject* bound_vectorcall(PyObject* callable, PyObject* const* args, std::size_
     default: break;
   }
   // A wrong number of arguments or keywords: CPython's checks and messages.
-  PyObject* real = real_method(callable);
-  if (real == nullptr) {
-    return nullptr;
-  }
-  PyObject* result = PyObject_Vectorcall(real, args, nargsf, kwnames);
-  Py_DECREF(real);
-  return result;
+  PyRef real(real_method(callable));
+  return real ? PyObject_Vectorcall(real.get(), args, nargsf, kwnames) : nullptr;
 }
 
 void bound_dealloc(PyObject* obj) {
@@ -85,50 +80,29 @@ void bound_dealloc(PyObject* obj) {
 // __class__, so isinstance and inspect see a builtin method), repr, hash and
 // equality.
 PyObject* bound_getattro(PyObject* obj, PyObject* name) {
-  PyObject* real = real_method(obj);
-  if (real == nullptr) {
-    return nullptr;
-  }
-  PyObject* result = PyObject_GetAttr(real, name);
-  Py_DECREF(real);
-  return result;
+  PyRef real(real_method(obj));
+  return real ? PyObject_GetAttr(real.get(), name) : nullptr;
 }
 
 PyObject* bound_repr(PyObject* obj) {
-  PyObject* real = real_method(obj);
-  if (real == nullptr) {
-    return nullptr;
-  }
-  PyObject* result = PyObject_Repr(real);
-  Py_DECREF(real);
-  return result;
+  PyRef real(real_method(obj));
+  return real ? PyObject_Repr(real.get()) : nullptr;
 }
 
 Py_hash_t bound_hash(PyObject* obj) {
-  PyObject* real = real_method(obj);
-  if (real == nullptr) {
-    return -1;
-  }
-  const Py_hash_t result = PyObject_Hash(real);
-  Py_DECREF(real);
-  return result;
+  PyRef real(real_method(obj));
+  return real ? PyObject_Hash(real.get()) : -1;
+}
+
+// Either operand may be ours (CPython also calls this with them swapped).
+PyObject* as_real(PyObject* obj, richcmpfunc ours) {
+  return Py_TYPE(obj)->tp_richcompare == ours ? real_method(obj) : Py_NewRef(obj);
 }
 
 PyObject* bound_richcompare(PyObject* a, PyObject* b, int op) {
-  // Only a's type is known to be ours (CPython tries the reflected operation with b first).
-  PyObject* real_a = Py_TYPE(a)->tp_richcompare == bound_richcompare ? real_method(a) : Py_NewRef(a);
-  if (real_a == nullptr) {
-    return nullptr;
-  }
-  PyObject* real_b = Py_TYPE(b)->tp_richcompare == bound_richcompare ? real_method(b) : Py_NewRef(b);
-  if (real_b == nullptr) {
-    Py_DECREF(real_a);
-    return nullptr;
-  }
-  PyObject* result = PyObject_RichCompare(real_a, real_b, op);
-  Py_DECREF(real_a);
-  Py_DECREF(real_b);
-  return result;
+  PyRef real_a(as_real(a, bound_richcompare));
+  PyRef real_b(real_a ? as_real(b, bound_richcompare) : nullptr);
+  return real_b ? PyObject_RichCompare(real_a.get(), real_b.get(), op) : nullptr;
 }
 
 PyMemberDef g_members[] = {

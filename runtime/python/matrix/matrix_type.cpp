@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "matrix_attributes.h"
 #include "matrix_convert.h"
 #include "matrix_index.h"
-#include "matrix_attributes.h"
 #include "matrix_methods.h"
 #include "matrix_module.h"
 
