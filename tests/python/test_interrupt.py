@@ -68,6 +68,14 @@ class InterruptTest(unittest.TestCase):
     def assert_sigint_exit(self, rc, err):
         self.assertIn(rc, (130, -signal.SIGINT), err)
 
+    def assert_stops_in_time(self, source):
+        """Under each interpreter: one SIGINT ends source with the SIGINT status within EXIT_WITHIN."""
+        for name, cmd in interpreters():
+            with self.subTest(name):
+                rc, elapsed, out, err = self.run_and_interrupt(cmd, source)
+                self.assert_sigint_exit(rc, err)
+                self.assertLess(elapsed, EXIT_WITHIN, err)
+
     def test_endless_workers_stop(self):
         for name, cmd in interpreters():
             with self.subTest(name):
@@ -122,11 +130,7 @@ class InterruptTest(unittest.TestCase):
             print("READY", flush=True)
             wait()
             """
-        for name, cmd in interpreters():
-            with self.subTest(name):
-                rc, elapsed, out, err = self.run_and_interrupt(cmd, source)
-                self.assert_sigint_exit(rc, err)
-                self.assertLess(elapsed, EXIT_WITHIN, err)
+        self.assert_stops_in_time(source)
 
     def test_workers_that_went_idle_after_behaviors_let_the_interrupt_in(self):
         # A worker keeps its interpreter's GIL across back-to-back behaviors and
@@ -149,11 +153,7 @@ class InterruptTest(unittest.TestCase):
             print("READY", flush=True)
             wait()
             """
-        for name, cmd in interpreters():
-            with self.subTest(name):
-                rc, elapsed, out, err = self.run_and_interrupt(cmd, source)
-                self.assert_sigint_exit(rc, err)
-                self.assertLess(elapsed, EXIT_WITHIN, err)
+        self.assert_stops_in_time(source)
 
     def test_main_in_pump_loop_stops(self):
         source = """\
@@ -169,11 +169,7 @@ class InterruptTest(unittest.TestCase):
                 pump()
                 time.sleep(0.005)
             """
-        for name, cmd in interpreters():
-            with self.subTest(name):
-                rc, elapsed, out, err = self.run_and_interrupt(cmd, source)
-                self.assert_sigint_exit(rc, err)
-                self.assertLess(elapsed, EXIT_WITHIN, err)
+        self.assert_stops_in_time(source)
 
     def test_second_sigint_exits_at_once(self):
         # A worker in a C call that a KeyboardInterrupt cannot break (a long

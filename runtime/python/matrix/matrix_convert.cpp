@@ -129,11 +129,18 @@ bool to_double(PyObject* obj, double& out, const char* what) {
   return !(out == -1.0 && PyErr_Occurred());
 }
 
-bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what) {
-  PyRef seq(PySequence_Fast(obj, ""));
-  if (!seq) {
+PyObject* fast_sequence(PyObject* obj, const char* what) {
+  PyObject* seq = PySequence_Fast(obj, "");
+  if (seq == nullptr) {
     PyErr_Clear();
     PyErr_Format(PyExc_TypeError, "%s must be a sequence of real numbers, not %.200s", what, Py_TYPE(obj)->tp_name);
+  }
+  return seq;
+}
+
+bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what) {
+  PyRef seq(fast_sequence(obj, what));
+  if (!seq) {
     return false;
   }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());

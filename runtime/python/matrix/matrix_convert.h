@@ -70,6 +70,10 @@ bool to_double(PyObject* obj, double& out, const char* what);
 /// not iterable or an item is not a real number.
 bool sequence_to_doubles(PyObject* obj, std::vector<double>& out, const char* what);
 
+/// obj as a list or tuple (PySequence_Fast; new reference), or nullptr with
+/// sequence_to_doubles' TypeError for something that is not iterable.
+PyObject* fast_sequence(PyObject* obj, const char* what);
+
 /// Converts n items (real numbers) into out[0..n), with sequence_to_doubles'
 /// errors.
 bool items_to_doubles(PyObject* const* items, Py_ssize_t n, double* out, const char* what);

@@ -937,10 +937,8 @@ PyObject* c_vector(PyObject* cls, PyObject* const* args, Py_ssize_t nargs, PyObj
     if (!truthy(argv[1], as_column)) {
       return nullptr;
     }
-    PyRef seq(PySequence_Fast(argv[0], ""));
+    PyRef seq(fast_sequence(argv[0], "values"));
     if (!seq) {
-      PyErr_Clear();
-      PyErr_Format(PyExc_TypeError, "values must be a sequence of real numbers, not %.200s", Py_TYPE(argv[0])->tp_name);
       return nullptr;
     }
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(seq.get());
